@@ -1,0 +1,5 @@
+"""jobsync: GitOps for Huawei Cloud DataArts Studio."""
+
+from __future__ import annotations
+
+__version__ = '0.1.0'

@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from jobsync.cli import main
+
+main()

@@ -1,0 +1,117 @@
+"""Repo form <-> API form: the one place the two shapes meet.
+
+Definitions in git use the API's own field names, with two shapes made friendlier for review:
+
+* lists of `{name, value}` pairs (node `properties`, CDM config `inputs`) and CDM config lists
+  of `{name, inputs}` are written as mappings keyed by name;
+* script `content` sits in a sidecar file (`scripts/<name>.sql`) so a pull request shows a
+  line diff.
+
+The conversion is exact both ways: a list converts to a mapping only when every element has
+exactly those two keys and the names are unique; otherwise it stays a list, untouched. So
+`from_repo(to_repo(api)) == api` for every spec, and `to_repo(from_repo(doc)) == doc` for every
+doc already in canonical repo form.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from jobsync.model import Kind, Spec
+
+# The field holding the object's name, per kind (Management-Center data connections use snake_case).
+NAME_FIELD: dict[Kind, str] = {
+    'connection': 'dw_name',
+    'resource': 'name',
+    'script': 'name',
+    'job': 'name',
+    'cdm-link': 'name',
+    'cdm-job': 'name',
+}
+
+CDM_CONFIG_VALUES: dict[Kind, tuple[str, ...]] = {
+    'cdm-link': ('link-config-values',),
+    'cdm-job': ('from-config-values', 'to-config-values', 'driver-config-values'),
+}
+
+_SIDECAR_SUFFIX = {'Shell': '.sh', 'PYTHON': '.py', 'SparkPython': '.py'}
+
+
+def sidecar_suffix(script_type: str) -> str:
+    """File suffix for a script's content: `.sh` for Shell, `.py` for Python, `.sql` otherwise."""
+    return _SIDECAR_SUFFIX.get(script_type, '.sql')
+
+
+def pairs_to_mapping(items: Any, value_key: str) -> Any:
+    """`[{name: a, <value_key>: 1}]` -> `{a: 1}` when exact; anything else is returned as is."""
+    if not isinstance(items, list):
+        return items
+    names: list[str] = []
+    for item in items:
+        if not (isinstance(item, dict) and set(item) == {'name', value_key} and isinstance(item['name'], str)):
+            return items
+        names.append(item['name'])
+    if len(set(names)) != len(names):
+        return items
+    return {item['name']: item[value_key] for item in items}
+
+
+def mapping_to_pairs(mapping: Any, value_key: str) -> Any:
+    """`{a: 1}` -> `[{name: a, <value_key>: 1}]`; a list is returned as is."""
+    if not isinstance(mapping, dict):
+        return mapping
+    return [{'name': name, value_key: value} for name, value in mapping.items()]
+
+
+def _config_values(spec: Spec, kind: Kind) -> Iterator[dict[str, Any]]:
+    for field in CDM_CONFIG_VALUES.get(kind, ()):
+        values = spec.get(field)
+        if isinstance(values, dict):
+            yield values
+
+
+def _convert(spec: Spec, kind: Kind, pairs: Callable[[Any, str], Any], *, to_repo: bool) -> Spec:
+    out = copy.deepcopy(spec)
+    if kind == 'job':
+        for node in out.get('nodes') or []:
+            if isinstance(node, dict) and 'properties' in node:
+                node['properties'] = pairs(node['properties'], 'value')
+    for values in _config_values(out, kind):
+        if 'configs' not in values:
+            continue
+        configs = values['configs']
+        if to_repo:
+            # Inputs first (inside each config), then the config list itself.
+            if isinstance(configs, list):
+                for config in configs:
+                    if isinstance(config, dict) and 'inputs' in config:
+                        inputs = config['inputs']
+                        config['inputs'] = {} if inputs == {} else pairs(inputs, 'value')
+            values['configs'] = pairs(configs, 'inputs')
+        else:
+            configs = pairs(configs, 'inputs')
+            if isinstance(configs, list):
+                for config in configs:
+                    if isinstance(config, dict) and 'inputs' in config:
+                        config['inputs'] = pairs(config['inputs'], 'value')
+            values['configs'] = configs
+    return out
+
+
+def to_repo(kind: Kind, api_spec: Spec) -> tuple[Spec, str | None]:
+    """API form -> (repo document, sidecar content or None). Scripts give their content back apart."""
+    doc = _convert(api_spec, kind, pairs_to_mapping, to_repo=True)
+    content: str | None = None
+    if kind == 'script' and isinstance(doc.get('content'), str):
+        content = doc.pop('content')
+    return doc, content
+
+
+def from_repo(kind: Kind, doc: Spec, content: str | None = None) -> Spec:
+    """Repo document (+ sidecar content for scripts) -> API form."""
+    spec = _convert(doc, kind, mapping_to_pairs, to_repo=False)
+    if content is not None:
+        spec['content'] = content
+    return spec

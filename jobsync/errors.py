@@ -1,0 +1,96 @@
+"""One error family. Library code raises these; only `cli.py` turns them into output and exit codes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found while reading the repo, with where it is and what to do."""
+
+    severity: Literal['error', 'warning']
+    summary: str
+    where: str = ''  # 'jobs/daily.yaml:12#/schedule/cron/expression' or 'job/daily'
+    hint: str = ''
+
+    def __str__(self) -> str:
+        text = f'{self.severity}: {self.where}: {self.summary}' if self.where else f'{self.severity}: {self.summary}'
+        return f'{text}\n  hint: {self.hint}' if self.hint else text
+
+
+class JobsyncError(Exception):
+    """Base of every expected failure; `hint` says what the user can do about it."""
+
+    def __init__(self, message: str, *, hint: str = '') -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class ConfigError(JobsyncError):
+    """The repo (definitions or jobsync.yaml) has problems; carries all of them."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        errors = sum(1 for d in diagnostics if d.severity == 'error')
+        super().__init__(f'{errors} problem(s) in the repo')
+        self.diagnostics = tuple(diagnostics)
+
+
+class UsageError(JobsyncError):
+    """The command line asks for something that cannot be done as asked."""
+
+
+class SecretError(JobsyncError):
+    """A secret reference cannot be resolved. The message names the reference, never a value."""
+
+
+class PlanError(JobsyncError):
+    """A saved plan cannot be applied (stale, other target, unknown format)."""
+
+
+class WorkspaceError(JobsyncError):
+    """The workspace (local engine or DataArts service) refused or failed a call.
+
+    `code` is the service's error code (`DLF.0100`, `Cdm.0052`, `APIGW.0301`), `status` the
+    HTTP status (0 for the in-process engine), `request_id` the service's request id.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = '',
+        status: int = 0,
+        request_id: str = '',
+        hint: str = '',
+        not_found: bool = False,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.code = code
+        self.status = status
+        self.request_id = request_id
+        self.not_found = not_found
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        details = ', '.join(
+            p for p in (self.code, f'HTTP {self.status}' if self.status else '',
+                        f'request id {self.request_id}' if self.request_id else '') if p
+        )
+        if details:
+            parts.append(f'({details})')
+        return ' '.join(parts)
+
+
+class ImportRefused(WorkspaceError):
+    """A whole import package was refused; nothing in it was written.
+
+    `reasons` maps the string form of an object key to why that object was refused.
+    """
+
+    def __init__(self, message: str, reasons: dict[str, str], *, code: str = '') -> None:
+        super().__init__(message, code=code)
+        self.reasons = dict(reasons)

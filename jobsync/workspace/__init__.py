@@ -1,0 +1,1 @@
+"""Workspace backends: the embedded SQLite workspace and the DataArts Studio HTTP API."""

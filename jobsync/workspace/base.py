@@ -1,0 +1,77 @@
+"""The Workspace protocol every backend implements, and runs the same contract tests against.
+
+Reads and writes are batched the way the service allows: list calls find what exists (with
+`lastUpdateTime`), content is fetched in batches (batch export takes at most 100 jobs a call),
+and writes go through import packages (at most 1 MB, all or nothing where the backend can).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from jobsync.model import LiveObject, ObjectKey, Spec
+
+# Schedule / submission states in which the service refuses to overwrite a job
+# (DLF batch `SCHEDULING`, real-time `STARTING`/`NORMAL`; CDM `BOOTING`/`RUNNING`).
+RUNNING_STATES = frozenset({'SCHEDULING', 'STARTING', 'NORMAL', 'BOOTING', 'RUNNING'})
+
+MAX_EXPORT_JOBS = 100  # batch-export `jobList` limit (reference §4.6, §10)
+MAX_PACKAGE_BYTES = 1024 * 1024  # import package limit (reference §4.7, §10)
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    """What a list call says about an object without fetching its content."""
+
+    key: ObjectKey
+    updated: int  # lastUpdateTime, epoch ms
+    status: str | None = None  # jobs: schedule status; CDM jobs: last submission status
+
+
+class Workspace(Protocol):
+    """A DataArts workspace seen through one backend.
+
+    Specs go in and come out in API form. Write-only values come back masked
+    (`Add password here`, `*********`); a backend never returns a real password.
+    """
+
+    url: str
+    calls: Counter[str]  # API calls made so far, by route ('GET /v1/{pid}/jobs')
+
+    def list_objects(self) -> dict[ObjectKey, ListEntry]:
+        """Every object in the workspace, from list calls only."""
+        ...
+
+    def read(self, keys: Iterable[ObjectKey]) -> dict[ObjectKey, LiveObject]:
+        """Content for `keys`, fetched in batches. Keys that do not exist are absent."""
+        ...
+
+    def import_objects(self, items: Sequence[tuple[ObjectKey, Spec]]) -> None:
+        """Write one package of objects (secrets already filled in), overwriting same names.
+
+        Raises `ImportRefused` naming each refused object; the local workspace then has
+        written nothing (the service applies a package all or nothing).
+        """
+        ...
+
+    def delete(self, key: ObjectKey) -> None:
+        """Delete one object; raises `WorkspaceError` with `not_found` if it is absent."""
+        ...
+
+    def job_status(self, key: ObjectKey) -> str:
+        """Schedule status of a Factory job, or last submission status of a CDM job."""
+        ...
+
+    def start_job(self, key: ObjectKey) -> None: ...
+
+    def stop_job(self, key: ObjectKey) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def read_all(workspace: Workspace) -> dict[ObjectKey, LiveObject]:
+    """Every object with its content: one round of list calls, then batched reads."""
+    return workspace.read(workspace.list_objects())
