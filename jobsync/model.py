@@ -58,8 +58,8 @@ class ObjectKey:
             raise ValueError(f'not an object key: {text!r} (expected KIND/NAME, KIND one of {", ".join(KINDS)})')
         if kind in CDM_KINDS:
             cluster, _, name = rest.partition('/')
-            return cls(kind, name, cluster)  # type: ignore[arg-type]
-        return cls(kind, rest)  # type: ignore[arg-type]
+            return cls(kind, name, cluster)
+        return cls(kind, rest)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,172 @@
+"""Execute a plan: batches in order, secrets filled per object, every object accounted for.
+
+Apply never re-decides what the plan says. It gets everything it touches as arguments and
+reports progress through `on_event`, never by printing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from jobsync import secrets
+from jobsync.errors import ImportRefused, JobsyncError, SecretError, WorkspaceError
+from jobsync.model import ObjectKey, Spec
+from jobsync.plan import Action, Change, Plan
+from jobsync.workspace.base import RUNNING_STATES, Workspace
+
+
+class Status(str, Enum):
+    APPLIED = 'applied'
+    FAILED = 'failed'
+    SKIPPED = 'skipped'
+
+
+@dataclass(frozen=True)
+class Outcome:
+    key: ObjectKey
+    action: Action
+    status: Status
+    message: str = ''
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    outcomes: tuple[Outcome, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(o.status is Status.APPLIED for o in self.outcomes)
+
+    def count(self, status: Status) -> int:
+        return sum(1 for o in self.outcomes if o.status is status)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Progress while apply runs: a batch starting, a job stopped or restarted, an outcome."""
+
+    message: str
+    outcome: Outcome | None = None
+
+
+def check_secrets(plan: Plan, resolver: secrets.SecretResolver) -> None:
+    """Stop before any write if a reference cannot be resolved; names references, never values."""
+    refs = {ref for c in plan.actionable for _, text in secrets.iter_secrets(c.desired) for ref in text.refs}
+    missing = resolver.missing(refs)
+    if missing:
+        users = sorted({str(c.key) for c in plan.actionable for _, t in secrets.iter_secrets(c.desired)
+                        if any(r in missing for r in t.refs)})
+        raise SecretError(
+            f'{len(missing)} secret reference(s) cannot be resolved: {", ".join(map(str, missing))} '
+            f'(used by {", ".join(users)}); nothing was written',
+            hint='set the environment variables (or secret files) before apply; plan needs none of them',
+        )
+
+
+def apply_plan(
+    plan: Plan,
+    workspace: Workspace,
+    *,
+    resolver: secrets.SecretResolver,
+    on_event: Callable[[Event], None] = lambda _: None,
+) -> ApplyResult:
+    """Run the plan's batches in order and return an outcome for every actionable object."""
+    check_secrets(plan, resolver)
+    changes = {c.key: c for c in plan.actionable}
+    outcomes: dict[ObjectKey, Outcome] = {}
+    scrub = resolver.redactor.scrub
+
+    def record(outcome: Outcome) -> None:
+        outcomes[outcome.key] = outcome
+        on_event(Event(f'{outcome.status.value}: {outcome.key}' + (f' ({outcome.message})' if outcome.message else ''),
+                       outcome))
+
+    for number, batch in enumerate(plan.batches, 1):
+        on_event(Event(f'batch {number}/{len(plan.batches)}: {len(batch)} object(s), {batch[0].kind}'))
+        ready: list[Change] = []
+        for key in batch:
+            change = changes[key]
+            blocked = [k for k in change.requires if k in outcomes and outcomes[k].status is not Status.APPLIED]
+            if blocked:
+                record(Outcome(key, change.action, Status.SKIPPED,
+                               f'depends on {blocked[0]}, which was {outcomes[blocked[0]].status.value}'))
+            else:
+                ready.append(change)
+        deletes = [c for c in ready if c.action is Action.DELETE]
+        upserts = [c for c in ready if c.action is not Action.DELETE]
+        for c in deletes:
+            try:
+                workspace.delete(c.key)
+                record(Outcome(c.key, c.action, Status.APPLIED))
+            except WorkspaceError as err:
+                record(Outcome(c.key, c.action, Status.FAILED, scrub(str(err))))
+        if upserts:
+            for outcome in _upsert_batch(upserts, workspace, resolver, on_event):
+                record(outcome)
+    return ApplyResult(tuple(outcomes[k] for k in sorted(outcomes)))
+
+
+def _upsert_batch(
+    changes: Sequence[Change],
+    workspace: Workspace,
+    resolver: secrets.SecretResolver,
+    on_event: Callable[[Event], None],
+) -> list[Outcome]:
+    scrub = resolver.redactor.scrub
+    # The service refuses to overwrite a running job: stop it, write, and restore its schedule state.
+    stopped: list[ObjectKey] = []
+    for c in changes:
+        if c.action is Action.UPDATE and c.key.kind in ('job', 'cdm-job'):
+            try:
+                if workspace.job_status(c.key) in RUNNING_STATES:
+                    workspace.stop_job(c.key)
+                    stopped.append(c.key)
+                    on_event(Event(f'stopped {c.key} before overwriting it; it will be restarted'))
+            except WorkspaceError as err:
+                on_event(Event(f'could not stop {c.key}: {scrub(str(err))}'))
+    outcomes: list[Outcome] = []
+    items: list[tuple[Change, Spec]] = []
+    for c in changes:
+        try:
+            items.append((c, secrets.fill_secrets(c.desired, resolver)))
+        except SecretError as err:
+            outcomes.append(Outcome(c.key, c.action, Status.FAILED, scrub(err.message)))
+    outcomes.extend(_import(items, workspace, scrub))
+    del items  # resolved values live no longer than the write
+    failed = {o.key for o in outcomes if o.status is not Status.APPLIED}
+    for key in stopped:
+        try:
+            workspace.start_job(key)
+            on_event(Event(f'restarted {key}'))
+        except WorkspaceError as err:
+            if key not in failed:
+                outcomes = [o if o.key != key else Outcome(
+                    key, o.action, Status.FAILED, f'written, but restarting its schedule failed: {scrub(str(err))}')
+                    for o in outcomes]
+    return outcomes
+
+
+def _import(
+    items: Sequence[tuple[Change, Spec]], workspace: Workspace, scrub: Callable[[str], str],
+) -> list[Outcome]:
+    """Import one package; if it is refused, retry object by object to find who failed."""
+    if not items:
+        return []
+    try:
+        workspace.import_objects([(c.key, spec) for c, spec in items])
+        return [Outcome(c.key, c.action, Status.APPLIED) for c, _ in items]
+    except ImportRefused as err:
+        if len(items) == 1:
+            c = items[0][0]
+            return [Outcome(c.key, c.action, Status.FAILED, scrub(err.reasons.get(str(c.key), str(err))))]
+    except JobsyncError as err:
+        if len(items) == 1:
+            c = items[0][0]
+            return [Outcome(c.key, c.action, Status.FAILED, scrub(str(err)))]
+    # The package was refused whole (all or nothing): isolate the objects that caused it.
+    outcomes: list[Outcome] = []
+    for item in items:
+        outcomes.extend(_import([item], workspace, scrub))
+    return outcomes

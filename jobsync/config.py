@@ -1,0 +1,67 @@
+"""jobsync.yaml: targets (workspaces), batch limits, and the default target."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from jobsync.errors import UsageError
+from jobsync.workspace.base import MAX_EXPORT_JOBS, MAX_PACKAGE_BYTES
+
+CONFIG_FILES = ('jobsync.yaml', 'jobsync.yml')
+DEFAULT_TARGET = 'local'
+DEFAULT_WORKSPACE = 'local:.jobsync/workspace.db'
+
+
+@dataclass(frozen=True)
+class Target:
+    """One workspace the repo is applied to.
+
+    `workspace` is `local:PATH` (PATH relative to the repo root unless absolute) or `dataarts`.
+    `settings` is the target's whole mapping from jobsync.yaml, for backends needing more.
+    """
+
+    name: str
+    workspace: str = DEFAULT_WORKSPACE
+    max_objects: int = MAX_EXPORT_JOBS
+    max_bytes: int = MAX_PACKAGE_BYTES
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RepoConfig:
+    targets: Mapping[str, Target]
+    default_target: str
+    source: str | None = None  # the config file's path, None when the repo has none
+
+    def target(self, name: str | None) -> Target:
+        chosen = name or self.default_target
+        if chosen not in self.targets:
+            known = ', '.join(sorted(self.targets)) or '(none)'
+            where = self.source or 'the built-in defaults (no jobsync.yaml)'
+            raise UsageError(f'target {chosen!r} is not defined in {where}', hint=f'known targets: {known}')
+        return self.targets[chosen]
+
+
+def default_config() -> RepoConfig:
+    """No jobsync.yaml: the embedded workspace `.jobsync/workspace.db` under the repo root."""
+    return RepoConfig({DEFAULT_TARGET: Target(DEFAULT_TARGET)}, DEFAULT_TARGET)
+
+
+def parse_config(doc: Mapping[str, Any], source: str) -> RepoConfig:
+    """Build the config from a schema-valid jobsync.yaml document."""
+    targets: dict[str, Target] = {}
+    for name, raw in (doc.get('targets') or {}).items():
+        batch = raw.get('batch') or {}
+        targets[name] = Target(
+            name=name,
+            workspace=raw.get('workspace', DEFAULT_WORKSPACE),
+            max_objects=batch.get('max_objects', MAX_EXPORT_JOBS),
+            max_bytes=batch.get('max_bytes', MAX_PACKAGE_BYTES),
+            settings=raw,
+        )
+    if not targets:
+        targets = dict(default_config().targets)
+    default = doc.get('default_target') or (DEFAULT_TARGET if DEFAULT_TARGET in targets else sorted(targets)[0])
+    return RepoConfig(targets, default, source)

@@ -1,0 +1,178 @@
+"""Normalise both sides with the field rules, then compare: the field changes of one object.
+
+Pure. The comparable form is the repo form (pair lists as mappings) with name-keyed lists as
+mappings keyed by name, server-managed and ignored fields dropped, defaults folded, write-only
+fields removed, and empty values (None, '', [], {}) treated as absent, since the service echoes
+empty values for fields nobody set.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from jobsync import codec
+from jobsync.fields import FIELD_RULES, is_secret_field
+from jobsync.model import Kind, Spec
+from jobsync.secrets import SecretText, escape_pointer
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One changed field: JSON pointer in comparable form, before (live) and after (desired).
+
+    Secret fields never appear here with values: only references (desired side) or nothing.
+    """
+
+    pointer: str
+    before: Any
+    after: Any
+
+
+_ABSENT: Any = object()
+
+
+def _split(pattern: str) -> list[str]:
+    return [p.replace('~1', '/').replace('~0', '~') for p in pattern.split('/')[1:]]
+
+
+def _matches(value: Any, segments: list[str]) -> Iterator[tuple[Any, str | int]]:
+    """(container, key) pairs addressed by a pattern with `*` wildcards."""
+    if not segments:
+        return
+    head, rest = segments[0], segments[1:]
+    if isinstance(value, dict):
+        keys: list[str | int] = list(value) if head == '*' else ([head] if head in value else [])
+    elif isinstance(value, list):
+        if head == '*':
+            keys = list(range(len(value)))
+        else:
+            keys = [int(head)] if head.isdigit() and int(head) < len(value) else []
+    else:
+        return
+    for key in keys:
+        if rest:
+            yield from _matches(value[key], rest)
+        else:
+            yield value, key
+
+
+def _drop(value: Any, pattern: str) -> None:
+    for container, key in list(_matches(value, _split(pattern))):
+        if isinstance(container, dict):
+            container.pop(key, None)
+        # list items are never dropped by pattern: indices would shift under the other matches
+
+
+def _fold_default(value: Any, pattern: str, default: Any) -> None:
+    for container, key in list(_matches(value, _split(pattern))):
+        if isinstance(container, dict) and _same(container.get(key), default):
+            del container[key]
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equality where `True` is not `1`: a boolean only equals a boolean."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    return bool(a == b)
+
+
+def _key_by_name(value: Any, pattern: str) -> None:
+    for container, key in list(_matches(value, _split(pattern))):
+        items = container[key]
+        if isinstance(items, list) and all(isinstance(i, dict) and isinstance(i.get('name'), str) for i in items):
+            names = [i['name'] for i in items]
+            if len(set(names)) == len(names):
+                container[key] = {i['name']: {k: v for k, v in i.items() if k != 'name'} for i in items}
+
+
+def _stringify_scalars(value: Any) -> Any:
+    """Property and input values compare as text: the service returns `22` for `"22"` (reference §9.3)."""
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value
+
+
+def _pair_maps(kind: Kind, spec: Spec) -> Iterator[dict[str, Any]]:
+    if kind == 'job':
+        for node in (spec.get('nodes') or {}).values() if isinstance(spec.get('nodes'), dict) else []:
+            if isinstance(node, dict) and isinstance(node.get('properties'), dict):
+                yield node['properties']
+    for field in codec.CDM_CONFIG_VALUES.get(kind, ()):
+        configs = (spec.get(field) or {}).get('configs') if isinstance(spec.get(field), dict) else None
+        if isinstance(configs, dict):
+            yield from (inputs for inputs in configs.values() if isinstance(inputs, dict))
+
+
+def _prune(value: Any) -> Any:
+    """Drop empty values recursively: absent, None, '', [] and {} all mean 'not set'."""
+    if isinstance(value, dict):
+        out = {k: _prune(v) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v is not _ABSENT}  or _ABSENT
+    if isinstance(value, list):
+        items = [_prune(v) for v in value]
+        return [v if v is not _ABSENT else None for v in items] or _ABSENT
+    if value is None or value == '':
+        return _ABSENT
+    return value
+
+
+def _drop_secrets(kind: Kind, value: Any, desired: Any, path: tuple[str, ...] = ()) -> Any:
+    """Remove write-only fields, and any field whose desired value holds a secret reference."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            sub_desired = desired.get(k) if isinstance(desired, dict) else None
+            if is_secret_field(kind, (*path, k)) or isinstance(sub_desired, SecretText):
+                continue
+            out[k] = _drop_secrets(kind, v, sub_desired, (*path, k))
+        return out
+    return value
+
+
+def comparable(kind: Kind, spec: Spec, *, desired: Spec | None = None) -> dict[str, Any]:
+    """The normalised form both sides are compared in. `desired` tells which fields hold secrets."""
+    rules = FIELD_RULES[kind]
+    work = copy.deepcopy(spec)
+    for pattern in (*rules.server_managed, *rules.ignored):
+        _drop(work, pattern)
+    work, content = codec.to_repo(kind, work)
+    if content is not None:
+        work['content'] = content
+    for pattern in rules.name_keyed:
+        _key_by_name(work, pattern)
+    for pairs in _pair_maps(kind, work):
+        for name in list(pairs):
+            pairs[name] = _stringify_scalars(pairs[name])
+    for pattern, (default, _reason) in rules.defaults.items():
+        _fold_default(work, pattern, _stringify_scalars(default) if '/properties/' in pattern else default)
+    if desired is not None:
+        work = _drop_secrets(kind, work, desired)
+    pruned = _prune(work)
+    return {} if pruned is _ABSENT else pruned
+
+
+def diff_specs(kind: Kind, desired: Spec, live: Spec) -> list[FieldChange]:
+    """Field changes that would turn `live` into `desired`, sorted by pointer."""
+    want = comparable(kind, desired, desired=None)
+    desired_cmp = _drop_secrets(kind, want, want)
+    live_cmp = _drop_secrets(kind, comparable(kind, live), want)
+    return sorted(_compare(live_cmp, desired_cmp, ''), key=lambda c: c.pointer)
+
+
+def _compare(before: Any, after: Any, pointer: str) -> Iterator[FieldChange]:
+    if isinstance(before, Mapping) and isinstance(after, Mapping):
+        for key in sorted(set(before) | set(after), key=str):
+            child = f'{pointer}/{escape_pointer(str(key))}'
+            if key not in before:
+                yield FieldChange(child, None, after[key])
+            elif key not in after:
+                yield FieldChange(child, before[key], None)
+            else:
+                yield from _compare(before[key], after[key], child)
+    elif not _same(before, after):
+        yield FieldChange(pointer, before, after)

@@ -1,0 +1,102 @@
+"""Plain-text plan and apply output for terminals and CI logs."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from typing import Any
+
+from jobsync import secrets
+from jobsync.apply import ApplyResult, Status
+from jobsync.diff import FieldChange, comparable
+from jobsync.plan import Action, Change, Plan, summary_counts
+
+GLYPH = {Action.CREATE: '+', Action.UPDATE: '~', Action.DELETE: '-', Action.EXPORT: '>', Action.CONFLICT: '!'}
+
+
+def render_value(value: Any) -> str:
+    return json.dumps(secrets.to_jsonable(value), ensure_ascii=False, sort_keys=False)
+
+
+def _is_text_block(value: Any) -> bool:
+    return isinstance(value, str) and '\n' in value
+
+
+def text_diff(before: str, after: str, *, indent: str) -> list[str]:
+    """Unified line diff of two texts (script content), workspace first."""
+    lines = difflib.unified_diff(before.splitlines(), after.splitlines(), 'workspace', 'git', lineterm='', n=2)
+    return [f'{indent}{line}' for line in lines]
+
+
+def _field_lines(change: FieldChange, indent: str) -> list[str]:
+    if _is_text_block(change.before) or _is_text_block(change.after):
+        before = change.before if isinstance(change.before, str) else ''
+        after = change.after if isinstance(change.after, str) else ''
+        return [f'{indent}~ {change.pointer}:', *text_diff(before, after, indent=indent + '    ')]
+    if change.before is None:
+        return [f'{indent}+ {change.pointer}: {render_value(change.after)}']
+    if change.after is None:
+        return [f'{indent}- {change.pointer}: {render_value(change.before)}']
+    return [f'{indent}~ {change.pointer}: {render_value(change.before)} -> {render_value(change.after)}']
+
+
+def _flatten(value: Any, pointer: str = '') -> list[tuple[str, Any]]:
+    if isinstance(value, dict) and value:
+        out: list[tuple[str, Any]] = []
+        for k, v in value.items():
+            out.extend(_flatten(v, f'{pointer}/{secrets.escape_pointer(str(k))}'))
+        return out
+    return [(pointer, value)]
+
+
+def create_fields(change: Change) -> list[FieldChange]:
+    """A new object's fields, in the same comparable form updates are shown in."""
+    if change.desired is None:
+        return []
+    return [FieldChange(p, None, v) for p, v in _flatten(comparable(change.key.kind, change.desired))]
+
+
+def change_lines(change: Change) -> list[str]:
+    lines = [f'{GLYPH[change.action]} {change.key}  ({change.reason})']
+    fields = create_fields(change) if change.action is Action.CREATE else list(change.fields)
+    for f in fields:
+        lines.extend(_field_lines(f, '    '))
+    return lines
+
+
+def summary_line(plan: Plan) -> str:
+    n = summary_counts(plan)
+    line = (f'Plan: {n["create"]} to create, {n["update"]} to update, {n["delete"]} to delete, '
+            f'{n["export"]} to export; {n["noop"]} unchanged.')
+    if n['conflict']:
+        line += f' {n["conflict"]} conflict(s).'
+    return line
+
+
+def render_plan_text(plan: Plan) -> str:
+    lines = [f'Target {plan.target} ({plan.workspace}), git {plan.repo_rev}', '']
+    actionable = plan.actionable
+    for change in actionable:
+        lines.extend(change_lines(change))
+        lines.append('')
+    if not actionable:
+        lines.extend(['No changes. The workspace matches git.', ''])
+    if plan.unmanaged:
+        lines.append(f'Not managed by jobsync (in the workspace, not in git; left alone): {len(plan.unmanaged)}')
+        lines.extend(f'    {key}' for key in plan.unmanaged)
+        lines.append('')
+    lines.append(summary_line(plan))
+    if plan.api_calls:
+        total = sum(plan.api_calls.values())
+        routes = ', '.join(f'{route} x{n}' for route, n in sorted(plan.api_calls.items()))
+        lines.append(f'API calls: {total} ({routes})')
+    return '\n'.join(lines) + '\n'
+
+
+def render_apply_text(result: ApplyResult) -> str:
+    lines = [f'{o.status.value:8} {o.key}' + (f': {o.message}' if o.message else '') for o in result.outcomes]
+    lines.append(
+        f'Apply: {result.count(Status.APPLIED)} applied, {result.count(Status.FAILED)} failed, '
+        f'{result.count(Status.SKIPPED)} skipped.'
+    )
+    return '\n'.join(lines) + '\n'

@@ -1,0 +1,226 @@
+"""Secret references: `${secret:PROVIDER:KEY}` in git, values only inside apply, never in output.
+
+At load time every string holding a reference becomes a `SecretText` (pure). Plans, renderers
+and JSON carry only the reference text. Apply calls `fill_secrets` per object just before its
+write; the `Redactor` learns each value and scrubs it from everything jobsync prints or writes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, Protocol
+
+from jobsync.errors import SecretError
+
+REF_PATTERN = re.compile(r'\$\{secret:([a-z][a-z0-9_-]*):([^}\s]+)\}')
+# What CDM writes for every password on export and GET, and what connections read back as.
+PLACEHOLDERS = frozenset({'Add password here', '*********'})
+MIN_SECRET_LENGTH = 4  # shorter values would be scrubbed from every word of output
+MASK = '********'
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    provider: str
+    key: str
+
+    def __str__(self) -> str:
+        return f'${{secret:{self.provider}:{self.key}}}'
+
+
+@dataclass(frozen=True)
+class SecretText:
+    """A string value holding one or more references, possibly inside other text (a JDBC URL)."""
+
+    parts: tuple[str | SecretRef, ...]
+
+    def __str__(self) -> str:
+        return ''.join(str(p) for p in self.parts)
+
+    @property
+    def refs(self) -> tuple[SecretRef, ...]:
+        return tuple(p for p in self.parts if isinstance(p, SecretRef))
+
+
+def parse_text(text: str) -> str | SecretText:
+    """Return `text` unchanged, or a SecretText if it holds references."""
+    parts: list[str | SecretRef] = []
+    pos = 0
+    for match in REF_PATTERN.finditer(text):
+        if match.start() > pos:
+            parts.append(text[pos:match.start()])
+        parts.append(SecretRef(match.group(1), match.group(2)))
+        pos = match.end()
+    if not parts:
+        return text
+    if pos < len(text):
+        parts.append(text[pos:])
+    return SecretText(tuple(parts))
+
+
+def parse_placeholders(value: Any) -> Any:
+    """Walk a JSON value and turn every string holding a reference into a SecretText."""
+    if isinstance(value, str):
+        return parse_text(value)
+    if isinstance(value, dict):
+        return {k: parse_placeholders(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [parse_placeholders(v) for v in value]
+    return value
+
+
+def to_jsonable(value: Any) -> Any:
+    """The value with every SecretText written back as its reference text."""
+    if isinstance(value, SecretText):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def iter_secrets(value: Any, pointer: str = '') -> Iterator[tuple[str, SecretText]]:
+    """Every (JSON pointer, SecretText) inside a value."""
+    if isinstance(value, SecretText):
+        yield pointer, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from iter_secrets(v, f'{pointer}/{escape_pointer(str(k))}')
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from iter_secrets(v, f'{pointer}/{i}')
+
+
+def escape_pointer(segment: str) -> str:
+    return segment.replace('~', '~0').replace('/', '~1')
+
+
+class SecretProvider(Protocol):
+    """One source of secret values. Adding a cloud secret manager is one new class."""
+
+    def resolve(self, key: str) -> str:
+        """The value for `key`; raises SecretError (naming the key, never a value) if absent."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+
+
+class EnvProvider:
+    """`${secret:env:NAME}`: the environment variable NAME."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def resolve(self, key: str) -> str:
+        if key not in self._environ:
+            raise SecretError(f'environment variable {key} is not set', hint=f'export {key}=... before apply')
+        return self._environ[key]
+
+    def exists(self, key: str) -> bool:
+        return key in self._environ
+
+
+class FileProvider:
+    """`${secret:file:PATH}`: a file under the secrets directory; one trailing newline stripped."""
+
+    def __init__(self, root: Path | None) -> None:
+        self._root = root
+
+    def _path(self, key: str) -> Path:
+        if self._root is None:
+            raise SecretError(
+                f'no secrets directory for ${{secret:file:{key}}}',
+                hint='pass --secrets-dir DIR or set JOBSYNC_SECRETS_DIR',
+            )
+        rel = PurePosixPath(key)
+        if rel.is_absolute() or '..' in rel.parts:
+            raise SecretError(f'secret file path {key!r} must be relative to the secrets directory, without ".."')
+        return self._root / rel
+
+    def resolve(self, key: str) -> str:
+        path = self._path(key)
+        try:
+            text = path.read_text(encoding='utf-8')
+        except OSError as err:
+            raise SecretError(f'cannot read secret file {key} in the secrets directory ({err.strerror})') from None
+        return text[:-1] if text.endswith('\n') else text
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+
+class Redactor:
+    """Scrubs every resolved secret value from text before it leaves jobsync."""
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+
+    def learn(self, value: str) -> None:
+        self._values.add(value)
+
+    def scrub(self, text: str) -> str:
+        # Longest first, so a value containing another is scrubbed whole.
+        for value in sorted(self._values, key=len, reverse=True):
+            text = text.replace(value, MASK)
+        return text
+
+
+class SecretResolver:
+    """Resolves references through named providers, teaching the redactor every value."""
+
+    def __init__(self, providers: Mapping[str, SecretProvider], redactor: Redactor) -> None:
+        self._providers = dict(providers)
+        self.redactor = redactor
+
+    def _provider(self, ref: SecretRef) -> SecretProvider:
+        try:
+            return self._providers[ref.provider]
+        except KeyError:
+            known = ', '.join(sorted(self._providers))
+            raise SecretError(f'unknown secret provider in {ref}', hint=f'use one of: {known}') from None
+
+    def resolve(self, ref: SecretRef) -> str:
+        try:
+            value = self._provider(ref).resolve(ref.key)
+        except SecretError as err:
+            raise SecretError(f'cannot resolve {ref}: {err.message}', hint=err.hint) from None
+        if len(value) < MIN_SECRET_LENGTH:
+            raise SecretError(
+                f'the value of {ref} is shorter than {MIN_SECRET_LENGTH} characters',
+                hint='jobsync refuses very short secrets: they cannot be scrubbed from output safely',
+            )
+        self.redactor.learn(value)
+        return value
+
+    def missing(self, refs: set[SecretRef]) -> list[SecretRef]:
+        """References that cannot be resolved now, without reading or keeping any value."""
+        out = []
+        for ref in sorted(refs, key=str):
+            try:
+                if not self._provider(ref).exists(ref.key):
+                    out.append(ref)
+            except SecretError:
+                out.append(ref)
+        return out
+
+
+def default_resolver(
+    redactor: Redactor, environ: Mapping[str, str], secrets_dir: Path | None = None,
+) -> SecretResolver:
+    """The built-in providers: `env` over `environ`, `file` under `secrets_dir`."""
+    return SecretResolver({'env': EnvProvider(environ), 'file': FileProvider(secrets_dir)}, redactor)
+
+
+def fill_secrets(value: Any, resolver: SecretResolver) -> Any:
+    """A copy of `value` with every reference replaced by its value. Keep the result short-lived."""
+    if isinstance(value, SecretText):
+        return ''.join(resolver.resolve(p) if isinstance(p, SecretRef) else p for p in value.parts)
+    if isinstance(value, dict):
+        return {k: fill_secrets(v, resolver) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill_secrets(v, resolver) for v in value]
+    return value
