@@ -11,7 +11,7 @@ Sub-folders inside a kind's folder are allowed for organisation; names stay uniq
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, Literal
@@ -65,6 +65,7 @@ def load_repo(snapshot: Snapshot) -> LoadResult:
     problems: list[Diagnostic] = []
     config = _load_config(snapshot.files, problems)
     desired: dict[ObjectKey, Definition] = {}
+    docs: dict[ObjectKey, yamlio.Document] = {}
     for rel, raw in snapshot.files.items():
         loc = locate(rel)
         if loc is None:
@@ -78,15 +79,17 @@ def load_repo(snapshot: Snapshot) -> LoadResult:
             problems.append(Diagnostic('warning', f'ignored: {loc.suffix or "no suffix"} is not a definition file',
                                        rel, 'definitions are .yaml, .yml or .json'))
             continue
-        definition = _load_definition(rel, raw, loc, snapshot.files, problems)
-        if definition is None:
+        loaded = _load_definition(rel, raw, loc, snapshot.files, problems)
+        if loaded is None:
             continue
+        definition, doc = loaded
         if definition.key in desired:
             problems.append(Diagnostic('error', f'{definition.key} is defined twice', rel,
                                        f'also defined in {desired[definition.key].source.path}; keep one'))
             continue
         desired[definition.key] = definition
-    problems.extend(check_references(desired))
+        docs[definition.key] = doc
+    problems.extend(check_references(desired, lambda key, pointer: docs[key].where(pointer)))
     errors = [p for p in problems if p.severity == 'error']
     if errors:
         raise ConfigError(problems)
@@ -116,7 +119,7 @@ def _schema_problems(doc: yamlio.Document, name: Kind | Literal['config'], data:
 
 def _load_definition(
     rel: str, raw: bytes, loc: Located, files: Mapping[str, bytes], problems: list[Diagnostic],
-) -> Definition | None:
+) -> tuple[Definition, yamlio.Document] | None:
     doc, found = yamlio.parse(rel, raw)
     problems.extend(found)
     if doc is None:
@@ -142,7 +145,7 @@ def _load_definition(
     problems.extend(_literal_secrets(doc, loc.kind, data))
     spec = secrets.parse_placeholders(codec.from_repo(loc.kind, data, content))
     key = ObjectKey(loc.kind, loc.stem, loc.cluster)
-    return Definition(key, spec, SourceRef(rel))
+    return Definition(key, spec, SourceRef(rel)), doc
 
 
 def _script_content(
@@ -199,15 +202,20 @@ def _literal_secrets(doc: yamlio.Document, kind: Kind, data: Any, path: tuple[st
                        'the password: it is in the git history now')]
 
 
-def check_references(desired: Mapping[ObjectKey, Definition]) -> list[Diagnostic]:
-    """References that point nowhere in the repo: a node's script, connection or CDM job, links, dependJobs."""
+def check_references(
+    desired: Mapping[ObjectKey, Definition], where: Callable[[ObjectKey, str], str] | None = None,
+) -> list[Diagnostic]:
+    """References that point nowhere in the repo: a node's script, connection or CDM job, links, dependJobs.
+
+    `where(key, pointer)` locates a reference for the message (file and line); by default the file.
+    """
     problems = []
     for key, definition in desired.items():
         for ref in references(key, definition.spec):
             if ref.target not in desired:
                 problems.append(Diagnostic(
                     'error', f'{ref.what} {ref.target.name!r} is not defined in the repo ({ref.target})',
-                    definition.source.at(ref.pointer),
+                    where(key, ref.pointer) if where else definition.source.at(ref.pointer),
                     f'add it under {_folder_of(ref.target)} or fix the name',
                 ))
     return problems
