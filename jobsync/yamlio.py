@@ -93,6 +93,8 @@ def _parse_yaml(path: str, text: str) -> tuple[Document | None, list[Diagnostic]
         mark = err.problem_mark or err.context_mark
         where = f'{path}:{mark.line + 1}' if mark else path
         summary = ' '.join(p for p in (err.context, err.problem) if p) or 'invalid YAML'
+        if err.context_mark and mark and err.context_mark.line != mark.line:
+            summary += f' (the construct opened at line {err.context_mark.line + 1})'
         return None, [Diagnostic('error', f'YAML syntax error: {summary}', where,
                                  'check indentation and quoting around this line')]
     except yaml.YAMLError as err:
