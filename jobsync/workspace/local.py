@@ -93,6 +93,8 @@ class LocalWorkspace:
         self._resource_ids: dict[str, str] = {}
         self._connection_ids: dict[str, str] = {}
         self._cluster_ids: dict[str, str] = {}
+        # CDM list entries carry the whole link/job: what `list_objects` saw, `read` may reuse.
+        self._cdm_seen: dict[ObjectKey, dict[str, Any]] = {}
 
     def __repr__(self) -> str:
         return f'LocalWorkspace({str(self.path)!r})'
@@ -169,13 +171,16 @@ class LocalWorkspace:
 
     def _list_cdm(self) -> dict[ObjectKey, ListEntry]:
         out: dict[ObjectKey, ListEntry] = {}
+        self._cdm_seen = {}
         for cluster, cluster_id in self._list_clusters().items():
             for link in self._cdm_links(cluster_id):
                 key = ObjectKey('cdm-link', link['name'], cluster)
                 out[key] = ListEntry(key, link['lastUpdateTime'])
+                self._cdm_seen[key] = link
             for job in self._cdm_jobs(cluster_id):
                 key = ObjectKey('cdm-job', job['name'], cluster)
                 out[key] = ListEntry(key, job['lastUpdateTime'], job['status'])
+                self._cdm_seen[key] = job
         return out
 
     def list_objects(self) -> dict[ObjectKey, ListEntry]:
@@ -195,8 +200,9 @@ class LocalWorkspace:
         keys, the list calls of the kinds asked for are made first. Keys that do not exist are
         absent. Jobs come from batch exports of at most 100 (without dependencies), scripts,
         resources and connections from one show call each, CDM links and jobs from the `all`
-        listings of their cluster. For CDM the list entry's `lastUpdateTime` is moved out of
-        the spec into `LiveObject.updated`.
+        listings of their cluster (reused from `list_objects` when the entries passed in are
+        the ones it saw: the listing already carried the content). For CDM the list entry's
+        `lastUpdateTime` is moved out of the spec into `LiveObject.updated`.
         """
         wanted = sorted(set(keys))
         entries: dict[ObjectKey, ListEntry] = {}
@@ -216,8 +222,19 @@ class LocalWorkspace:
                 spec = self._show(key)
                 if spec is not None:
                     out[key] = LiveObject(key, spec, entries[key].updated, entries[key].status)
-        out.update(self._read_cdm([k for k in wanted if k.kind in CDM_KINDS]))
+        cdm = [k for k in wanted if k.kind in CDM_KINDS]
+        seen = [k for k in cdm if k in entries and k in self._cdm_seen
+                and self._cdm_seen[k]['lastUpdateTime'] == entries[k].updated]
+        for key in seen:
+            out[key] = self._cdm_live(key, self._cdm_seen[key])
+        out.update(self._read_cdm([k for k in cdm if k not in seen]))
         return dict(sorted(out.items()))
+
+    @staticmethod
+    def _cdm_live(key: ObjectKey, item: Mapping[str, Any]) -> LiveObject:
+        spec = dict(item)
+        updated = spec.pop('lastUpdateTime')
+        return LiveObject(key, spec, updated, spec.get('status') if key.kind == 'cdm-job' else None)
 
     def _read_jobs(self, keys: Sequence[ObjectKey], entries: Mapping[ObjectKey, ListEntry]) -> dict[
             ObjectKey, LiveObject]:
@@ -282,9 +299,7 @@ class LocalWorkspace:
                 for item in items:
                     key = ObjectKey(kind, item['name'], cluster)  # type: ignore[arg-type]
                     if key in wanted:
-                        spec = dict(item)
-                        updated = spec.pop('lastUpdateTime')
-                        out[key] = LiveObject(key, spec, updated, spec.get('status') if kind == 'cdm-job' else None)
+                        out[key] = self._cdm_live(key, item)
         return out
 
     # --- writing -----------------------------------------------------------------------------
