@@ -13,8 +13,8 @@ from jobsync.gitrepo import Snapshot, read_snapshot
 from jobsync.load import LoadResult, load_repo
 from jobsync.model import ObjectKey, Spec
 from jobsync.plan import Plan, make_plan
-from jobsync.workspace.connect import open_workspace
 from jobsync.workspace.base import Workspace
+from jobsync.workspace.connect import open_workspace
 from jobsync.workspace.package import estimate_package_bytes
 
 # A secret's value may be longer than its reference (a keytab is kilobytes): leave room for it

@@ -1,108 +1,34 @@
-"""The command line: the only place that reads argv and env, prints, prompts and exits.
-
-Exit codes: 0 success (plan: nothing to do), 1 expected failure, 2 changes present (plan
---detailed-exitcode), 3 a bug in jobsync, 64 a usage error, 130 interrupted.
-"""
+"""The core commands: validate, plan, apply."""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from enum import Enum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
-import click
 import typer
 
 from jobsync import commands, secrets
 from jobsync.apply import ApplyResult, Event
-from jobsync.errors import ConfigError, Diagnostic, JobsyncError
+from jobsync.cli.app import app
+from jobsync.cli.common import (
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    Format,
+    FormatOpt,
+    Output,
+    RefOpt,
+    RepoOpt,
+    SecretsDirOpt,
+    TargetOpt,
+    diagnostics_text,
+    error_handler,
+    secrets_dir_from,
+)
+from jobsync.errors import JobsyncError
 from jobsync.render.json import render_apply_json, render_plan_json
 from jobsync.render.text import render_apply_text, render_plan_text
-
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 3, 64, 130
-
-app = typer.Typer(
-    name='jobsync',
-    help='GitOps for Huawei Cloud DataArts Studio: validate, plan and apply Factory jobs, scripts, '
-         'resources, data connections and CDM links and jobs kept in git.',
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-
-class Format(str, Enum):
-    TEXT = 'text'
-    JSON = 'json'
-
-
-RepoOpt = Annotated[Path, typer.Option('--repo', help='Path to the definitions repo.', show_default='.')]
-TargetOpt = Annotated[
-    str | None, typer.Option('--target', help='Target from jobsync.yaml (default: its default_target).'),
-]
-RefOpt = Annotated[
-    str | None, typer.Option('--ref', help='Read definitions from this git revision instead of the working tree.'),
-]
-FormatOpt = Annotated[Format, typer.Option('--format', help='Output format.')]
-SecretsDirOpt = Annotated[
-    Path | None,
-    typer.Option('--secrets-dir', help='Directory for ${secret:file:...} references [env: JOBSYNC_SECRETS_DIR].'),
-]
-
-
-class Output:
-    """Every byte jobsync prints passes through the redactor."""
-
-    def __init__(self) -> None:
-        self.redactor = secrets.Redactor()
-
-    def out(self, text: str) -> None:
-        sys.stdout.write(self.redactor.scrub(text))
-        sys.stdout.flush()
-
-    def err(self, text: str) -> None:
-        sys.stderr.write(self.redactor.scrub(text))
-        sys.stderr.flush()
-
-
-def _diagnostics_text(diagnostics: tuple[Diagnostic, ...]) -> str:
-    return ''.join(f'{d}\n' for d in diagnostics)
-
-
-@contextmanager
-def error_handler(output: Output) -> Iterator[None]:
-    try:
-        yield
-    except ConfigError as err:
-        output.err(_diagnostics_text(err.diagnostics))
-        output.err(f'Error: {err.message}.\n')
-        raise typer.Exit(EXIT_ERROR) from None
-    except JobsyncError as err:
-        output.err(f'Error: {err}\n' + (f'  hint: {err.hint}\n' if err.hint else ''))
-        raise typer.Exit(EXIT_ERROR) from None
-    except KeyboardInterrupt:
-        output.err('Interrupted.\n')
-        raise typer.Exit(EXIT_INTERRUPTED) from None
-    except (typer.Exit, click.exceptions.ClickException, click.exceptions.Abort):
-        raise
-    except Exception as err:  # a bug: say so, without a traceback a user cannot act on
-        output.err(f'Internal error: {type(err).__name__}: {err}\n'
-                   '  This is a bug in jobsync; please report it with the command you ran '
-                   '(set JOBSYNC_DEBUG=1 for a traceback).\n')
-        if os.environ.get('JOBSYNC_DEBUG'):
-            raise
-        raise typer.Exit(EXIT_BUG) from None
-
-
-def _secrets_dir(option: Path | None) -> Path | None:
-    if option is not None:
-        return option
-    env = os.environ.get('JOBSYNC_SECRETS_DIR')
-    return Path(env) if env else None
 
 
 @app.command()
@@ -115,7 +41,7 @@ def validate(
     output = Output()
     with error_handler(output):
         loaded = commands.load(repo, ref, target)
-        output.err(_diagnostics_text(loaded.result.warnings))
+        output.err(diagnostics_text(loaded.result.warnings))
         output.out(f'OK: {len(loaded.result.desired)} definitions valid for target {loaded.target.name}.\n')
 
 
@@ -134,7 +60,7 @@ def plan(
     output = Output()
     with error_handler(output):
         loaded = commands.load(repo, ref, target)
-        output.err(_diagnostics_text(loaded.result.warnings))
+        output.err(diagnostics_text(loaded.result.warnings))
         workspace = commands.open_target(loaded)
         try:
             the_plan = commands.plan_command(loaded, workspace)
@@ -162,7 +88,7 @@ def apply(
     output = Output()
     with error_handler(output):
         loaded = commands.load(repo, ref, target)
-        output.err(_diagnostics_text(loaded.result.warnings))
+        output.err(diagnostics_text(loaded.result.warnings))
         workspace = commands.open_target(loaded)
         try:
             the_plan = commands.plan_command(loaded, workspace)
@@ -173,7 +99,7 @@ def apply(
                     output.out(render_apply_json(ApplyResult(())))
                 return
             _confirm(auto_approve, output)
-            resolver = secrets.default_resolver(output.redactor, os.environ, _secrets_dir(secrets_dir))
+            resolver = secrets.default_resolver(output.redactor, os.environ, secrets_dir_from(secrets_dir))
 
             def progress(event: Event) -> None:
                 output.err(f'  {event.message}\n')
@@ -197,17 +123,3 @@ def _confirm(auto_approve: bool, output: Output) -> None:
         raise typer.Exit(EXIT_ERROR)
 
 
-def main() -> NoReturn:
-    """Entry point: click's usage errors exit 64, so CI never reads a typo as 'changes present'."""
-    try:
-        code = app(standalone_mode=False)
-    except click.exceptions.UsageError as err:
-        err.show()
-        code = EXIT_USAGE
-    except click.exceptions.Abort:
-        sys.stderr.write('Aborted.\n')
-        code = EXIT_INTERRUPTED
-    except click.exceptions.ClickException as err:
-        err.show()
-        code = EXIT_ERROR
-    sys.exit(code if isinstance(code, int) else 0)

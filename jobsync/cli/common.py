@@ -1,0 +1,101 @@
+"""What every command shares: output through the redactor, the error handler, common options.
+
+The CLI is the only place that reads argv and env, prints, prompts and exits. Exit codes: 0
+success (plan: nothing to do), 1 expected failure, 2 changes present (plan --detailed-exitcode),
+3 a bug in jobsync, 64 a usage error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+try:  # typer >= 0.20 vendors its own click; its exceptions are not the `click` package's
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover - older typer on top of click
+    from click import exceptions as click_exceptions  # type: ignore[no-redef]
+
+__all__ = ['click_exceptions']
+
+from jobsync import secrets
+from jobsync.errors import ConfigError, Diagnostic, JobsyncError
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 3, 64, 130
+
+
+class Format(str, Enum):
+    TEXT = 'text'
+    JSON = 'json'
+
+RepoOpt = Annotated[Path, typer.Option('--repo', help='Path to the definitions repo.', show_default='.')]
+TargetOpt = Annotated[
+    str | None, typer.Option('--target', help='Target from jobsync.yaml (default: its default_target).'),
+]
+RefOpt = Annotated[
+    str | None, typer.Option('--ref', help='Read definitions from this git revision instead of the working tree.'),
+]
+FormatOpt = Annotated[Format, typer.Option('--format', help='Output format.')]
+SecretsDirOpt = Annotated[
+    Path | None,
+    typer.Option('--secrets-dir', help='Directory for ${secret:file:...} references [env: JOBSYNC_SECRETS_DIR].'),
+]
+
+
+class Output:
+    """Every byte jobsync prints passes through the redactor."""
+
+    def __init__(self) -> None:
+        self.redactor = secrets.Redactor()
+
+    def out(self, text: str) -> None:
+        sys.stdout.write(self.redactor.scrub(text))
+        sys.stdout.flush()
+
+    def err(self, text: str) -> None:
+        sys.stderr.write(self.redactor.scrub(text))
+        sys.stderr.flush()
+
+
+def diagnostics_text(diagnostics: tuple[Diagnostic, ...]) -> str:
+    return ''.join(f'{d}\n' for d in diagnostics)
+
+
+@contextmanager
+def error_handler(output: Output) -> Iterator[None]:
+    try:
+        yield
+    except ConfigError as err:
+        output.err(diagnostics_text(err.diagnostics))
+        output.err(f'Error: {err.message}.\n')
+        raise typer.Exit(EXIT_ERROR) from None
+    except JobsyncError as err:
+        output.err(f'Error: {err}\n' + (f'  hint: {err.hint}\n' if err.hint else ''))
+        raise typer.Exit(EXIT_ERROR) from None
+    except KeyboardInterrupt:
+        output.err('Interrupted.\n')
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except (typer.Exit, typer.Abort, click_exceptions.ClickException):
+        raise
+    except Exception as err:  # a bug: say so, without a traceback a user cannot act on
+        output.err(f'Internal error: {type(err).__name__}: {err}\n'
+                   '  This is a bug in jobsync; please report it with the command you ran '
+                   '(set JOBSYNC_DEBUG=1 for a traceback).\n')
+        if os.environ.get('JOBSYNC_DEBUG'):
+            raise
+        raise typer.Exit(EXIT_BUG) from None
+
+
+def secrets_dir_from(option: Path | None) -> Path | None:
+    if option is not None:
+        return option
+    env = os.environ.get('JOBSYNC_SECRETS_DIR')
+    return Path(env) if env else None
+
+
