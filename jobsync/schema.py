@@ -133,8 +133,14 @@ def validate(name: Kind | Literal['config'], document: Any) -> list[SchemaProble
         for problem in _explain(error):
             problems.setdefault((problem.pointer, problem.message), problem)
     # A value of the wrong type also fails its enum/pattern/range checks; the type is the news.
+    # Likewise an empty string fails its pattern too; "must not be empty" says it all.
     mistyped = {p.pointer for p in problems.values() if p.keyword == 'type'}
-    kept = [p for p in problems.values() if p.pointer not in mistyped or p.keyword in _ALWAYS_SHOWN]
+    empty = {p.pointer for p in problems.values() if p.keyword == 'minLength'}
+    kept = [
+        p for p in problems.values()
+        if (p.pointer not in mistyped or p.keyword in _ALWAYS_SHOWN)
+        and not (p.pointer in empty and p.keyword == 'pattern')
+    ]
     return sorted(kept, key=lambda p: (_path_sort_key(p.path), p.message))
 
 
