@@ -119,7 +119,7 @@ def test_refuses_the_same_object_twice_with_different_content():
 @pytest.mark.parametrize('entry', ['/etc/evil.job', '../evil.job', 'jobs/../../evil.job', 'C:/evil.job',
                                    '..\\evil.job'])
 def test_refuses_paths_that_leave_the_archive(entry):
-    with pytest.raises(PackageError, match='absolute|\\.\\.'):
+    with pytest.raises(PackageError, match=r'absolute|\.\.'):
         read_package(_zip({entry: json.dumps(job_spec('evil'))}))
 
 
