@@ -164,7 +164,8 @@ def _explain(error: ValidationError) -> Iterator[SchemaProblem]:
                        keyword)
         return
 
-    if isinstance(schema.get('errorMessage'), str):
+    # errorMessage words a value's constraints; a wrong type keeps its own message and hint.
+    if isinstance(schema.get('errorMessage'), str) and keyword != 'type':
         yield _problem(path, f'{_field(path)} {_show(error.instance)}: {schema["errorMessage"]}', '', keyword)
         return
 
@@ -179,7 +180,7 @@ def _explain(error: ValidationError) -> Iterator[SchemaProblem]:
     elif keyword == 'enum':
         allowed = list(error.validator_value)
         yield _problem(path, f'{_field(path)} {_show(error.instance)} is not one of: {_list(allowed)}',
-                       _did_you_mean(error.instance, allowed), keyword)
+                       _did_you_mean(error.instance, allowed) or _meaning(schema), keyword)
     elif keyword == 'const':
         yield _problem(path, f'{_field(path)} must be {_show(error.validator_value)}, not '
                              f'{_show(error.instance)}', '', keyword)
@@ -253,6 +254,12 @@ def _alternatives(error: ValidationError, path: tuple[PathElement, ...]) -> Iter
                 flat.append(one)
     yield _problem(path, f'{_field(path)} must be {_types(flat)}, not {_describe(error.instance)}',
                    _type_hint(error.instance, flat), 'type')
+
+
+def _meaning(schema: Mapping[str, Any]) -> str:
+    """The field's own description (what editors show on hover), as a hint: what the values mean."""
+    description = schema.get('description')
+    return description if isinstance(description, str) else ''
 
 
 def _missing_field(error: ValidationError) -> str:
