@@ -158,6 +158,11 @@ def _import(
         workspace.import_objects([(c.key, spec) for c, spec in items])
         return [Outcome(c.key, c.action, Status.APPLIED) for c, _ in items]
     except ImportRefused as err:
+        if err.written is not None:
+            # Written object by object (not all or nothing): each has its own outcome already.
+            return [Outcome(c.key, c.action, Status.APPLIED) if str(c.key) in err.written
+                    else Outcome(c.key, c.action, Status.FAILED, scrub(err.reasons.get(str(c.key), str(err))))
+                    for c, _ in items]
         if len(items) == 1:
             c = items[0][0]
             return [Outcome(c.key, c.action, Status.FAILED, scrub(err.reasons.get(str(c.key), str(err))))]

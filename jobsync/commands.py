@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,8 +59,9 @@ def plan_command(loaded: Loaded, workspace: Workspace) -> Plan:
     )
 
 
-def open_target(loaded: Loaded) -> Workspace:
-    return open_workspace(loaded.target, loaded.snapshot.root)
+def open_target(loaded: Loaded, env: Mapping[str, str] | None = None) -> Workspace:
+    """The target's workspace; `env` holds credentials for a `dataarts` target (from the CLI)."""
+    return open_workspace(loaded.target, loaded.snapshot.root, env)
 
 
 def apply_command(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -86,11 +86,16 @@ class WorkspaceError(JobsyncError):
 
 
 class ImportRefused(WorkspaceError):
-    """A whole import package was refused; nothing in it was written.
+    """An import was refused, whole or in part.
 
-    `reasons` maps the string form of an object key to why that object was refused.
+    `reasons` maps the string form of an object key to why that object was refused. `written`
+    is None when nothing was written (the package is all or nothing, as the local workspace's
+    import is); a backend that writes object by object (the HTTP backend) lists the keys that
+    did go through, so that apply need not write them again.
     """
 
-    def __init__(self, message: str, reasons: dict[str, str], *, code: str = '') -> None:
+    def __init__(self, message: str, reasons: dict[str, str], *, code: str = '',
+                 written: Iterable[str] | None = None) -> None:
         super().__init__(message, code=code)
         self.reasons = dict(reasons)
+        self.written = None if written is None else frozenset(written)

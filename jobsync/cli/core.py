@@ -61,7 +61,7 @@ def plan(
     with error_handler(output):
         loaded = commands.load(repo, ref, target)
         output.err(diagnostics_text(loaded.result.warnings))
-        workspace = commands.open_target(loaded)
+        workspace = commands.open_target(loaded, os.environ)
         try:
             the_plan = commands.plan_command(loaded, workspace)
         finally:
@@ -89,7 +89,7 @@ def apply(
     with error_handler(output):
         loaded = commands.load(repo, ref, target)
         output.err(diagnostics_text(loaded.result.warnings))
-        workspace = commands.open_target(loaded)
+        workspace = commands.open_target(loaded, os.environ)
         try:
             the_plan = commands.plan_command(loaded, workspace)
             if fmt is Format.TEXT:

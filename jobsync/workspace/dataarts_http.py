@@ -1,0 +1,480 @@
+"""The wire under the `dataarts` backend: HTTPS calls to DataArts Factory, Management Center and CDM.
+
+One `Transport` per workspace: it renders a route template into a URL, adds the common
+headers (`X-Project-Id`, `workspace`, `X-Language`), authenticates (AK/SK `SDK-HMAC-SHA256`
+through `signer.py`, or an IAM token), waits for its service's client-side rate limit, retries
+what is safe to retry, counts every call by route template, and turns every error body the
+service family uses into one `ApiError` (a `WorkspaceError`) carrying status, code, message,
+request id and a hint. It knows nothing of jobs or scripts.
+
+Retry rules (reference §3.4, §13):
+
+* a connection that could not be opened (the request was never sent) and a 429 from the
+  gateway (refused before it reached the service) are retried for every call;
+* a 5xx answer without a service error code (gateway, backend down), a dropped connection
+  or a read timeout are retried only for calls safe to repeat (`GET`, `PUT`, `DELETE`, or a
+  route marked `idempotent`); for the others the transport raises `ApiError(ambiguous=True)`
+  and the caller decides, by checking what exists, whether the write happened;
+* a 4xx (other than 429), or a 5xx carrying a service code (`Cdm.0100` on delete), is an
+  answer, never retried.
+
+Waits grow exponentially with full jitter; `Retry-After` is honoured (capped). Attempts are
+bounded; the error after the last one says how many were made.
+
+`httpx` is imported lazily so that a core install (`pip install .`) runs local targets.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote, urlsplit
+
+from jobsync import __version__
+from jobsync.errors import UsageError, WorkspaceError
+from jobsync.workspace import signer
+
+if TYPE_CHECKING:
+    import httpx
+
+Service = Literal['factory', 'management', 'cdm']
+SERVICES: tuple[Service, ...] = ('factory', 'management', 'cdm')
+
+# Default client-side limits, requests per second per service, a little under the documented
+# per-user limits (reference §3.4): DLF v1 30/s, Factory v2 and Management Center 10/s, CDM
+# link and query APIs 120/min. Configurable per target.
+DEFAULT_RATE_LIMITS: dict[Service, float] = {'factory': 20.0, 'management': 8.0, 'cdm': 2.0}
+DEFAULT_MAX_ATTEMPTS = 6
+DEFAULT_BACKOFF_BASE = 0.5
+DEFAULT_BACKOFF_CAP = 20.0
+MAX_RETRY_AFTER = 120.0
+DEFAULT_TIMEOUT = 60.0
+
+# "Not found" codes, whatever HTTP status carries them (reference §3.1, §9.4, §9.6, §11): the
+# services answer 400 (sometimes 500) for a missing object; only the gateway uses 404.
+NOT_FOUND_CODES = frozenset({
+    'DLF.0100', 'DLF.0137', 'DLF.0810', 'DLF.20810', 'DLF.6201', 'DLF.6205', 'DLF.6241', 'DLF.6322',
+    'DAYU.1005',
+    'Cdm.0054', 'Cdm.0095', 'Cdm.00095', 'Cdm.0100', 'Cdm.0101', 'Cdm.0316', 'Cdm.0319',
+})
+GATEWAY_PREFIXES = ('APIGW.', 'APIG.')
+
+_HINTS: dict[str, str] = {
+    'APIGW.0101': 'the endpoint does not serve this route: check `endpoints` for the target (the DLF v1 routes '
+                  'live on dayu-dlf.{region} in most regions, reference §1)',
+    'APIGW.0301': 'check HUAWEICLOUD_SDK_AK / HUAWEICLOUD_SDK_SK (or the token) and that this machine\'s clock '
+                  'is right: a signature more than 15 minutes off is refused',
+    'APIGW.0302': 'the IAM user lacks permission for this API: grant DataArts Studio / CDM permissions',
+    'APIGW.0201': 'the request was refused by the gateway (too large, or the backend is unavailable)',
+    'APIG.0308': 'the service throttled the calls: lower `rate_limits` for this target or retry later',
+    'APIGW.0308': 'the service throttled the calls: lower `rate_limits` for this target or retry later',
+    'DLF.0819': 'the DataArts workspace does not exist: check `workspace_id` for the target',
+    'DLF.20819': 'the DataArts workspace does not exist: check `workspace_id` for the target',
+    'DAYU.3601': 'the IAM user has no permission in this DataArts workspace',
+    'Cdm.0052': 'the CDM job is running: stop it first',
+    'Cdm.0001': 'the CDM cluster does not exist: check `cdm_clusters` for the target',
+}
+
+
+class ApiError(WorkspaceError):
+    """A DataArts call failed: the service's answer (status, code, message, request id) or the
+    transport's (status 0 then).
+
+    `ambiguous` is set when a write may or may not have happened (the connection dropped, or a
+    5xx came back, after the request was sent); `attempts` counts the HTTP requests made.
+    """
+
+    def __init__(
+            self, message: str, *, code: str = '', status: int = 0, request_id: str = '', hint: str = '',
+            not_found: bool = False, ambiguous: bool = False, attempts: int = 1, route: str = '',
+    ) -> None:
+        super().__init__(message, code=code, status=status, request_id=request_id, hint=hint, not_found=not_found)
+        self.ambiguous = ambiguous
+        self.attempts = attempts
+        self.route = route
+
+
+def _first_error(body: Any, depth: int = 0) -> tuple[str, str] | None:
+    """(code, message) from any error body shape the services use (reference §3.1).
+
+    In order: DLF/gateway flat `error_code`+`error_msg`; `errorCode`+`errorMsg`; Management
+    Center `errors[0]`; CDM `errCode`/`code` + `externalMessage`/`message`; then nested objects,
+    as the SDK's own parser does.
+    """
+    if not isinstance(body, dict) or depth > 3:
+        return None
+    for code_key, msg_keys in (('error_code', ('error_msg', 'error_message')), ('errorCode', ('errorMsg',)),
+                               ('errCode', ('externalMessage', 'message')), ('code', ('message', 'externalMessage'))):
+        code = body.get(code_key)
+        if isinstance(code, str) and code:
+            message = next((str(body[k]) for k in msg_keys if body.get(k)), '')
+            return code, message
+    errors = body.get('errors')
+    if isinstance(errors, list) and errors:
+        found = _first_error(errors[0], depth + 1)
+        if found:
+            return found
+    for value in body.values():
+        if isinstance(value, dict):
+            found = _first_error(value, depth + 1)
+            if found:
+                return found
+    return None
+
+
+def _validation_message(body: Any) -> str:
+    """CDM's `{"validation-result": [{"linkConfig": [{"message", "status": "ERROR"}]}]}` as text."""
+    results = body.get('validation-result') if isinstance(body, dict) else None
+    messages = []
+    for result in results if isinstance(results, list) else []:
+        for items in result.values() if isinstance(result, dict) else []:
+            for item in items if isinstance(items, list) else []:
+                if isinstance(item, dict) and item.get('status') == 'ERROR' and item.get('message'):
+                    messages.append(str(item['message']))
+    return '; '.join(messages)
+
+
+def parse_error(status: int, content: bytes, headers: Mapping[str, str], route: str = '') -> ApiError:
+    """One `ApiError` from any failed answer: DLF flat, `errors[]`, CDM, CDM validation, gateway."""
+    try:
+        body = json.loads(content.decode('utf-8')) if content else None
+    except (UnicodeDecodeError, ValueError):
+        body = None
+    request_id = headers.get('x-request-id') or headers.get('X-Request-Id') or ''
+    if not request_id and isinstance(body, dict) and isinstance(body.get('request_id'), str):
+        request_id = body['request_id']
+    found = _first_error(body)
+    if found:
+        code, message = found
+    else:
+        code, message = '', _validation_message(body)
+        if not message:
+            text = content.decode('utf-8', 'replace').strip() if content else ''
+            message = text[:300] or f'HTTP {status}'
+    not_found = code in NOT_FOUND_CODES or (status == 404 and not code.startswith(GATEWAY_PREFIXES))
+    hint = _HINTS.get(code, '')
+    if not hint and status == 401:
+        hint = _HINTS['APIGW.0301']
+    return ApiError(message, code=code, status=status, request_id=request_id, hint=hint,
+                    not_found=not_found, route=route)
+
+
+# --- credentials and endpoints -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AkSk:
+    """Access key pair (permanent, or temporary with `security_token`). Never printed."""
+
+    ak: str
+    sk: str = field(repr=False)
+    security_token: str = field(default='', repr=False)
+
+
+@dataclass(frozen=True)
+class Token:
+    """An IAM token (`X-Auth-Token`, reference §2.1), scoped to the project."""
+
+    token: str = field(repr=False)
+
+
+Credentials = AkSk | Token
+
+ENV_AK = 'HUAWEICLOUD_SDK_AK'
+ENV_SK = 'HUAWEICLOUD_SDK_SK'
+ENV_SECURITY_TOKEN = 'HUAWEICLOUD_SDK_SECURITY_TOKEN'
+ENV_TOKEN = 'JOBSYNC_DATAARTS_TOKEN'
+
+
+def credentials_from_env(env: Mapping[str, str], where: str) -> Credentials:
+    """AK/SK from `HUAWEICLOUD_SDK_AK`/`_SK` (+ `_SECURITY_TOKEN` for temporary keys), else an IAM
+    token from `JOBSYNC_DATAARTS_TOKEN`. Raises `UsageError` when neither is set."""
+    ak, sk = env.get(ENV_AK, ''), env.get(ENV_SK, '')
+    if ak or sk:
+        if not (ak and sk):
+            missing = ENV_SK if ak else ENV_AK
+            raise UsageError(f'{where}: {missing} is not set', hint=f'set both {ENV_AK} and {ENV_SK}')
+        return AkSk(ak, sk, env.get(ENV_SECURITY_TOKEN, ''))
+    token = env.get(ENV_TOKEN, '')
+    if token:
+        return Token(token)
+    raise UsageError(
+        f'{where}: no DataArts credentials in the environment',
+        hint=f'set {ENV_AK} and {ENV_SK} (access keys), or {ENV_TOKEN} (an IAM token); '
+             'credentials never go in jobsync.yaml',
+    )
+
+
+def default_endpoints(region: str) -> dict[Service, str]:
+    """The hosts the official SDKs use for a region (reference §1): DLF v1 on `dayu-dlf`, except
+    cn-east-4 where the dgc SDK lists `dayu`; Management Center on `dayu`; CDM on `cdm`."""
+    factory_host = 'dayu' if region == 'cn-east-4' else 'dayu-dlf'
+    return {
+        'factory': f'https://{factory_host}.{region}.myhuaweicloud.com',
+        'management': f'https://dayu.{region}.myhuaweicloud.com',
+        'cdm': f'https://cdm.{region}.myhuaweicloud.com',
+    }
+
+
+# --- rate limit --------------------------------------------------------------------------------
+
+class RateLimiter:
+    """A token bucket: at most `rate` calls a second on average, bursts of `burst`. Thread-safe."""
+
+    def __init__(self, rate: float, burst: int = 0, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.rate = rate
+        self.burst = max(1, burst or int(rate) or 1)
+        self._tokens = float(self.burst)
+        self._clock = clock
+        self._sleep = sleep
+        self._last = clock()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> float:
+        """Take one token, waiting for it if needed; returns the seconds waited."""
+        if self.rate <= 0:
+            return 0.0
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            self._tokens -= 1
+            wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
+        if wait > 0:
+            self._sleep(wait)
+        return wait
+
+
+# --- the transport --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Route:
+    """One API route: the service it lives on, method and path template (`{pid}` = project id)."""
+
+    service: Service
+    method: str
+    template: str
+    idempotent: bool | None = None  # None: by method (GET, PUT, DELETE are safe to repeat)
+
+    @property
+    def name(self) -> str:
+        """How calls are counted: `GET /v1/{pid}/jobs`."""
+        return f'{self.method} {self.template}'
+
+    @property
+    def safe_to_repeat(self) -> bool:
+        if self.idempotent is not None:
+            return self.idempotent
+        return self.method in ('GET', 'HEAD', 'PUT', 'DELETE')
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    attempts: int
+
+    @property
+    def request_id(self) -> str:
+        return self.headers.get('x-request-id', '')
+
+    def json(self) -> Any:
+        if not self.content:
+            return None
+        return json.loads(self.content.decode('utf-8'))
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """How the transport behaves; every field has a sensible default for the real service."""
+
+    project_id: str
+    endpoints: Mapping[Service, str]
+    credentials: Credentials
+    workspace_id: str = ''
+    rate_limits: Mapping[Service, float] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    backoff_base: float = DEFAULT_BACKOFF_BASE
+    backoff_cap: float = DEFAULT_BACKOFF_CAP
+    timeout: float = DEFAULT_TIMEOUT
+    language: str = 'en-us'
+    verify_tls: bool = True
+
+
+def _json_bytes(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(',', ':')).encode('utf-8')
+
+
+_NOT_SENT = ('ConnectError', 'ConnectTimeout', 'PoolTimeout', 'UnsupportedProtocol')
+
+
+class Transport:
+    """Authenticated, rate-limited, retrying calls to the three DataArts services. Thread-safe."""
+
+    def __init__(
+            self, settings: HttpSettings, *, client: httpx.Client | None = None,
+            sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None,
+    ) -> None:
+        import httpx
+
+        self.settings = settings
+        self.calls: Counter[str] = Counter()
+        self.retries: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._httpx = httpx
+        self._client = client or httpx.Client(
+            timeout=httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
+            verify=settings.verify_tls, follow_redirects=False,
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+        )
+        self._limiters = {s: RateLimiter(settings.rate_limits.get(s, DEFAULT_RATE_LIMITS[s]), sleep=sleep)
+                          for s in SERVICES}
+
+    def close(self) -> None:
+        self._client.close()
+
+    # --- building a request -------------------------------------------------------------------
+
+    def path(self, route: Route, params: Mapping[str, str]) -> str:
+        """The route's path with `{pid}` and each parameter filled in, each percent-encoded with
+        `quote(v, safe='')` as the SDK does (a `/` in a name becomes `%2F`)."""
+        values = {'pid': self.settings.project_id, **params}
+        out = route.template
+        for name, value in values.items():
+            out = out.replace('{' + name + '}', quote(str(value), safe=''))
+        if '{' in out:
+            raise ValueError(f'route {route.name} needs parameters it was not given: {out}')
+        return out
+
+    def _headers(self, route: Route, body: bytes | None) -> dict[str, str]:
+        headers = {
+            'Content-Type': 'application/json;charset=UTF-8' if body else 'application/json',
+            'User-Agent': f'jobsync/{__version__}',
+            'X-Language': self.settings.language,
+        }
+        # CDM has no workspace: "only the default workspace can be used" (reference §2.3).
+        if self.settings.workspace_id and route.service != 'cdm':
+            headers['workspace'] = self.settings.workspace_id
+        creds = self.settings.credentials
+        if isinstance(creds, Token):
+            headers['X-Auth-Token'] = creds.token
+        else:
+            # The SDK's BasicCredentials adds X-Project-Id to every AK/SK call (reference §2.3).
+            headers['X-Project-Id'] = self.settings.project_id
+            if creds.security_token:
+                headers['X-Security-Token'] = creds.security_token
+        return headers
+
+    def _prepare(self, route: Route, path: str, query: Sequence[tuple[str, Any]],
+                 body: bytes | None) -> tuple[str, dict[str, str]]:
+        base = self.settings.endpoints[route.service].rstrip('/')
+        split = urlsplit(base)
+        full_path = split.path.rstrip('/') + path
+        headers = self._headers(route, body)
+        creds = self.settings.credentials
+        if isinstance(creds, AkSk):
+            signed = signer.sign(creds.ak, creds.sk, method=route.method, host=split.netloc, path=full_path,
+                                 query=query, headers=headers, body=body or b'')
+            headers, query_string = signed.headers, signed.query
+        else:
+            query_string = signer.canonical_query(query)
+        url = f'{split.scheme}://{split.netloc}{full_path}' + (f'?{query_string}' if query_string else '')
+        return url, headers
+
+    # --- calling ------------------------------------------------------------------------------
+
+    def call(
+            self, route: Route, params: Mapping[str, str] | None = None, *,
+            query: Sequence[tuple[str, Any]] = (), body: Any = None, ok: Sequence[int] = (200, 201, 202, 204),
+    ) -> Response:
+        """Make the call, retrying what the rules allow; the answer, or `ApiError`."""
+        path = self.path(route, params or {})
+        data = _json_bytes(body) if body is not None else None
+        attempts = 0
+        last: ApiError | None = None
+        while attempts < max(1, self.settings.max_attempts):
+            attempts += 1
+            if attempts > 1:
+                with self._lock:
+                    self.retries[route.name] += 1
+            self._limiters[route.service].acquire()
+            url, headers = self._prepare(route, path, query, data)  # re-signed: X-Sdk-Date is fresh
+            with self._lock:
+                self.calls[route.name] += 1
+            try:
+                answer = self._client.request(route.method, url, headers=headers, content=data)
+            except self._httpx.TransportError as exc:
+                not_sent = type(exc).__name__ in _NOT_SENT
+                last = ApiError(
+                    f'{route.method} {path}: {"could not connect" if not_sent else "the connection failed"}'
+                    f' ({type(exc).__name__}: {exc})',
+                    hint='check the endpoint and the network', ambiguous=not not_sent, attempts=attempts,
+                    route=route.name,
+                )
+                if not_sent or route.safe_to_repeat:
+                    self._backoff(attempts, None)
+                    continue
+                raise last from None
+            headers_out = {k.lower(): v for k, v in answer.headers.items()}
+            if answer.status_code in ok or 200 <= answer.status_code < 300:
+                return Response(answer.status_code, headers_out, answer.content, attempts)
+            err = parse_error(answer.status_code, answer.content, headers_out, route.name)
+            err.attempts = attempts
+            if answer.status_code == 429:
+                last = err
+                self._backoff(attempts, _retry_after(headers_out.get('retry-after')))
+                continue
+            transient = answer.status_code >= 500 and (not err.code or err.code.startswith(GATEWAY_PREFIXES))
+            if transient:
+                last = err
+                if route.safe_to_repeat:
+                    self._backoff(attempts, _retry_after(headers_out.get('retry-after')))
+                    continue
+                err.ambiguous = True
+            raise err
+        assert last is not None
+        last.attempts = attempts
+        last.message = f'{last.message} (gave up after {attempts} attempts)'
+        if not last.hint:
+            last.hint = 'the service kept failing or throttling; try again later or lower `rate_limits`'
+        raise last
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> None:
+        if attempt >= self.settings.max_attempts:
+            return  # no wait before giving up
+        ceiling = min(self.settings.backoff_cap, self.settings.backoff_base * 2 ** (attempt - 1))
+        wait = self._rng.uniform(0, ceiling)  # full jitter
+        if retry_after is not None:
+            wait = min(retry_after, MAX_RETRY_AFTER) + self._rng.uniform(0, self.settings.backoff_base / 4)
+        if wait > 0:
+            self._sleep(wait)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """`Retry-After` as seconds: delay-seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
