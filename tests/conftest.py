@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# The emulator and `dataarts` workspace fixtures (emulator, running_emulator, dataarts_workspace).
+from dataarts_fixtures import dataarts_workspace, emulator, running_emulator  # noqa: F401
+
 from jobsync.workspace.engine import Engine
 from jobsync.workspace.local import LocalWorkspace
 

@@ -813,7 +813,9 @@ class EmulatorServer:
 
     def __init__(self, emulator: Emulator, *, port: int = 0, log_level: str = 'warning') -> None:
         self.emulator = emulator
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted sockets only when the
+        # proto says TCP, and without it every answer with a body waits ~40 ms for a delayed ACK.
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(('127.0.0.1', port))
         self.port: int = self._sock.getsockname()[1]

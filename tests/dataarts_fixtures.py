@@ -1,0 +1,76 @@
+"""Fixtures for the HTTP backend: the emulator as a real HTTP server on 127.0.0.1, and
+`dataarts` workspaces talking to it. Imported by conftest.py.
+
+One emulator serves the whole session; every test gets its own project id (the emulator keeps
+projects apart), so tests never see each other's objects. Faults are reset after each test.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from jobsync.workspace.dataarts import DataArtsWorkspace
+from jobsync.workspace.dataarts_http import AkSk, HttpSettings, Transport
+from jobsync.workspace.emulator import Emulator, EmulatorServer, Faults
+
+EMULATOR_AK = 'AKTESTEMULATOR00001'
+EMULATOR_SK = 'SKtestEmulatorSecret000000000000000000001'
+EMULATOR_TOKEN = 'test-iam-token-0001'
+# Clusters every project has, as if bought beforehand (the example repo uses cdm-prod).
+EMULATOR_CLUSTERS = ('cdm-prod', 'cdm-dev')
+
+
+@dataclass
+class RunningEmulator:
+    server: EmulatorServer
+    emulator: Emulator
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def workspace(self, project: str | None = None, *, workspace_id: str = 'ws-test', max_attempts: int = 6,
+                  concurrency: int = 4, backoff: float = 0.01) -> DataArtsWorkspace:
+        """A `dataarts` workspace on a project of its own (fresh unless `project` is given)."""
+        settings = HttpSettings(
+            project_id=project or uuid.uuid4().hex,
+            endpoints={'factory': self.url, 'management': self.url, 'cdm': self.url},
+            credentials=AkSk(EMULATOR_AK, EMULATOR_SK), workspace_id=workspace_id,
+            rate_limits={'factory': 0, 'management': 0, 'cdm': 0}, max_attempts=max_attempts,
+            backoff_base=backoff, timeout=30,
+        )
+        return DataArtsWorkspace(Transport(settings), concurrency=concurrency)
+
+
+@pytest.fixture(scope='session')
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
+    """The emulator on a free loopback port, for the whole session."""
+    db = Path(tmp_path_factory.mktemp('emulator')) / 'emulator.db'
+    em = Emulator(db, credentials={EMULATOR_AK: EMULATOR_SK}, tokens={EMULATOR_TOKEN},
+                  clusters={name: None for name in EMULATOR_CLUSTERS})
+    server = EmulatorServer(em)
+    server.start()
+    yield RunningEmulator(server, em)
+    server.stop()
+    em.close()
+
+
+@pytest.fixture
+def running_emulator(emulator: RunningEmulator) -> Iterator[RunningEmulator]:
+    """The session emulator, with its faults reset after the test."""
+    yield emulator
+    emulator.emulator.faults = Faults()
+    emulator.emulator.script_errors = 'flat'
+
+
+@pytest.fixture
+def dataarts_workspace(running_emulator: RunningEmulator) -> Iterator[DataArtsWorkspace]:
+    """A `dataarts` workspace on a fresh project of the session emulator."""
+    ws = running_emulator.workspace()
+    yield ws
+    ws.close()

@@ -1,0 +1,195 @@
+"""The one contract every workspace backend keeps, run against `local:` and against the HTTP
+backend talking to the emulator on 127.0.0.1.
+
+What differs between the backends by design is tested in their own modules: the local import
+is all or nothing, HTTP writes object by object (test_dataarts.py); reading costs per backend.
+"""
+
+from __future__ import annotations
+
+import pytest
+from workspace_specs import cdm_job_spec, connection_spec, job_spec, link_spec, resource_spec, script_spec
+
+from jobsync.errors import ImportRefused, WorkspaceError
+from jobsync.model import ObjectKey
+from jobsync.workspace.base import Workspace, read_all
+
+JOB = ObjectKey('job', 'daily_sales')
+STREAM = ObjectKey('job', 'clicks_stream')
+SCRIPT = ObjectKey('script', 'sales_sql')
+RESOURCE = ObjectKey('resource', 'etl_jar')
+CONNECTION = ObjectKey('connection', 'dws_main')
+LINK = ObjectKey('cdm-link', 'mysql_src', 'cdm-prod')
+LINK2 = ObjectKey('cdm-link', 'dws_dst', 'cdm-prod')
+CDM_JOB = ObjectKey('cdm-job', 'orders', 'cdm-prod')
+
+EXPORT_ROUTE = 'POST /v1/{pid}/jobs/batch-export'
+LIST_JOBS_ROUTE = 'GET /v1/{pid}/jobs'
+
+
+@pytest.fixture(params=['local', 'dataarts'])
+def workspace(request: pytest.FixtureRequest) -> Workspace:
+    ws: Workspace = request.getfixturevalue('local_workspace' if request.param == 'local' else 'dataarts_workspace')
+    return ws
+
+
+def _everything() -> list[tuple[ObjectKey, dict]]:
+    """One object of every kind, in apply order."""
+    return [
+        (CONNECTION, connection_spec('dws_main', password='dws-secret-1')),
+        (LINK, link_spec('mysql_src', password='mysql-secret-1')),
+        (LINK2, link_spec('dws_dst')),
+        (RESOURCE, resource_spec('etl_jar')),
+        (SCRIPT, script_spec('sales_sql', content='SELECT * FROM sales;', connection='dws_main')),
+        (CDM_JOB, cdm_job_spec('orders', source='mysql_src', target='dws_dst', group='nightly')),
+        (JOB, job_spec('daily_sales', scripts=('sales_sql',), connection='dws_main', resource='etl_jar')),
+        (STREAM, job_spec('clicks_stream', process_type='REAL_TIME')),
+    ]
+
+
+def test_empty_workspace_lists_nothing(workspace):
+    assert workspace.list_objects() == {}
+    assert read_all(workspace) == {}
+
+
+def test_every_kind_written_is_listed_and_read_back(workspace):
+    workspace.import_objects(_everything())
+    listed = workspace.list_objects()
+    assert sorted(listed) == sorted(k for k, _ in _everything())
+    assert all(entry.updated > 0 for entry in listed.values())
+    live = workspace.read(listed)
+    assert sorted(live) == sorted(listed)
+    assert live[SCRIPT].spec['content'] == 'SELECT * FROM sales;'
+    assert live[JOB].spec['nodes'][0]['properties'][0] == {'name': 'scriptName', 'value': 'sales_sql'}
+    assert live[STREAM].spec['processType'] == 'REAL_TIME'  # real-time jobs are listed too
+    assert live[RESOURCE].spec['location'] == 'obs://bucket/app.jar'
+    assert live[CONNECTION].spec['dw_config']['host'] == '10.0.0.5'
+    assert live[CDM_JOB].spec['from-link-name'] == 'mysql_src'
+    assert all(live[k].updated == listed[k].updated for k in listed)
+    assert listed[JOB].status == live[JOB].status == 'STOPPED'
+
+
+def test_passwords_are_never_read_back(workspace):
+    workspace.import_objects(_everything())
+    live = read_all(workspace)
+    assert live[CONNECTION].spec['dw_config']['password'] == '*********'
+    inputs = {i['name']: i['value'] for i in live[LINK].spec['link-config-values']['configs'][0]['inputs']}
+    assert inputs['linkConfig.password'] == 'Add password here'
+    assert 'secret' not in repr(live)
+
+
+def test_values_with_special_characters_round_trip(workspace):
+    """CDM values come back URL-encoded over HTTP (reference §9.3): read must decode them."""
+    tricky = 'a b/c&d=e%41+f?g#h 作业'
+    link = link_spec('mysql_src')
+    link['link-config-values']['configs'][0]['inputs'][0]['value'] = tricky
+    job = job_spec('作业_daily.v2')
+    job['params'] = [{'name': 'p', 'value': tricky, 'type': 'variable'}]
+    workspace.import_objects([(LINK, link), (ObjectKey('job', '作业_daily.v2'), job)])
+    live = read_all(workspace)
+    assert live[LINK].spec['link-config-values']['configs'][0]['inputs'][0]['value'] == tricky
+    assert live[ObjectKey('job', '作业_daily.v2')].spec['params'][0]['value'] == tricky
+
+
+def test_writing_again_overwrites_and_moves_last_update(workspace):
+    workspace.import_objects(_everything())
+    before = workspace.list_objects()
+    changed = [(SCRIPT, script_spec('sales_sql', content='SELECT 2;', connection='dws_main')),
+               (JOB, job_spec('daily_sales', scripts=('sales_sql',), connection='dws_main', resource='etl_jar',
+                              description='changed'))]
+    workspace.import_objects(changed)
+    after = workspace.list_objects()
+    live = workspace.read(after)
+    assert live[SCRIPT].spec['content'] == 'SELECT 2;'
+    assert live[JOB].spec['description'] == 'changed'
+    assert after[SCRIPT].updated > before[SCRIPT].updated
+    assert after[CONNECTION].updated == before[CONNECTION].updated  # untouched stays untouched
+    assert sorted(after) == sorted(before)  # overwritten, not duplicated
+
+
+def test_read_takes_bare_keys_and_skips_missing_ones(workspace):
+    workspace.import_objects(_everything())
+    ghost = ObjectKey('job', 'ghost')
+    live = workspace.read([JOB, SCRIPT, LINK, ghost, ObjectKey('script', 'ghost')])
+    assert sorted(live) == sorted([JOB, SCRIPT, LINK])
+
+
+def test_jobs_are_read_in_exports_of_at_most_100(workspace):
+    items = [(ObjectKey('script', f's{i:03}'), script_spec(f's{i:03}')) for i in range(150)]
+    items += [(ObjectKey('job', f'j{i:03}'), job_spec(f'j{i:03}', scripts=(f's{i:03}',))) for i in range(150)]
+    for start in range(0, len(items), 100):
+        workspace.import_objects(items[start:start + 100])
+    workspace.calls.clear()
+    listed = workspace.list_objects()
+    assert len(listed) == 300
+    assert workspace.calls[LIST_JOBS_ROUTE] == 3  # two BATCH pages of 100, one REAL_TIME page
+    live = workspace.read(listed)
+    assert len(live) == 300
+    assert workspace.calls[EXPORT_ROUTE] == 2
+    assert live[ObjectKey('script', 's149')].spec['content'] == 'SELECT 1;'
+
+
+def test_delete_removes_and_a_second_delete_is_not_found(workspace):
+    workspace.import_objects(_everything())
+    for key in reversed([k for k, _ in _everything()]):
+        workspace.delete(key)
+    assert workspace.list_objects() == {}
+    for key in (JOB, SCRIPT, RESOURCE, CONNECTION, LINK, CDM_JOB):
+        with pytest.raises(WorkspaceError) as caught:
+            workspace.delete(key)
+        assert caught.value.not_found, key
+
+
+def test_a_link_in_use_cannot_be_deleted(workspace):
+    workspace.import_objects(_everything())
+    with pytest.raises(WorkspaceError) as caught:
+        workspace.delete(LINK)
+    assert caught.value.code == 'Cdm.0321'
+    assert not caught.value.not_found
+    assert LINK in workspace.list_objects()
+
+
+def test_start_stop_and_status(workspace):
+    workspace.import_objects(_everything())
+    assert workspace.job_status(JOB) == 'STOPPED'
+    workspace.start_job(JOB)
+    assert workspace.job_status(JOB) == 'SCHEDULING'
+    workspace.start_job(STREAM)
+    assert workspace.job_status(STREAM) == 'NORMAL'
+    workspace.stop_job(JOB)
+    assert workspace.job_status(JOB) == 'STOPPED'
+    assert workspace.job_status(CDM_JOB) == 'NEW'
+    workspace.start_job(CDM_JOB)
+    assert workspace.job_status(CDM_JOB) in ('BOOTING', 'RUNNING', 'SUCCEEDED')
+    with pytest.raises(WorkspaceError):
+        workspace.job_status(SCRIPT)
+    with pytest.raises(WorkspaceError) as caught:
+        workspace.job_status(ObjectKey('job', 'ghost'))
+    assert caught.value.not_found
+
+
+def test_starting_a_running_job_is_refused(workspace):
+    workspace.import_objects(_everything())
+    workspace.start_job(JOB)
+    with pytest.raises(WorkspaceError) as caught:
+        workspace.start_job(JOB)
+    assert caught.value.code == 'DLF.3051'
+    assert 'is running' in caught.value.message
+
+
+def test_refused_object_is_named_with_the_services_reason(workspace):
+    bad = {'name': 'broken', 'processType': 'BATCH', 'nodes': [], 'schedule': {'type': 'EXECUTE_ONCE'}}
+    with pytest.raises(ImportRefused) as caught:
+        workspace.import_objects([(SCRIPT, script_spec('sales_sql')), (ObjectKey('job', 'broken'), bad)])
+    assert list(caught.value.reasons) == ['job/broken']
+    assert 'DLF.1006' in caught.value.reasons['job/broken']
+    assert ObjectKey('job', 'broken') not in workspace.list_objects()
+
+
+def test_calls_are_counted_by_route(workspace):
+    workspace.import_objects(_everything())
+    workspace.calls.clear()
+    read_all(workspace)
+    assert workspace.calls[LIST_JOBS_ROUTE] == 2  # BATCH and REAL_TIME
+    assert workspace.calls[EXPORT_ROUTE] == 1
+    assert all(' /v1' in route for route in workspace.calls)
