@@ -66,6 +66,7 @@ def running_emulator(emulator: RunningEmulator) -> Iterator[RunningEmulator]:
     yield emulator
     emulator.emulator.faults = Faults()
     emulator.emulator.script_errors = 'flat'
+    emulator.emulator.paging = 'records'
 
 
 @pytest.fixture

@@ -377,7 +377,7 @@ REJECTED = (
     case('unknown-target-field', 'config', {'/targets/local/workspce': 'dataarts'}, '/targets/local/workspce',
          'unknown field', "did you mean 'workspace'?"),
     case('unknown-field-without-near-match-lists-known', 'config', {'/targets/local/zzz': 1},
-         '/targets/local/zzz', "unknown field 'zzz'", 'known fields here: batch, description, workspace'),
+         '/targets/local/zzz', "unknown field 'zzz'", 'known fields here: batch, dataarts, description, workspace'),
     case('unknown-field-pointer-is-escaped', 'job', {'/a~1b~0c': 1}, '/a~1b~0c', "unknown field 'a/b~c'"),
     # enums: the allowed values are listed
     case('bad-process-type', 'job', {'/processType': 'batch'}, '/processType',

@@ -74,8 +74,11 @@ class Faults:
     drop_rate: float = 0.0
     max_faults: int | None = None
     seed: int | None = None
+    phase: str = 'both'  # when a 5xx or drop strikes: 'before' processing, 'after' it, or 'both' (at random)
 
     def __post_init__(self) -> None:
+        if self.phase not in ('before', 'after', 'both'):
+            raise ValueError(f"phase must be 'before', 'after' or 'both', not {self.phase!r}")
         for name in ('fault_rate', 'drop_rate'):
             value = getattr(self, name)
             if not 0.0 <= value <= MAX_RATE:
@@ -189,10 +192,17 @@ def encode_cdm_values(spec: Spec) -> Spec:
 
 # --- handlers: DLF jobs (reference §4) --------------------------------------------------------------
 
+def _offset(em: Emulator, c: _Call) -> int:
+    """The record offset a list call asks for. With `paging='pages'` the emulator reads `offset`
+    as a page number, as the docs describe it (reference §3.3, §13.1) [INF: off by default]."""
+    offset = _int(c.query, 'offset', 0)
+    return offset * _int(c.query, 'limit', 10) if em.paging == 'pages' else offset
+
+
 def _list_jobs(em: Emulator, c: _Call) -> _Reply:
     return _Reply(200, c.engine.list_jobs(
         job_type=c.query.get('jobType') or 'BATCH', job_name=c.query.get('jobName', ''),
-        limit=_int(c.query, 'limit', 10), offset=_int(c.query, 'offset', 0)))
+        limit=_int(c.query, 'limit', 10), offset=_offset(em, c)))
 
 
 def _show_job(em: Emulator, c: _Call) -> _Reply:
@@ -295,7 +305,7 @@ def _show_task(em: Emulator, c: _Call) -> _Reply:
 
 def _list_scripts(em: Emulator, c: _Call) -> _Reply:
     return _Reply(200, c.engine.list_scripts(script_name=c.query.get('scriptName', ''),
-                                             limit=_int(c.query, 'limit', 10), offset=_int(c.query, 'offset', 0)))
+                                             limit=_int(c.query, 'limit', 10), offset=_offset(em, c)))
 
 
 def _show_script(em: Emulator, c: _Call) -> _Reply:
@@ -324,7 +334,7 @@ def _delete_script(em: Emulator, c: _Call) -> _Reply:
 
 def _list_resources(em: Emulator, c: _Call) -> _Reply:
     return _Reply(200, c.engine.list_resources(resource_name=c.query.get('resourceName', ''),
-                                               limit=_int(c.query, 'limit', 10), offset=_int(c.query, 'offset', 0)))
+                                               limit=_int(c.query, 'limit', 10), offset=_offset(em, c)))
 
 
 def _show_resource(em: Emulator, c: _Call) -> _Reply:
@@ -349,7 +359,7 @@ def _delete_resource(em: Emulator, c: _Call) -> _Reply:
 
 def _list_connections(em: Emulator, c: _Call) -> _Reply:
     return _Reply(200, c.engine.list_connections(name=c.query.get('name', ''), limit=_int(c.query, 'limit', 10),
-                                                 offset=_int(c.query, 'offset', 0)))
+                                                 offset=_offset(em, c)))
 
 
 def _show_connection(em: Emulator, c: _Call) -> _Reply:
@@ -594,13 +604,15 @@ class Emulator:
 
     `credentials` maps AK → SK; `tokens` are accepted `X-Auth-Token`s. `clusters` (name → id,
     or None for a generated one) are created in every project on its first request, as CDM
-    clusters bought beforehand would be. `stats` counts requests, faults and auth failures.
+    clusters bought beforehand would be. `script_errors='list'` answers script GET errors in
+    the `{"errors":[...]}` shape; `paging='pages'` reads list `offset`s as page numbers. `stats`
+    counts requests, faults and auth failures.
     """
 
     def __init__(
             self, db_path: str | Path, *, credentials: Mapping[str, str] | None = None,
             tokens: set[str] | frozenset[str] = frozenset(), clusters: Mapping[str, str | None] | None = None,
-            faults: Faults | None = None, script_errors: str = 'flat',
+            faults: Faults | None = None, script_errors: str = 'flat', paging: str = 'records',
             clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
             **engine_options: Any,
     ) -> None:
@@ -612,6 +624,7 @@ class Emulator:
         self.tokens = frozenset(tokens)
         self.clusters = dict(clusters or {})
         self.script_errors = script_errors
+        self.paging = paging
         self.clock = clock
         self.obs: dict[str, bytes] = {}
         self.stats: Counter[str] = Counter()
@@ -675,7 +688,7 @@ class Emulator:
             if faults.max_faults is not None and self._faults_injected >= faults.max_faults:
                 return ''
             roll = self._rng.random()
-            when = 'before' if self._rng.random() < 0.5 else 'after'
+            when = faults.phase if faults.phase != 'both' else 'before' if self._rng.random() < 0.5 else 'after'
             if roll < faults.fault_rate:
                 kind = '5xx'
             elif roll < faults.fault_rate + faults.drop_rate:
