@@ -831,6 +831,7 @@ class EmulatorServer:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(('127.0.0.1', port))
+        self._sock.listen(1024)  # from now on connections queue, even before uvicorn serves them
         self.port: int = self._sock.getsockname()[1]
         self.url = f'http://127.0.0.1:{self.port}'
         self._log_level = log_level
