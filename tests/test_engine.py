@@ -679,3 +679,30 @@ def test_concurrent_writers_from_threads(tmp_path, fake_clock):
     assert engines[0].list_jobs(limit=100)['total'] == 80
     ids = [engines[0].show_job(f't{t}_{i}')['id'] for t in range(4) for i in range(20)]
     assert len(set(ids)) == 80
+
+
+# --- listing in SQL (pages stay cheap on large workspaces) -------------------------------------------
+
+
+def test_list_pages_filter_and_order_like_the_whole_listing(engine):
+    names = ['b', 'a', 'Ab', 'ab', '作业', 'zz', 'a_b', 'é']
+    for name in names:
+        engine.create_job(job_spec(name, process_type='REAL_TIME' if name.startswith('a') else 'BATCH'))
+    batch = [n for n in sorted(names) if not n.startswith('a')]
+    assert [j['name'] for j in engine.list_jobs(limit=100)['jobs']] == batch
+    assert engine.list_jobs(limit=2, offset=1) == {'total': len(batch),
+                                                   'jobs': engine.list_jobs(limit=100)['jobs'][1:3]}
+    assert [j['name'] for j in engine.list_jobs(job_type='REAL_TIME', job_name='b', limit=100)['jobs']] == ['a_b', 'ab']
+    assert engine.list_jobs(job_name='A', limit=100)['total'] == 1  # case-sensitive, as `in` is: 'Ab' only
+
+
+def test_cdm_job_type_null_is_no_type(engine):
+    cluster = engine.create_cluster('c')
+    engine.create_link(cluster, link_spec('l'))
+    engine.create_cdm_job(cluster, cdm_job_spec('typed', source='l', target='l'))
+    untyped = cdm_job_spec('absent', source='l', target='l')
+    del untyped['job_type']
+    engine.create_cdm_job(cluster, untyped)
+    engine.create_cdm_job(cluster, {**cdm_job_spec('nulled', source='l', target='l'), 'job_type': None})
+    assert [j['name'] for j in engine.list_cdm_jobs(cluster, page_size=100)['jobs']] == ['absent', 'typed']
+    assert engine.list_cdm_jobs(cluster, job_type='BATCH_JOB')['total'] == 0
