@@ -15,7 +15,6 @@ doc already in canonical repo form.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -37,6 +36,17 @@ CDM_CONFIG_VALUES: dict[Kind, tuple[str, ...]] = {
 }
 
 _SIDECAR_SUFFIX = {'Shell': '.sh', 'PYTHON': '.py', 'SparkPython': '.py'}
+
+
+def copy_json(value: Any) -> Any:
+    """A deep copy of a JSON-shaped value: dicts and lists are copied, everything else (strings,
+    numbers, frozen secret references) is immutable and shared. Several times faster than
+    `copy.deepcopy`, which matters when a plan compares tens of thousands of specs."""
+    if isinstance(value, dict):
+        return {k: copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_json(v) for v in value]
+    return value
 
 
 def sidecar_suffix(script_type: str) -> str:
@@ -72,8 +82,8 @@ def _config_values(spec: Spec, kind: Kind) -> Iterator[dict[str, Any]]:
             yield values
 
 
-def _convert(spec: Spec, kind: Kind, pairs: Callable[[Any, str], Any], *, to_repo: bool) -> Spec:
-    out = copy.deepcopy(spec)
+def _convert(spec: Spec, kind: Kind, pairs: Callable[[Any, str], Any], *, to_repo: bool, copy: bool = True) -> Spec:
+    out: Spec = copy_json(spec) if copy else spec
     if kind == 'job':
         for node in out.get('nodes') or []:
             if isinstance(node, dict) and 'properties' in node:
@@ -100,9 +110,12 @@ def _convert(spec: Spec, kind: Kind, pairs: Callable[[Any, str], Any], *, to_rep
     return out
 
 
-def to_repo(kind: Kind, api_spec: Spec) -> tuple[Spec, str | None]:
-    """API form -> (repo document, sidecar content or None). Scripts give their content back apart."""
-    doc = _convert(api_spec, kind, pairs_to_mapping, to_repo=True)
+def to_repo(kind: Kind, api_spec: Spec, *, copy: bool = True) -> tuple[Spec, str | None]:
+    """API form -> (repo document, sidecar content or None). Scripts give their content back apart.
+
+    `copy=False` converts `api_spec` itself, for a caller that owns it (saves a copy per spec).
+    """
+    doc = _convert(api_spec, kind, pairs_to_mapping, to_repo=True, copy=copy)
     content: str | None = None
     if kind == 'script' and isinstance(doc.get('content'), str):
         content = doc.pop('content')

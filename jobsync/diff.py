@@ -8,7 +8,7 @@ empty values for fields nobody set.
 
 from __future__ import annotations
 
-import copy
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,40 +34,49 @@ class FieldChange:
 _ABSENT: Any = object()
 
 
-def _split(pattern: str) -> list[str]:
-    return [p.replace('~1', '/').replace('~0', '~') for p in pattern.split('/')[1:]]
+@functools.lru_cache(maxsize=1024)
+def _split(pattern: str) -> tuple[str, ...]:
+    return tuple(p.replace('~1', '/').replace('~0', '~') for p in pattern.split('/')[1:])
 
 
-def _matches(value: Any, segments: list[str]) -> Iterator[tuple[Any, str | int]]:
-    """(container, key) pairs addressed by a pattern with `*` wildcards."""
+def _matches(value: Any, segments: tuple[str, ...]) -> list[tuple[Any, str | int]]:
+    """(container, key) pairs addressed by a pattern with `*` wildcards.
+
+    Level by level rather than recursively: every match sits at the pattern's depth, so the
+    order does not matter to the callers, and a plan calls this a few hundred thousand times.
+    """
     if not segments:
-        return
-    head, rest = segments[0], segments[1:]
-    if isinstance(value, dict):
-        keys: list[str | int] = list(value) if head == '*' else ([head] if head in value else [])
-    elif isinstance(value, list):
-        if head == '*':
-            keys = list(range(len(value)))
-        else:
-            keys = [int(head)] if head.isdigit() and int(head) < len(value) else []
-    else:
-        return
-    for key in keys:
-        if rest:
-            yield from _matches(value[key], rest)
-        else:
-            yield value, key
+        return []
+    level: list[Any] = [value]
+    last = len(segments) - 1
+    for depth, head in enumerate(segments):
+        found: list[tuple[Any, str | int]] = []
+        for current in level:
+            if isinstance(current, dict):
+                if head == '*':
+                    found.extend((current, key) for key in current)
+                elif head in current:
+                    found.append((current, head))
+            elif isinstance(current, list):
+                if head == '*':
+                    found.extend((current, index) for index in range(len(current)))
+                elif head.isdigit() and int(head) < len(current):
+                    found.append((current, int(head)))
+        if depth == last or not found:
+            return found
+        level = [container[key] for container, key in found]
+    return []
 
 
 def _drop(value: Any, pattern: str) -> None:
-    for container, key in list(_matches(value, _split(pattern))):
+    for container, key in _matches(value, _split(pattern)):
         if isinstance(container, dict):
             container.pop(key, None)
         # list items are never dropped by pattern: indices would shift under the other matches
 
 
 def _fold_default(value: Any, pattern: str, default: Any) -> None:
-    for container, key in list(_matches(value, _split(pattern))):
+    for container, key in _matches(value, _split(pattern)):
         if isinstance(container, dict) and _same(container.get(key), default):
             del container[key]
 
@@ -80,7 +89,7 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _key_by_name(value: Any, pattern: str) -> None:
-    for container, key in list(_matches(value, _split(pattern))):
+    for container, key in _matches(value, _split(pattern)):
         items = container[key]
         if isinstance(items, list) and all(isinstance(i, dict) and isinstance(i.get('name'), str) for i in items):
             names = [i['name'] for i in items]
@@ -137,10 +146,10 @@ def _drop_secrets(kind: Kind, value: Any, desired: Any, path: tuple[str, ...] = 
 def comparable(kind: Kind, spec: Spec, *, desired: Spec | None = None) -> dict[str, Any]:
     """The normalised form both sides are compared in. `desired` tells which fields hold secrets."""
     rules = FIELD_RULES[kind]
-    work = copy.deepcopy(spec)
+    work = codec.copy_json(spec)
     for pattern in (*rules.server_managed, *rules.ignored):
         _drop(work, pattern)
-    work, content = codec.to_repo(kind, work)
+    work, content = codec.to_repo(kind, work, copy=False)  # `work` is ours already
     if content is not None:
         work['content'] = content
     for pattern in rules.name_keyed:
@@ -156,11 +165,27 @@ def comparable(kind: Kind, spec: Spec, *, desired: Spec | None = None) -> dict[s
     return {} if pruned is _ABSENT else pruned
 
 
+_SECRET_KINDS = frozenset({'connection', 'cdm-link', 'cdm-job'})  # kinds with write-only fields (fields.py)
+
+
+def _holds_secret(value: Any) -> bool:
+    if isinstance(value, SecretText):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_secret(v) for v in value)
+    return False
+
+
 def diff_specs(kind: Kind, desired: Spec, live: Spec) -> list[FieldChange]:
     """Field changes that would turn `live` into `desired`, sorted by pointer."""
     want = comparable(kind, desired, desired=None)
-    desired_cmp = _drop_secrets(kind, want, want)
-    live_cmp = _drop_secrets(kind, comparable(kind, live), want)
+    if kind in _SECRET_KINDS or _holds_secret(want):
+        desired_cmp = _drop_secrets(kind, want, want)
+        live_cmp = _drop_secrets(kind, comparable(kind, live), want)
+    else:  # nothing write-only on either side: the secret pass would only copy
+        desired_cmp, live_cmp = want, comparable(kind, live)
     return sorted(_compare(live_cmp, desired_cmp, ''), key=lambda c: c.pointer)
 
 
