@@ -8,6 +8,7 @@ empty values for fields nobody set.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -81,6 +82,92 @@ def _fold_default(value: Any, pattern: str, default: Any) -> None:
             del container[key]
 
 
+@dataclass
+class _Node:
+    """Patterns sharing a prefix, as a tree: one walk applies them all."""
+
+    leaves: dict[str, Any] = dataclasses.field(default_factory=dict)  # last segment -> default (drops: None)
+    children: dict[str, _Node] = dataclasses.field(default_factory=dict)
+
+
+def _overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Whether one pattern could address something inside (or at) what the other addresses."""
+    return all(x == y or '*' in (x, y) for x, y in zip(a, b, strict=False))
+
+
+def _tree(patterns: tuple[tuple[str, Any], ...]) -> _Node | None:
+    """The patterns (with their defaults) as one tree, or None when two of them overlap: then
+    applying them one after the other (in order) is what the rules mean, and the caller does."""
+    split = [(_split(p), d) for p, d in patterns]
+    for i, (a, _) in enumerate(split):
+        if not a or any(_overlap(a, b) for b, _ in split[i + 1:]):
+            return None
+    root = _Node()
+    for segments, default in split:
+        node = root
+        for segment in segments[:-1]:
+            node = node.children.setdefault(segment, _Node())
+        node.leaves[segments[-1]] = default
+    return root
+
+
+def _walk(value: Any, node: _Node, fold: bool) -> None:
+    """Apply a tree: drop (`fold` False) or fold-if-default (`fold` True) every leaf it addresses
+    in a dict; lists are walked into but never lose items (indices would shift)."""
+    if isinstance(value, dict):
+        for segment, default in node.leaves.items():
+            keys = list(value) if segment == '*' else [segment] if segment in value else []
+            for key in keys:
+                if not fold or _same(value[key], default):
+                    del value[key]
+        for segment, child in node.children.items():
+            if segment == '*':
+                for item in value.values():
+                    _walk(item, child, fold)
+            elif segment in value:
+                _walk(value[segment], child, fold)
+    elif isinstance(value, list):
+        for segment, child in node.children.items():
+            if segment == '*':
+                for item in value:
+                    _walk(item, child, fold)
+            elif segment.isdigit() and int(segment) < len(value):
+                _walk(value[int(segment)], child, fold)
+
+
+_UNBUILT: Any = object()
+
+
+def _drop_all(value: Any, patterns: tuple[str, ...], tree: _Node | None = _UNBUILT) -> None:
+    """Drop what every pattern addresses (one walk when they do not overlap)."""
+    if tree is _UNBUILT:
+        tree = _tree(tuple((p, None) for p in patterns))
+    if tree is None:
+        for pattern in patterns:
+            _drop(value, pattern)
+    else:
+        _walk(value, tree, fold=False)
+
+
+def _fold_defaults(value: Any, defaults: tuple[tuple[str, Any], ...], tree: _Node | None = _UNBUILT) -> None:
+    """Fold every (pattern, default) (one walk when the patterns do not overlap)."""
+    if tree is _UNBUILT:
+        tree = _tree(defaults)
+    if tree is None:
+        for pattern, default in defaults:
+            _fold_default(value, pattern, default)
+    else:
+        _walk(value, tree, fold=True)
+
+
+@functools.lru_cache(maxsize=16)
+def _rule_trees(kind: Kind) -> tuple[tuple[str, ...], _Node | None, _Node | None]:
+    """A kind's drop patterns with their tree, and its defaults' tree (built once)."""
+    rules = FIELD_RULES[kind]
+    drops = (*rules.server_managed, *rules.ignored)
+    return drops, _tree(tuple((p, None) for p in drops)), _tree(_defaults(kind))
+
+
 def _same(a: Any, b: Any) -> bool:
     """Equality where `True` is not `1`: a boolean only equals a boolean."""
     if isinstance(a, bool) or isinstance(b, bool):
@@ -143,12 +230,18 @@ def _drop_secrets(kind: Kind, value: Any, desired: Any, path: tuple[str, ...] = 
     return value
 
 
+@functools.lru_cache(maxsize=16)
+def _defaults(kind: Kind) -> tuple[tuple[str, Any], ...]:
+    return tuple((pattern, _stringify_scalars(default) if '/properties/' in pattern else default)
+                 for pattern, (default, _reason) in FIELD_RULES[kind].defaults.items())
+
+
 def comparable(kind: Kind, spec: Spec, *, desired: Spec | None = None) -> dict[str, Any]:
     """The normalised form both sides are compared in. `desired` tells which fields hold secrets."""
     rules = FIELD_RULES[kind]
     work = codec.copy_json(spec)
-    for pattern in (*rules.server_managed, *rules.ignored):
-        _drop(work, pattern)
+    drops, drop_tree, default_tree = _rule_trees(kind)
+    _drop_all(work, drops, drop_tree)
     work, content = codec.to_repo(kind, work, copy=False)  # `work` is ours already
     if content is not None:
         work['content'] = content
@@ -157,8 +250,7 @@ def comparable(kind: Kind, spec: Spec, *, desired: Spec | None = None) -> dict[s
     for pairs in _pair_maps(kind, work):
         for name in list(pairs):
             pairs[name] = _stringify_scalars(pairs[name])
-    for pattern, (default, _reason) in rules.defaults.items():
-        _fold_default(work, pattern, _stringify_scalars(default) if '/properties/' in pattern else default)
+    _fold_defaults(work, _defaults(kind), default_tree)
     if desired is not None:
         work = _drop_secrets(kind, work, desired)
     pruned = _prune(work)

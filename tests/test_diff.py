@@ -74,3 +74,45 @@ def test_script_content_is_compared() -> None:
 
 def test_boolean_is_not_one() -> None:
     assert diff_specs('cdm-link', {'name': 'l', 'enabled': False}, {'name': 'l', 'enabled': 0}) != []
+
+
+# --- the rules applied as one tree walk mean the same as applied one by one -------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from jobsync import codec, diff  # noqa: E402
+from jobsync.fields import FIELD_RULES  # noqa: E402
+
+_SEGMENTS = sorted({seg for rules in FIELD_RULES.values()
+                    for pattern in (*rules.server_managed, *rules.ignored, *rules.defaults)
+                    for seg in diff._split(pattern) if seg != '*'})
+_LEAVES = st.sampled_from([None, '', 0, 1, True, False, '0', 'FAIL', 'variable', 10, 60, 120, '/', 'x'])
+_JSON = st.recursive(_LEAVES, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.sampled_from([*_SEGMENTS, 'other']), inner, max_size=5)),
+    max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from(sorted(FIELD_RULES)), spec=st.dictionaries(st.sampled_from(_SEGMENTS), _JSON, max_size=6))
+def test_rule_tree_means_the_same_as_rules_one_by_one(kind, spec):
+    rules = FIELD_RULES[kind]
+    drops = (*rules.server_managed, *rules.ignored)
+    one_by_one, walked = codec.copy_json(spec), codec.copy_json(spec)
+    for pattern in drops:
+        diff._drop(one_by_one, pattern)
+    diff._drop_all(walked, drops)
+    assert walked == one_by_one
+    defaults = diff._defaults(kind)
+    for pattern, default in defaults:
+        diff._fold_default(one_by_one, pattern, default)
+    diff._fold_defaults(walked, defaults)
+    assert walked == one_by_one
+    assert diff._tree(tuple((p, None) for p in drops)) is not None  # the real rules never overlap
+
+
+def test_overlapping_patterns_are_applied_one_by_one():
+    spec = {'a': {'b': 1}, 'c': 2}
+    diff._fold_defaults(spec, (('/a', {'b': 1}), ('/a/b', 1)))
+    assert spec == {'c': 2}  # '/a/b' first would leave {'a': {}}: order is kept when patterns overlap
+    assert diff._tree((('/a', 1), ('/*/b', 1))) is None
