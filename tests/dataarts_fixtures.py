@@ -62,7 +62,8 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulat
 
 @pytest.fixture
 def running_emulator(emulator: RunningEmulator) -> Iterator[RunningEmulator]:
-    """The session emulator, with its faults reset after the test."""
+    """The session emulator, its counters zeroed for the test and its faults reset after it."""
+    emulator.emulator.stats.clear()
     yield emulator
     emulator.emulator.faults = Faults()
     emulator.emulator.script_errors = 'flat'

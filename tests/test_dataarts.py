@@ -220,7 +220,7 @@ def test_a_create_whose_answer_was_lost_is_not_repeated_blindly(running_emulator
     create it again (which the service would refuse, or for some kinds duplicate)."""
     ws = running_emulator.workspace()
     ws.list_objects()  # the workspace is known to be empty
-    running_emulator.emulator.faults = Faults(**{fault: 0.9}, phase='after', max_faults=1)
+    running_emulator.emulator.faults = Faults(**{fault: 0.9}, phase='after', max_faults=1, seed=1)
     key = ObjectKey('resource', 'etl_jar')
     ws.import_objects([(key, resource_spec('etl_jar'))])
     running_emulator.emulator.faults = Faults()
@@ -235,7 +235,7 @@ def test_a_start_whose_answer_was_lost_is_not_repeated_on_a_running_job(running_
     ws = running_emulator.workspace()
     key = ObjectKey('job', 'j')
     ws.import_objects([(key, job_spec('j'))])
-    running_emulator.emulator.faults = Faults(fault_rate=0.9, phase='after', max_faults=1)
+    running_emulator.emulator.faults = Faults(fault_rate=0.9, phase='after', max_faults=1, seed=1)
     ws.start_job(key)  # no DLF.3051 "is running" from a blind second start
     assert ws.job_status(key) == 'SCHEDULING'
     ws.close()

@@ -255,11 +255,11 @@ def test_throttling_answers_429_with_retry_after(client, running_emulator):
 
 
 def test_injected_5xx_and_dropped_connections(client, running_emulator):
-    running_emulator.emulator.faults = Faults(fault_rate=0.9, phase='before', max_faults=1)
+    running_emulator.emulator.faults = Faults(fault_rate=0.9, phase='before', max_faults=1, seed=1)
     failed = client('GET', '/v1/{pid}/jobs')
     assert failed.status_code == 503 and failed.json()['error_code'] == 'APIGW.0201'
     assert client('GET', '/v1/{pid}/jobs').status_code == 200  # bounded: one fault, then none
-    running_emulator.emulator.faults = Faults(drop_rate=0.9, phase='after', max_faults=1)
+    running_emulator.emulator.faults = Faults(drop_rate=0.9, phase='after', max_faults=1, seed=1)
     with pytest.raises(httpx.RemoteProtocolError):
         client('POST', '/v1/{pid}/scripts', script_spec('dropped'))
     # The write happened before the connection dropped: what a client must not repeat blindly.
