@@ -2,7 +2,8 @@
 
 Reads and writes are batched the way the service allows: list calls find what exists (with
 `lastUpdateTime`), content is fetched in batches (batch export takes at most 100 jobs a call),
-and writes go through import packages (at most 1 MB, all or nothing where the backend can).
+and writes go through import packages (at most 1 MB, all or nothing where the backend can; over
+HTTP, object by object).
 """
 
 from __future__ import annotations
@@ -52,8 +53,9 @@ class Workspace(Protocol):
     def import_objects(self, items: Sequence[tuple[ObjectKey, Spec]]) -> None:
         """Write one package of objects (secrets already filled in), overwriting same names.
 
-        Raises `ImportRefused` naming each refused object; the local workspace then has
-        written nothing (the service applies a package all or nothing).
+        Raises `ImportRefused` naming each refused object. The local workspace then has written
+        nothing (its import is all or nothing, `written` is None); the HTTP backend writes object
+        by object through the REST routes and lists in `written` the objects that went through.
         """
         ...
 
