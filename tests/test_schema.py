@@ -617,3 +617,8 @@ def test_console_extra_fields_are_known_properties(kind: str, fields: dict[str, 
     """Exported extras are declared (with descriptions for editors), not merely tolerated."""
     declared = {where.rsplit('/', 1)[-1] for where, _ in _properties(schema.load_schema(kind))}  # type: ignore[arg-type]
     assert set(fields) <= declared
+
+
+def test_each_missing_field_is_named() -> None:
+    problems = schema.validate('job', {'processType': 'BATCH'})
+    assert [p.message for p in problems] == ["missing required field 'nodes'", "missing required field 'schedule'"]
