@@ -5,6 +5,8 @@ import io
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import zipfile
 
@@ -704,3 +706,17 @@ def test_a_thread_per_call_does_not_pile_up_connections(engine):
         thread.join()
     assert results == ['STOPPED'] * 50
     assert len(engine._store._idle) <= engine._store.MAX_IDLE
+
+
+def test_two_processes_write_one_file(tmp_path):
+    path = tmp_path / 'shared.db'
+    code = (
+        'import sys\n'
+        'from jobsync.workspace.engine import Engine\n'
+        'e = Engine(sys.argv[1])\n'
+        'for i in range(30):\n'
+        '    e.create_job({"name": f"{sys.argv[2]}{i}", "processType": "BATCH", "nodes": [{"name": "n"}]})\n'
+    )
+    procs = [subprocess.Popen([sys.executable, '-c', code, str(path), prefix]) for prefix in ('a', 'b')]
+    assert [proc.wait(timeout=120) for proc in procs] == [0, 0]
+    assert Engine(path).list_jobs(limit=100)['total'] == 60
