@@ -741,8 +741,9 @@ class Engine:
         except package.PackageError as exc:
             task.fail_package(f'The package cannot be read: {exc.message}')
         if len(package_bytes) > max_bytes:
-            message = (f'The package is {len(package_bytes)} bytes; an import package may be at most'
-                       f' {max_bytes} bytes. Nothing was imported.')
+            message = (f'The package is {len(package_bytes)} bytes ({len(package_bytes) / 2**20:.2f} MiB); an import'
+                       f' package may be at most {max_bytes} bytes ({max_bytes / 2**20:.2f} MiB). Nothing was'
+                       ' imported: split it into smaller packages.')
             if items:
                 for key, _ in items:
                     task.subtask(key, 'FAILED', message)
