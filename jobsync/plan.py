@@ -83,10 +83,13 @@ def make_plan(
     max_bytes: int,
     size_of: SizeOf,
     api_calls: Mapping[str, int] | None = None,
+    refresh_secrets: bool = False,
 ) -> Plan:
     """Compare desired with live: create what is missing, update what differs, leave the rest.
 
-    Objects only in the workspace are listed as unmanaged and never touched here.
+    Objects only in the workspace are listed as unmanaged and never touched here. With
+    `refresh_secrets`, unchanged objects that carry secrets are re-sent (rotation): the service
+    never reads a secret back, so a rotated value cannot show up as a difference.
     """
     changes: list[Change] = []
     for key in sorted(desired):
@@ -102,6 +105,10 @@ def make_plan(
                      'from the workspace'
             changes.append(Change(key, Action.UPDATE, reason, fields, definition.spec, current.updated,
                                   definition.source.path))
+        elif refresh_secrets and secrets.refs_in(definition.spec):
+            changes.append(Change(key, Action.UPDATE, 'carries secrets: re-sent to rotate them (--refresh-secrets)',
+                                  desired=definition.spec, live_updated=current.updated,
+                                  source=definition.source.path))
         else:
             changes.append(Change(key, Action.NOOP, 'matches the workspace', desired=definition.spec,
                                   live_updated=current.updated, source=definition.source.path))
