@@ -1,18 +1,37 @@
-"""The pipeline stages wired together, one function per command. No printing, no argv, no env."""
+"""The pipeline stages wired together, one function per command. No printing, no argv, no env.
+
+Time and waiting (`clock`, `sleep`) come in as arguments from the CLI, like everything else that
+touches the world.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from jobsync import secrets
-from jobsync.apply import ApplyResult, Event, apply_plan
+from jobsync import schema, secrets
+from jobsync.apply import ApplyResult, Event, apply_plan, check_no_conflicts, recorded_state
 from jobsync.config import Target
+from jobsync.errors import LockError, PlanError
 from jobsync.gitrepo import Snapshot, read_snapshot
 from jobsync.load import LoadResult, load_repo
 from jobsync.model import ObjectKey, Spec
-from jobsync.plan import Plan, make_plan
+from jobsync.plan import (
+    FORMAT_VERSION,
+    Action,
+    Plan,
+    PlanOptions,
+    Take,
+    branch_changes,
+    keys_to_read,
+    make_plan,
+    plan_from_json,
+    stale_changes,
+)
+from jobsync.state import Lock, State, secret_fingerprint
 from jobsync.workspace.base import Workspace
 from jobsync.workspace.connect import open_workspace
 from jobsync.workspace.package import estimate_package_bytes
@@ -20,6 +39,8 @@ from jobsync.workspace.package import estimate_package_bytes
 # A secret's value may be longer than its reference (a keytab is kilobytes): leave room for it
 # when estimating a package, so a batch never grows past the limit once secrets are filled in.
 SECRET_ALLOWANCE_BYTES = 8 * 1024
+DEFAULT_LOCK_TTL_MS = 15 * 60 * 1000  # a lease is renewed before every batch, so this bounds a stall, not an apply
+LOCK_POLL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -43,11 +64,59 @@ def package_size(items: Sequence[tuple[ObjectKey, Spec]]) -> int:
     return estimate_package_bytes(jsonable) + refs * SECRET_ALLOWANCE_BYTES
 
 
-def plan_command(loaded: Loaded, workspace: Workspace, *, refresh_secrets: bool = False) -> Plan:
-    """Compare the repo with the workspace: list calls, then batched reads."""
-    live = workspace.read(workspace.list_objects())
+def plan_options(
+    target: Target, *, refresh_secrets: bool = False, take: Take | None = None, prune: bool = False,
+    allow_mass_delete: bool = False,
+) -> PlanOptions:
+    """The user's choices plus what the target declares (scope, mass-delete share)."""
+    return PlanOptions(refresh_secrets=refresh_secrets, take=take, prune=prune, scope=target.scope,
+                       max_delete_share=target.max_delete_share, allow_mass_delete=allow_mass_delete)
+
+
+def secret_fingerprints(
+    refs: set[secrets.SecretRef], resolver: secrets.SecretResolver, key: bytes,
+) -> dict[str, str]:
+    """HMAC of the current value of each reference that resolves (the others are skipped). No value kept."""
+    out = {}
+    for ref in sorted(refs, key=str):
+        if resolver.missing({ref}):
+            continue
+        out[str(ref)] = secret_fingerprint(key, resolver.resolve(ref))
+    return out
+
+
+def plan_command(
+    loaded: Loaded,
+    workspace: Workspace,
+    *,
+    refresh_secrets: bool = False,
+    options: PlanOptions | None = None,
+    base: Loaded | None = None,
+    resolver: secrets.SecretResolver | None = None,
+    fingerprint_key: bytes | None = None,
+) -> Plan:
+    """Compare the repo with the workspace (and the target's state): list calls, then only the reads needed.
+
+    With a state, content is fetched only for objects whose list fingerprint moved or whose
+    definition changed since the last apply (`keys_to_read`). `base` (the repo at `--base REV`)
+    adds which definitions this branch changes. With `fingerprint_key` and a `resolver`, secrets
+    that resolve are fingerprinted (HMAC) to detect rotation; values are never kept.
+    """
+    opts = options or plan_options(loaded.target, refresh_secrets=refresh_secrets)
+    desired = loaded.result.desired
+    listed = workspace.list_objects()
+    state = workspace.read_state(loaded.target.name)
+    fingerprints = {k: e.updated for k, e in listed.items()}
+    wanted = keys_to_read(desired, fingerprints, state, opts)
+    live = workspace.read({k: listed[k] for k in sorted(wanted)})
+    hmacs: dict[str, str] = {}
+    if state is not None and resolver is not None and fingerprint_key:
+        recorded = {ref for k, entry in state.objects.items() if k in desired for ref in entry.secrets}
+        refs = {ref for d in desired.values() for ref in secrets.refs_in(d.spec) if str(ref) in recorded}
+        hmacs = secret_fingerprints(refs, resolver, fingerprint_key)
+    settings = {**loaded.target.settings, 'workspace': workspace.url}
     return make_plan(
-        loaded.result.desired,
+        desired,
         live,
         repo_rev=loaded.snapshot.rev,
         target=loaded.target.name,
@@ -56,7 +125,13 @@ def plan_command(loaded: Loaded, workspace: Workspace, *, refresh_secrets: bool 
         max_bytes=loaded.target.max_bytes,
         size_of=package_size,
         api_calls=dict(workspace.calls),
-        refresh_secrets=refresh_secrets,
+        listed=fingerprints,
+        state=state,
+        options=opts,
+        secret_fingerprints=hmacs,
+        base_rev=base.snapshot.rev if base is not None else None,
+        branch_changes=branch_changes(desired, base.result.desired) if base is not None else (),
+        target_settings=settings,
     )
 
 
@@ -73,10 +148,171 @@ def open_target(loaded: Loaded) -> Workspace:
     return open_workspace(loaded.target, loaded.snapshot.root)
 
 
+def open_plan_target(plan: Plan) -> Workspace:
+    """The workspace a saved plan was made for, from the plan alone (no repo needed)."""
+    settings = dict(plan.target_settings)
+    target = Target(plan.target, workspace=plan.workspace, settings=settings)
+    return open_workspace(target, Path.cwd())
+
+
+# --- the lock -----------------------------------------------------------------------------------
+
+@dataclass
+class Lease:
+    """The lock this apply holds on its target, renewed before every batch."""
+
+    workspace: Workspace
+    lock: Lock
+    ttl_ms: int
+    renewals: int = field(default=0)
+
+    def renew(self) -> None:
+        self.lock = self.workspace.renew_lock(self.lock, self.ttl_ms)
+        self.renewals += 1
+
+    def release(self) -> None:
+        self.workspace.release_lock(self.lock)
+
+
+def acquire_lease(
+    workspace: Workspace,
+    target: str,
+    *,
+    owner: str,
+    run_url: str = '',
+    ttl_ms: int = DEFAULT_LOCK_TTL_MS,
+    timeout_s: float = 0.0,
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+    on_wait: Callable[[Lock], None] = lambda _: None,
+) -> Lease:
+    """Take the target's lock, waiting up to `timeout_s` while someone else holds it.
+
+    Raises LockError naming the holder (owner, run URL, lock id, expiry) when the wait is over.
+    `on_wait` is told once, when waiting starts.
+    """
+    start = monotonic()
+    told = False
+    while True:
+        try:
+            return Lease(workspace, workspace.acquire_lock(target, owner, run_url, ttl_ms), ttl_ms)
+        except LockError as err:
+            holder = err.holder
+            waited = monotonic() - start
+            if not isinstance(holder, Lock) or waited >= timeout_s:
+                if isinstance(holder, Lock):
+                    raise LockError(
+                        f'{err.message}; gave up after waiting {waited:.0f}s (--lock-timeout {timeout_s:g}s)',
+                        holder=holder,
+                        hint=f'wait for that apply to finish (or raise --lock-timeout); if it died, free the '
+                             f'lock with `jobsync force-unlock {holder.id} --target {target}`, or wait until the '
+                             f'lease expires and it is taken over',
+                    ) from None
+                raise
+            if not told:
+                on_wait(holder)
+                told = True
+            sleep(min(LOCK_POLL_SECONDS, max(timeout_s - waited, 0.0)))
+
+
+# --- apply --------------------------------------------------------------------------------------
+
+def check_fresh(plan: Plan, workspace: Workspace) -> None:
+    """Refuse a saved plan if anything it would write changed in the workspace since (list calls only)."""
+    listed = workspace.list_objects()
+    stale = stale_changes(plan, {k: e.updated for k, e in listed.items()})
+    if stale:
+        names = '; '.join(f'{key} {why}' for key, why in stale)
+        raise PlanError(
+            f'the saved plan is stale: {len(stale)} planned object(s) changed since it was made: {names}; '
+            'nothing was written',
+            hint='run plan again, review it, and apply the new plan',
+        )
+
+
+@dataclass(frozen=True)
+class Applied:
+    result: ApplyResult
+    state: State | None  # the state written; None when nothing needed recording
+
+
 def apply_command(
     plan: Plan,
     workspace: Workspace,
     resolver: secrets.SecretResolver,
     on_event: Callable[[Event], None],
-) -> ApplyResult:
-    return apply_plan(plan, workspace, resolver=resolver, on_event=on_event)
+    *,
+    lease: Lease | None = None,
+    fingerprint_key: bytes | None = None,
+    clock: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+) -> Applied:
+    """Execute the plan, then record the target's state (re-listing for the fingerprints the service set).
+
+    Expects the caller to hold `lease` (renewed before each batch). A plan without writes still
+    records the state when it would change (a first apply to a workspace already in sync).
+    """
+    check_no_conflicts(plan)
+    old = workspace.read_state(plan.target)
+    if plan.writes:
+        result = apply_plan(plan, workspace, resolver=resolver, on_event=on_event,
+                            before_batch=lease.renew if lease is not None else lambda: None)
+    else:
+        result = ApplyResult(())
+    applied = {o.key for o in result.outcomes if o.status.value == 'applied'}
+    hmacs: dict[str, str] = {}
+    if fingerprint_key:
+        refs = {ref for c in plan.changes if c.key in applied and c.action is not Action.DELETE
+                for ref in secrets.refs_in(c.desired)}
+        hmacs = secret_fingerprints(refs, resolver, fingerprint_key)
+    listed = workspace.list_objects()
+    new = recorded_state(old, plan, result, {k: e.updated for k, e in listed.items()}, hmacs, now=clock())
+    if old is not None and dict(new.objects) == dict(old.objects):
+        return Applied(result, None)
+    if lease is not None:
+        lease.renew()  # still ours: nobody took the target over while we wrote
+    workspace.write_state(new)
+    return Applied(result, new)
+
+
+def apply_saved_plan(
+    plan: Plan,
+    workspace: Workspace,
+    resolver: secrets.SecretResolver,
+    on_event: Callable[[Event], None],
+    *,
+    lease: Lease | None = None,
+    fingerprint_key: bytes | None = None,
+    clock: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+) -> Applied:
+    """`apply plan.json`: refuse conflicts and stale plans before any write, then execute exactly the plan."""
+    check_no_conflicts(plan)
+    check_fresh(plan, workspace)
+    return apply_command(plan, workspace, resolver, on_event, lease=lease, fingerprint_key=fingerprint_key,
+                         clock=clock)
+
+
+def read_plan(text: str, *, where: str) -> Plan:
+    """A saved plan, checked against schemas/plan.schema.json; unknown format versions are refused first."""
+    try:
+        doc = json.loads(text)
+    except ValueError as err:
+        raise PlanError(f'{where} is not a jobsync plan file: {err}',
+                        hint='pass the file written by `jobsync plan --out`') from None
+    if isinstance(doc, dict) and doc.get('format_version') == FORMAT_VERSION:
+        problems = schema.validate('plan', doc)
+        if problems:
+            listed = '; '.join(f'{p.pointer or "/"}: {p.message}' for p in problems[:5])
+            raise PlanError(f'{where} is not a valid jobsync plan: {listed}',
+                            hint='pass the file written by `jobsync plan --out`, unedited')
+    return plan_from_json(text)
+
+
+def check_plan_target(plan: Plan, target: str | None) -> None:
+    """Refuse a saved plan made for another target than the one asked for."""
+    if target is not None and target != plan.target:
+        raise PlanError(f'the plan was made for target {plan.target!r}, not {target!r}; nothing was written',
+                        hint=f'apply it with --target {plan.target}, or plan again for {target}')
+
+
+def describe_calls(calls: Mapping[str, int]) -> str:
+    return ', '.join(f'{route} x{n}' for route, n in sorted(calls.items()))

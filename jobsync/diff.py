@@ -156,11 +156,22 @@ def comparable(kind: Kind, spec: Spec, *, desired: Spec | None = None) -> dict[s
     return {} if pruned is _ABSENT else pruned
 
 
-def diff_specs(kind: Kind, desired: Spec, live: Spec) -> list[FieldChange]:
-    """Field changes that would turn `live` into `desired`, sorted by pointer."""
+def compared_forms(kind: Kind, desired: Spec, live: Spec | None = None) -> tuple[Any, Any]:
+    """The two values `diff_specs` compares: (desired, live), secret fields dropped from both.
+
+    The desired form is what the workspace reads back as once the object is applied; it is what
+    the state records (as a hash) to tell later whether the workspace changed (state.py). The live
+    form is None when `live` is None.
+    """
     want = comparable(kind, desired, desired=None)
     desired_cmp = _drop_secrets(kind, want, want)
-    live_cmp = _drop_secrets(kind, comparable(kind, live), want)
+    live_cmp = None if live is None else _drop_secrets(kind, comparable(kind, live), want)
+    return desired_cmp, live_cmp
+
+
+def diff_specs(kind: Kind, desired: Spec, live: Spec) -> list[FieldChange]:
+    """Field changes that would turn `live` into `desired`, sorted by pointer."""
+    desired_cmp, live_cmp = compared_forms(kind, desired, live)
     return sorted(_compare(live_cmp, desired_cmp, ''), key=lambda c: c.pointer)
 
 

@@ -32,16 +32,18 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unus
 from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped, unused-ignore]
 
 from jobsync.errors import Diagnostic
-from jobsync.model import KINDS, Kind, SourceRef
+from jobsync.model import KINDS, SourceRef
 
-SchemaName = Literal['connection', 'resource', 'script', 'job', 'cdm-link', 'cdm-job', 'config']
-"""A kind, or `config` for jobsync.yaml."""
+SchemaName = Literal['connection', 'resource', 'script', 'job', 'cdm-link', 'cdm-job', 'config', 'plan', 'state']
+"""A kind, `config` for jobsync.yaml, `plan` for saved plans, `state` for the state and lock documents."""
 
 SCHEMA_NAMES: tuple[SchemaName, ...] = get_args(SchemaName)
 
 SCHEMA_FILES: dict[SchemaName, str] = {
     **{kind: f'{kind}.schema.json' for kind in KINDS},
     'config': 'jobsync.schema.json',
+    'plan': 'plan.schema.json',
+    'state': 'state.schema.json',
 }
 
 PathElement = str | int
@@ -122,7 +124,7 @@ def load_schemas() -> dict[SchemaName, Any]:
 # Validation
 
 
-def validate(name: Kind | Literal['config'], document: Any) -> list[SchemaProblem]:
+def validate(name: SchemaName, document: Any) -> list[SchemaProblem]:
     """Every problem of `document` against the schema of `name`, in document order; [] if valid.
 
     `document` is the parsed YAML/JSON (any value: a non-mapping is itself a problem). Messages

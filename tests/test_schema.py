@@ -377,7 +377,7 @@ REJECTED = (
     case('unknown-target-field', 'config', {'/targets/local/workspce': 'dataarts'}, '/targets/local/workspce',
          'unknown field', "did you mean 'workspace'?"),
     case('unknown-field-without-near-match-lists-known', 'config', {'/targets/local/zzz': 1},
-         '/targets/local/zzz', "unknown field 'zzz'", 'known fields here: batch, description, workspace'),
+         '/targets/local/zzz', "unknown field 'zzz'", 'known fields here: batch, description, prune, scope, workspace'),
     case('unknown-field-pointer-is-escaped', 'job', {'/a~1b~0c': 1}, '/a~1b~0c', "unknown field 'a/b~c'"),
     # enums: the allowed values are listed
     case('bad-process-type', 'job', {'/processType': 'batch'}, '/processType',
@@ -546,7 +546,7 @@ SCHEMA_FILES = sorted(SCHEMAS.glob('*.json'))
 
 def test_one_schema_per_kind_and_config() -> None:
     assert {p.name for p in SCHEMA_FILES} == set(schema.SCHEMA_FILES.values())
-    assert set(schema.load_schemas()) == {*KINDS, 'config'}
+    assert set(schema.load_schemas()) == {*KINDS, 'config', 'plan', 'state'}
 
 
 def test_the_schemas_jobsync_loads_are_the_repos_schemas() -> None:

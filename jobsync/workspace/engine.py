@@ -389,6 +389,10 @@ class Engine:
     def _now(self) -> int:
         return self._store.clock()
 
+    def now(self) -> int:
+        """The engine's clock (epoch ms): what `lastUpdateTime`s are made of."""
+        return self._store.clock()
+
     @property
     def _space(self) -> tuple[str, str]:
         return (self.project, self.workspace)
