@@ -5,7 +5,8 @@ title, the summary table, the risk line, then one collapsible `<details>` diff p
 objects first: conflicts, deletions, objects carrying secrets, schedule changes, then the rest.
 Script content shows as a line diff.
 
-The comment is always at most `budget` characters (GitHub refuses comments over 65,536). Past
+The comment is always at most `budget` characters (GitHub refuses comments over 65,536; `size`
+counts UTF-16 code units, never fewer than GitHub's characters). Past
 the budget, objects are listed by name without their diff, and past that only counted; the
 comment then says exactly how many objects lost their diff, how many are not even named, and
 where the full plan is (`artifact`: a CI artifact URL, or the plan file's name).
@@ -232,8 +233,8 @@ def _cut_note(cut: int, unnamed: int, budget: int, artifact: str | None) -> str:
     where = f'[the full plan]({artifact})' if artifact and '://' in artifact else (
         f'the full plan, `{artifact}`' if artifact else 'the full plan (`jobsync plan --out plan.json`)')
     named = f'; {unnamed} of them are not named either' if unnamed else ''
-    return (f'\n**Left out to keep this comment under {budget:,} characters:** the diffs of {cut} '
-            f'object{"s" * (cut != 1)}{named}. Every change is in {where}.\n')
+    return (f'> **Left out to keep this comment under {budget:,} characters:** the diffs of {cut} '
+            f'object{"s" * (cut != 1)}{named}. Every change is in {where}.\n\n')
 
 
 @dataclass(frozen=True)
@@ -248,13 +249,21 @@ def _render(plan: Plan, items: Sequence[Change], fulls: Sequence[str], shorts: S
     rest = [i for i in range(len(items)) if i not in layout.full]
     listed = [shorts[i] for i in rest[:layout.named]]
     unnamed = len(rest) - layout.named
-    out = head + ''.join(body)
+    out = head + _cut_note(len(rest), unnamed, budget, artifact) + ''.join(body)
     if listed or unnamed:
         out += f'\n#### Without diffs ({len(rest)})\n\n' + ''.join(listed)
         if unnamed:
             out += f'- … and {unnamed} more object{"s" * (unnamed != 1)}, not named here\n'
-    out += _cut_note(len(rest), unnamed, budget, artifact)
     return out + ('\n' if tail else '') + tail
+
+
+def size(text: str) -> int:
+    """Characters as the strictest reader counts them: UTF-16 code units (an emoji counts 2).
+
+    GitHub counts characters; counting UTF-16 units is never less, so a comment within budget by
+    this measure is within budget by any.
+    """
+    return len(text.encode('utf-16-le')) // 2
 
 
 def _fit(sizes_full: Sequence[int], sizes_short: Sequence[int], room: int) -> _Layout:
@@ -296,11 +305,11 @@ def render_plan_markdown(plan: Plan, *, artifact: str | None = None, budget: int
     head, tail = _head(plan, items), _tail(plan)
     fulls = [full_block(c, plan) for c in items]
     shorts = [short_line(c, plan) for c in items]
-    reserve = len(_cut_note(len(items), len(items), budget, artifact)) + 64  # the cut note and the list heading
-    room = budget - len(head) - len(tail) - reserve
-    layout = _fit([len(f) for f in fulls], [len(s) for s in shorts], max(room, 0))
+    reserve = size(_cut_note(len(items), len(items), budget, artifact)) + 64  # the cut note and the list heading
+    room = budget - size(head) - size(tail) - reserve
+    layout = _fit([size(f) for f in fulls], [size(s) for s in shorts], max(room, 0))
     text = _render(plan, items, fulls, shorts, layout, head, tail, budget, artifact)
-    while len(text) > budget:  # the estimate was short (it never is by much): drop the last shown piece
+    while size(text) > budget:  # the estimate was short (it never is by much): drop the last shown piece
         if layout.named:
             layout = _Layout(layout.full, layout.named - 1)
         elif layout.full:
