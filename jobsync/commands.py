@@ -18,7 +18,7 @@ from jobsync.config import Target
 from jobsync.errors import LockError, PlanError
 from jobsync.gitrepo import Snapshot, read_snapshot
 from jobsync.load import LoadResult, load_repo
-from jobsync.model import ObjectKey, Spec
+from jobsync.model import Definition, ObjectKey, Spec
 from jobsync.plan import (
     FORMAT_VERSION,
     Action,
@@ -26,6 +26,7 @@ from jobsync.plan import (
     PlanOptions,
     Take,
     branch_changes,
+    definition_hashes,
     keys_to_read,
     make_plan,
     plan_from_json,
@@ -97,41 +98,66 @@ def plan_command(
 ) -> Plan:
     """Compare the repo with the workspace (and the target's state): list calls, then only the reads needed.
 
-    With a state, content is fetched only for objects whose list fingerprint moved or whose
-    definition changed since the last apply (`keys_to_read`). `base` (the repo at `--base REV`)
-    adds which definitions this branch changes. With `fingerprint_key` and a `resolver`, secrets
-    that resolve are fingerprinted (HMAC) to detect rotation; values are never kept.
+    `base` (the repo at `--base REV`) adds which definitions this branch changes. See
+    `plan_definitions` for the rest.
     """
-    opts = options or plan_options(loaded.target, refresh_secrets=refresh_secrets)
-    desired = loaded.result.desired
+    return plan_definitions(
+        loaded.result.desired, workspace, loaded.target, repo_rev=loaded.snapshot.rev,
+        options=options or plan_options(loaded.target, refresh_secrets=refresh_secrets),
+        base_rev=base.snapshot.rev if base is not None else None,
+        branch=branch_changes(loaded.result.desired, base.result.desired) if base is not None else (),
+        resolver=resolver, fingerprint_key=fingerprint_key,
+    )
+
+
+def plan_definitions(
+    desired: Mapping[ObjectKey, Definition],
+    workspace: Workspace,
+    target: Target,
+    *,
+    repo_rev: str,
+    options: PlanOptions,
+    base_rev: str | None = None,
+    branch: Sequence[ObjectKey] = (),
+    resolver: secrets.SecretResolver | None = None,
+    fingerprint_key: bytes | None = None,
+) -> Plan:
+    """Plan `desired` against the target's workspace and state.
+
+    With a state, content is fetched only for objects whose list fingerprint moved or whose
+    definition changed since the last apply (`keys_to_read`): a plan with nothing to do costs the
+    list calls only. With `fingerprint_key` and a `resolver`, secrets that resolve are
+    fingerprinted (HMAC) to detect rotation; values are never kept.
+    """
     listed = workspace.list_objects()
-    state = workspace.read_state(loaded.target.name)
+    state = workspace.read_state(target.name)
     fingerprints = {k: e.updated for k, e in listed.items()}
-    wanted = keys_to_read(desired, fingerprints, state, opts)
+    hashes = definition_hashes(desired)
+    wanted = keys_to_read(desired, fingerprints, state, options, hashes)
     live = workspace.read({k: listed[k] for k in sorted(wanted)})
     hmacs: dict[str, str] = {}
     if state is not None and resolver is not None and fingerprint_key:
         recorded = {ref for k, entry in state.objects.items() if k in desired for ref in entry.secrets}
         refs = {ref for d in desired.values() for ref in secrets.refs_in(d.spec) if str(ref) in recorded}
         hmacs = secret_fingerprints(refs, resolver, fingerprint_key)
-    settings = {**loaded.target.settings, 'workspace': workspace.url}
     return make_plan(
         desired,
         live,
-        repo_rev=loaded.snapshot.rev,
-        target=loaded.target.name,
+        repo_rev=repo_rev,
+        target=target.name,
         workspace=workspace.url,
-        max_objects=loaded.target.max_objects,
-        max_bytes=loaded.target.max_bytes,
+        max_objects=target.max_objects,
+        max_bytes=target.max_bytes,
         size_of=package_size,
         api_calls=dict(workspace.calls),
         listed=fingerprints,
         state=state,
-        options=opts,
+        options=options,
         secret_fingerprints=hmacs,
-        base_rev=base.snapshot.rev if base is not None else None,
-        branch_changes=branch_changes(desired, base.result.desired) if base is not None else (),
-        target_settings=settings,
+        base_rev=base_rev,
+        branch_changes=branch,
+        target_settings={**target.settings, 'workspace': workspace.url},
+        hashes=hashes,
     )
 
 

@@ -135,11 +135,17 @@ def _fields_reason(fields: Sequence[FieldChange], tail: str = 'from the workspac
     return f'{n} field{"s" if n != 1 else ""} differ{"s" if n == 1 else ""} {tail}'
 
 
+def definition_hashes(desired: Mapping[ObjectKey, Definition]) -> dict[ObjectKey, str]:
+    """`state.content_hash` of every definition, computed once for `keys_to_read` and `make_plan`."""
+    return {key: content_hash(key.kind, d.spec) for key, d in desired.items()}
+
+
 def keys_to_read(
     desired: Mapping[ObjectKey, Definition],
     listed: Mapping[ObjectKey, int],
     state: State | None,
     options: PlanOptions = PlanOptions(),
+    hashes: Mapping[ObjectKey, str] | None = None,
 ) -> set[ObjectKey]:
     """The objects whose content a plan needs; everything else is decided from list fingerprints.
 
@@ -153,10 +159,10 @@ def keys_to_read(
     if state is None:
         return set(present)
     out = set()
+    digests = hashes if hashes is not None else definition_hashes(desired)
     for key in present:
         entry = state.objects.get(key)
-        if (entry is None or entry.fingerprint != listed[key]
-                or entry.content_hash != content_hash(key.kind, desired[key].spec)):
+        if entry is None or entry.fingerprint != listed[key] or entry.content_hash != digests[key]:
             out.add(key)
     if options.prune:
         out |= {k for k in state.objects if k not in desired and k in listed}
@@ -182,11 +188,13 @@ def make_plan(
     base_rev: str | None = None,
     branch_changes: Iterable[ObjectKey] = (),
     target_settings: Mapping[str, Any] | None = None,
+    hashes: Mapping[ObjectKey, str] | None = None,
 ) -> Plan:
     """Compare desired with live (and, given one, with the state of the last apply).
 
     `live` holds content for at least `keys_to_read(...)`; `listed` maps every object in the
-    workspace to its list fingerprint (`lastUpdateTime`), by default the fingerprints in `live`.
+    workspace to its list fingerprint (`lastUpdateTime`), by default the fingerprints in `live`;
+    `hashes` are `definition_hashes(desired)` when the caller has them already.
 
     Without state: create what is missing, update what differs, leave the rest; objects only in
     the workspace are listed as unmanaged and never touched. With state, each object that moved
@@ -208,6 +216,7 @@ def make_plan(
     fingerprints = dict(listed) if listed is not None else {k: v.updated for k, v in live.items()}
     fingerprints = {k: v for k, v in fingerprints.items() if not is_reserved(k)}
     rotated_refs = secret_fingerprints or {}
+    digests = hashes if hashes is not None else (definition_hashes(desired) if state is not None else {})
     changes: list[Change] = []
     for key in sorted(desired):
         definition = desired[key]
@@ -217,7 +226,7 @@ def make_plan(
                                     adopting=state is not None))
         else:
             changes.append(_three_way(definition, live.get(key), fingerprints.get(key), entry, opts, refresh,
-                                      rotated_refs))
+                                      rotated_refs, digests[key]))
     orphans: list[Orphan] = []
     notes: list[str] = []
     if state is not None:
@@ -259,11 +268,11 @@ def _two_way(
 
 def _three_way(
     definition: Definition, current: LiveObject | None, fingerprint: int | None, entry: ObjectState,
-    opts: PlanOptions, refresh: bool, secret_fingerprints: Mapping[str, str],
+    opts: PlanOptions, refresh: bool, secret_fingerprints: Mapping[str, str], digest: str,
 ) -> Change:
     """An object jobsync applied before: which side moved since, and what to do about it."""
     key, spec, source = definition.key, definition.spec, definition.source.path
-    git_moved = content_hash(key.kind, spec) != entry.content_hash
+    git_moved = digest != entry.content_hash
     if fingerprint is None:  # gone from the workspace since the last apply
         if not git_moved:
             return Change(key, Action.CREATE, 'drift: deleted in the workspace since the last apply; '

@@ -418,6 +418,19 @@ class Engine:
         ).fetchall()
         return [_Row.of(row) for row in rows]
 
+    def _page(
+            self, conn: sqlite3.Connection, kind: str, condition: str, params: tuple[Any, ...], name_part: str,
+            limit: int, offset: int,
+    ) -> tuple[int, list[_Row]]:
+        """One page of a list call, by name, and the total matching: the page is cut in SQL, so
+        listing N objects in pages costs O(N), not O(N) per page."""
+        where = f'project=? AND workspace=? AND kind=? AND scope=? AND instr(name, ?) > 0 AND ({condition})'
+        args = (*self._space, kind, '', name_part, *params)
+        total = int(conn.execute(f'SELECT COUNT(*) FROM objects WHERE {where}', args).fetchone()[0])
+        rows = conn.execute(f'SELECT * FROM objects WHERE {where} ORDER BY name LIMIT ? OFFSET ?',
+                            (*args, limit, offset)).fetchall()
+        return total, [_Row.of(row) for row in rows]
+
     def _insert(
             self, conn: sqlite3.Connection, kind: str, name: str, spec: Spec, *,
             id_: str, scope: str = '', status: str = '',
@@ -563,9 +576,9 @@ class Engine:
         if job_type not in ('BATCH', 'REAL_TIME'):
             raise _dlf('DLF.3051', f'The request parameter is invalid: jobType {job_type!r}.')
         with self._store.read() as conn:
-            rows = [r for r in self._all(conn, 'job')
-                    if r.spec.get('processType', 'BATCH') == job_type and job_name in r.name]
-        return {'total': len(rows), 'jobs': [self._job_entry(r) for r in rows[offset:offset + limit]]}
+            total, rows = self._page(conn, 'job', "COALESCE(json_extract(spec, '$.processType'), 'BATCH') = ?",
+                                     (job_type,), job_name, limit, offset)
+        return {'total': total, 'jobs': [self._job_entry(r) for r in rows]}
 
     def show_job(self, name: str) -> Spec:
         """`GET /v1/{pid}/jobs/{job_name}`: the job as stored, plus `id`, `lastUpdateUser`, `version`."""
@@ -881,14 +894,14 @@ class Engine:
         [INF: keeps lists light; content comes from show] and carry `lastUpdateTime`."""
         _paging(limit, offset)
         with self._store.read() as conn:
-            rows = [r for r in self._all(conn, 'script') if script_name in r.name]
+            total, rows = self._page(conn, 'script', '1', (), script_name, limit, offset)
         entries = []
-        for row in rows[offset:offset + limit]:
+        for row in rows:
             entry = self._script_view(row)
             entry.pop('content', None)
             entry['lastUpdateTime'] = row.update_time
             entries.append(entry)
-        return {'total': len(rows), 'scripts': entries}
+        return {'total': total, 'scripts': entries}
 
     def show_script(self, name: str) -> Spec:
         """`GET /v1/{pid}/scripts/{script_name}`: the script with content, plus `id`, `version`, `createUser`."""
