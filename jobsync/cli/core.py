@@ -199,6 +199,9 @@ def apply(
                     lease.release()
             finally:
                 workspace.close()
+            if not the_plan.writes and fmt is not Format.JSON:
+                output.out('Nothing to apply: the plan has no changes.\n')
+                return
         else:
             loaded = commands.load(repo, ref, target)
             output.err(diagnostics_text(loaded.result.warnings))
