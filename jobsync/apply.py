@@ -66,14 +66,15 @@ def check_secrets(plan: Plan, resolver: secrets.SecretResolver) -> None:
         )
 
 
-def check_no_conflicts(plan: Plan) -> None:
-    """Refuse, before any write, a plan holding conflicts; names them."""
+def check_no_conflicts(plan: Plan, *, planning: bool = False) -> None:
+    """Refuse, before any write, a plan holding conflicts; names them. `planning`: say so for plan."""
     conflicts = plan.conflicts
     if conflicts:
         names = ', '.join(str(c.key) for c in conflicts)
+        outcome = 'apply would refuse this plan' if planning else 'nothing was written'
         raise PlanError(
             f'{len(conflicts)} conflict(s): changed both in git and in the workspace since the last apply: {names}; '
-            'nothing was written',
+            f'{outcome}',
             hint='plan again with --take git (git overwrites the workspace) or --take live (keep the workspace, '
                  'then `jobsync export` it into git)',
         )

@@ -6,6 +6,7 @@ touches the world.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -136,11 +137,13 @@ def plan_definitions(
     wanted = keys_to_read(desired, fingerprints, state, options, hashes)
     live = workspace.read({k: listed[k] for k in sorted(wanted)})
     hmacs: dict[str, str] = {}
+    unchecked: list[str] = []
     if state is not None and resolver is not None and fingerprint_key:
         recorded = {ref for k, entry in state.objects.items() if k in desired for ref in entry.secrets}
         refs = {ref for d in desired.values() for ref in secrets.refs_in(d.spec) if str(ref) in recorded}
         hmacs = secret_fingerprints(refs, resolver, fingerprint_key)
-    return make_plan(
+        unchecked = sorted(str(ref) for ref in refs if str(ref) not in hmacs)
+    plan = make_plan(
         desired,
         live,
         repo_rev=repo_rev,
@@ -159,6 +162,11 @@ def plan_definitions(
         target_settings={**target.settings, 'workspace': workspace.url},
         hashes=hashes,
     )
+    if unchecked:
+        note = (f'secret rotation not checked for {", ".join(unchecked)}: not resolvable here '
+                '(set it, or its file, to compare its fingerprint with the one recorded at the last apply)')
+        plan = dataclasses.replace(plan, notes=(*plan.notes, note))
+    return plan
 
 
 def check_secrets(loaded: Loaded, resolver: secrets.SecretResolver) -> list[str]:

@@ -132,7 +132,7 @@ def plan(
         if out is not None:
             out.write_text(output.redactor.scrub(render_plan_json(the_plan)), encoding='utf-8')
         output.out(_render_plan(the_plan, fmt, artifact_url or (str(out) if out is not None else None)))
-        check_no_conflicts(the_plan)
+        check_no_conflicts(the_plan, planning=True)
     if detailed_exitcode and the_plan.has_changes:
         raise typer.Exit(EXIT_CHANGES)
 
