@@ -176,3 +176,14 @@ def _compare(before: Any, after: Any, pointer: str) -> Iterator[FieldChange]:
                 yield from _compare(before[key], after[key], child)
     elif not _same(before, after):
         yield FieldChange(pointer, before, after)
+
+
+def without_server_managed(kind: Kind, spec: Spec) -> Spec:
+    """A copy of an API-form spec without the fields the service manages (FIELD_RULES.server_managed).
+
+    Ignored fields (canvas positions) are kept: they are the user's, only the comparison skips them.
+    """
+    work = copy.deepcopy(spec)
+    for pattern in FIELD_RULES[kind].server_managed:
+        _drop(work, pattern)
+    return work

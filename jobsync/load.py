@@ -96,6 +96,18 @@ def load_repo(snapshot: Snapshot) -> LoadResult:
     return LoadResult(config, dict(sorted(desired.items())), tuple(problems))
 
 
+def load_config(files: Mapping[str, bytes]) -> RepoConfig:
+    """Only jobsync.yaml (for commands that need a target but not valid definitions, like export).
+
+    Raises ConfigError when jobsync.yaml itself has problems.
+    """
+    problems: list[Diagnostic] = []
+    config = _load_config(files, problems)
+    if any(p.severity == 'error' for p in problems):
+        raise ConfigError(problems)
+    return config
+
+
 def _load_config(files: Mapping[str, bytes], problems: list[Diagnostic]) -> RepoConfig:
     for name in CONFIG_FILES:
         if name not in files:

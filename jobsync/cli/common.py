@@ -33,6 +33,7 @@ EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1
 class Format(str, Enum):
     TEXT = 'text'
     JSON = 'json'
+    MARKDOWN = 'markdown'
 
 RepoOpt = Annotated[Path, typer.Option('--repo', help='Path to the definitions repo.', show_default='.')]
 TargetOpt = Annotated[
