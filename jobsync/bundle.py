@@ -51,7 +51,7 @@ def read_bundle(
         try:
             items = package.read_package(data, max_uncompressed=max_bytes)
         except package.PackageError as err:
-            raise _refuse(name, err.message) from None
+            raise _refuse(name, err.message.removesuffix('; refusing the package')) from None
         if not items:
             raise _refuse(name, 'the archive holds no .job, .script, .resource, .conn or cdm/<cluster>.json file',
                           'pass a job export (DLF_<job>.zip, jobs.zip) or a CDM JSON export')
