@@ -9,6 +9,7 @@ from conftest import git_commit_all
 from workspace_specs import cdm_job_spec, connection_spec, job_spec, link_spec, resource_spec, script_spec
 
 from jobsync import commands, export, gitrepo, load, scope
+from jobsync.errors import UsageError
 from jobsync.model import LiveObject, ObjectKey
 from jobsync.workspace.local import LocalWorkspace
 
@@ -288,9 +289,9 @@ def test_write_files_refuses_symlinks_and_escapes_before_writing(tmp_path):
     repo.mkdir()
     outside.mkdir()
     (repo / 'jobs').symlink_to(outside)
-    with pytest.raises(Exception, match='symbolic link'):
+    with pytest.raises(UsageError, match='symbolic link'):
         gitrepo.write_files(repo, {'connections/a.yaml': b'x', 'jobs/a.yaml': b'x'})
-    with pytest.raises(Exception, match='not a plain path'):
+    with pytest.raises(UsageError, match='not a plain path'):
         gitrepo.write_files(repo, {'../x.yaml': b'x'})
     assert list(outside.iterdir()) == [] and not (repo / 'connections').exists()
 
@@ -322,9 +323,11 @@ def test_each_scope_exports_exactly_its_objects(repo, hand_built, the_scope, exp
     assert {ObjectKey(loc.kind, loc.stem, loc.cluster) for loc in written if loc} == expected
 
 
-def test_an_unknown_name_is_an_error_before_anything_is_read(hand_built):
-    with pytest.raises(Exception, match='not in the workspace .*: nope'):
+def test_an_unknown_name_is_an_error_before_any_content_is_read(hand_built):
+    hand_built.calls.clear()
+    with pytest.raises(UsageError, match=r'not in the workspace .*: nope$'):
         scope.read_scope(hand_built, scope.Scope(names=('daily', 'nope')))
+    assert hand_built.calls['POST /v1/{pid}/jobs/batch-export'] == 0
 
 
 def test_export_reads_jobs_in_batches_of_at_most_100(repo, local_workspace):

@@ -1,0 +1,157 @@
+"""export, drift, run/stop/delete/groups through the real command on a real git repo and workspace."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import git
+import pytest
+from conftest import EXAMPLE_SECRETS, git_commit_all, run_jobsync
+from test_export import HAND_BUILT, PASSWORDS
+
+from jobsync.model import ObjectKey
+from jobsync.workspace.local import LocalWorkspace
+
+JOB_BATCH = ObjectKey('job', 'job_batch')
+
+
+@pytest.fixture
+def applied_repo(example_repo: Path) -> Path:
+    """examples/repo applied to its local workspace, and committed."""
+    result = run_jobsync('apply', '--repo', str(example_repo), '--auto-approve', env=EXAMPLE_SECRETS)
+    assert result.code == 0, result
+    return example_repo
+
+
+def _console_edit(repo: Path, key: ObjectKey, edit) -> None:
+    """Change an object in the workspace, as someone in the console would."""
+    ws = LocalWorkspace(repo / '.jobsync' / 'workspace.db')
+    try:
+        spec = ws.read([key])[key].spec
+        edit(spec)
+        ws.import_objects([(key, spec)])
+    finally:
+        ws.close()
+
+
+def _set_cron(spec: dict) -> None:
+    spec['schedule']['cron']['expression'] = '0 45 2 * * ?'
+
+
+def test_hand_built_workspace_export_all_then_plan_has_nothing_to_do(tmp_path):
+    ws = LocalWorkspace(tmp_path / 'console.db')
+    ws.import_objects(HAND_BUILT)
+    ws.close()
+    repo = tmp_path / 'repo'
+    repo.mkdir()
+    (repo / 'jobsync.yaml').write_text(f'targets:\n  prod:\n    workspace: local:{tmp_path / "console.db"}\n')
+    git_commit_all(repo, 'config')
+    exported = run_jobsync('export', '--all', '--repo', str(repo))
+    assert exported.code == 0, exported
+    assert f'{len(HAND_BUILT)} added, 0 changed, 0 unchanged' in exported.stdout
+    assert 'Secrets to set before apply' in exported.stdout and '${secret:env:SRC_PASSWORD}' in exported.stdout
+    planned = run_jobsync('plan', '--repo', str(repo), '--detailed-exitcode')
+    assert planned.code == 0, planned
+    assert 'No changes. The workspace matches git.' in planned.stdout
+    files = b''.join(p.read_bytes() for p in repo.rglob('*') if p.is_file() and '.git' not in p.parts)
+    assert not any(pw.encode() in files for pw in PASSWORDS)
+    assert run_jobsync('drift', '--repo', str(repo)).code == 0
+
+
+def test_export_of_an_applied_repo_writes_nothing(applied_repo):
+    result = run_jobsync('export', '--all', '--repo', str(applied_repo))
+    assert result.code == 0, result
+    assert '0 added, 0 changed, 22 unchanged' in result.stdout and 'Nothing to write' in result.stdout
+    assert not git.Repo(applied_repo).is_dirty(untracked_files=True)
+
+
+def test_drift_then_export_on_a_branch_with_a_commit(applied_repo):
+    _console_edit(applied_repo, JOB_BATCH, _set_cron)
+    drift = run_jobsync('drift', '--repo', str(applied_repo))
+    assert drift.code == 2, drift
+    assert '~ job/job_batch  (1 field changed in the workspace)' in drift.stdout
+    assert '    ~ /schedule/cron/expression: "0 0 2 * * ?" -> "0 45 2 * * ?"' in drift.stdout
+    md = run_jobsync('drift', '--repo', str(applied_repo), '--format', 'markdown')
+    assert md.code == 2 and '| ~ | `job/job_batch` |' in md.stdout
+    doc = json.loads(run_jobsync('drift', '--repo', str(applied_repo), '--format', 'json').stdout)
+    assert doc['summary']['changed'] == 1
+
+    result = run_jobsync('export', '--all', '--repo', str(applied_repo), '--branch', 'jobsync/drift', '--commit')
+    assert result.code == 0, result
+    assert '0 added, 1 changed, 21 unchanged' in result.stdout
+    repo = git.Repo(applied_repo)
+    assert repo.active_branch.name == 'jobsync/drift'
+    head = repo.head.commit
+    assert head.message.startswith('jobsync export: 0 added, 1 changed\n')
+    assert 'job/job_batch: /schedule/cron/expression' in head.message
+    assert list(head.stats.files) == ['jobs/job_batch.yaml']
+    stats = head.stats.files['jobs/job_batch.yaml']
+    assert (stats['insertions'], stats['deletions']) == (1, 1)
+    assert not repo.is_dirty(untracked_files=True)
+    assert run_jobsync('drift', '--repo', str(applied_repo)).code == 0
+    assert run_jobsync('plan', '--repo', str(applied_repo), '--detailed-exitcode').code == 0
+
+
+def test_export_never_overwrites_uncommitted_edits_unless_forced(applied_repo):
+    _console_edit(applied_repo, JOB_BATCH, _set_cron)
+    path = applied_repo / 'jobs' / 'job_batch.yaml'
+    mine = path.read_text().replace('owner: data_eng', 'owner: me')
+    path.write_text(mine)
+    refused = run_jobsync('export', '--jobs', '--repo', str(applied_repo))
+    assert refused.code == 1
+    assert 'uncommitted edits: jobs/job_batch.yaml; nothing was written' in refused.stderr
+    assert '--force' in refused.stderr
+    assert path.read_text() == mine
+    forced = run_jobsync('export', '--jobs', '--repo', str(applied_repo), '--force')
+    assert forced.code == 0, forced
+    assert '0 45 2 * * ?' in path.read_text()
+
+
+def test_export_needs_a_scope_and_an_existing_branch_is_refused(applied_repo):
+    assert 'use --all, --jobs' in run_jobsync('export', '--repo', str(applied_repo)).stderr
+    git.Repo(applied_repo).create_head('taken')
+    _console_edit(applied_repo, JOB_BATCH, _set_cron)
+    result = run_jobsync('export', '--all', '--repo', str(applied_repo), '--branch', 'taken')
+    assert result.code == 1 and 'branch taken already exists' in result.stderr
+    assert git.Repo(applied_repo).active_branch.name != 'taken'
+    assert not git.Repo(applied_repo).is_dirty()
+
+
+def test_drift_on_an_invalid_repo_is_an_error_not_drift(applied_repo):
+    (applied_repo / 'jobs' / 'broken.yaml').write_text('nodes: [\n')
+    result = run_jobsync('drift', '--repo', str(applied_repo))
+    assert result.code == 1 and 'YAML syntax error' in result.stderr
+
+
+def test_run_a_group_and_wait_starts_every_job_and_reports_each(applied_repo):
+    result = run_jobsync('run', '--group', 'master_data', '--wait', '--interval', '0.01', '--repo', str(applied_repo))
+    assert result.code == 0, result
+    assert result.stdout.splitlines() == [
+        'ok     cdm-job/cdm-prod/customers: SUCCEEDED',
+        'ok     cdm-job/cdm-prod/products: SUCCEEDED',
+        'Run: 2 ok, 0 failed.',
+    ]
+    assert '  cdm-job/cdm-prod/customers: started\n' in result.stderr
+    unknown = run_jobsync('run', '--group', 'nope', '--repo', str(applied_repo))
+    assert unknown.code == 1 and 'no CDM job in group nope' in unknown.stderr
+
+
+def test_delete_asks_and_warns_what_git_still_defines(applied_repo):
+    refused = run_jobsync('delete', 'doc1', '--repo', str(applied_repo), stdin='y\n')
+    assert refused.code == 1 and '--yes' in refused.stderr
+    assert 'jobs/doc1.yaml' in refused.stderr and 'the next apply will create them again' in refused.stderr
+    deleted = run_jobsync('delete', 'doc1', '--yes', '--repo', str(applied_repo))
+    assert deleted.code == 0, deleted
+    assert 'ok     job/doc1: deleted' in deleted.stdout
+    drift = run_jobsync('drift', '--repo', str(applied_repo))
+    assert drift.code == 2 and '- job/doc1  (in git, missing from the workspace)' in drift.stdout
+
+
+def test_groups_lists_and_deletes_a_group_with_its_jobs(applied_repo):
+    listed = run_jobsync('groups', '--repo', str(applied_repo))
+    assert listed.stdout == ('cdm-prod  master_data  (2 jobs): customers, products\n'
+                             'cdm-prod  sales  (1 job): orders\n')
+    gone = run_jobsync('groups', 'delete', 'master_data', '--yes', '--repo', str(applied_repo))
+    assert gone.code == 0, gone
+    assert run_jobsync('groups', '--repo', str(applied_repo)).stdout == 'cdm-prod  sales  (1 job): orders\n'
