@@ -155,3 +155,19 @@ def test_groups_lists_and_deletes_a_group_with_its_jobs(applied_repo):
     gone = run_jobsync('groups', 'delete', 'master_data', '--yes', '--repo', str(applied_repo))
     assert gone.code == 0, gone
     assert run_jobsync('groups', '--repo', str(applied_repo)).stdout == 'cdm-prod  sales  (1 job): orders\n'
+
+
+def test_the_ci_example_runs_commands_and_options_that_exist():
+    import re
+
+    import yaml
+
+    workflow = Path(__file__).resolve().parents[1] / 'examples' / 'ci' / 'drift-export.yml'
+    doc = yaml.safe_load(workflow.read_text())
+    scripts = '\n'.join(step.get('run', '') for job in doc['jobs'].values() for step in job['steps'])
+    calls = re.findall(r'jobsync ([a-z-]+)((?: +(?:--[a-z-]+|"[^"]*"|[\w/.$-]+))*)', scripts)
+    assert {cmd for cmd, _ in calls} == {'drift', 'export'}
+    for cmd, args in calls:
+        help_text = run_jobsync(cmd, '--help', env={'COLUMNS': '200'}).stdout
+        for option in re.findall(r'--[a-z-]+', args):
+            assert option in help_text, (cmd, option)
