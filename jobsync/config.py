@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jobsync.errors import UsageError
+from jobsync.model import Kind
 from jobsync.workspace.base import MAX_EXPORT_JOBS, MAX_PACKAGE_BYTES
 
 CONFIG_FILES = ('jobsync.yaml', 'jobsync.yml')
@@ -34,6 +35,8 @@ class RepoConfig:
     targets: Mapping[str, Target]
     default_target: str
     source: str | None = None  # the config file's path, None when the repo has none
+    # Extra secret fields per kind (JSON pointers with `*`), on top of the built-in rules.
+    secret_fields: Mapping[Kind, tuple[str, ...]] = field(default_factory=dict)
 
     def target(self, name: str | None) -> Target:
         chosen = name or self.default_target
@@ -64,4 +67,5 @@ def parse_config(doc: Mapping[str, Any], source: str) -> RepoConfig:
     if not targets:
         targets = dict(default_config().targets)
     default = doc.get('default_target') or (DEFAULT_TARGET if DEFAULT_TARGET in targets else sorted(targets)[0])
-    return RepoConfig(targets, default, source)
+    secret_fields = {kind: tuple(patterns) for kind, patterns in (doc.get('secret_fields') or {}).items()}
+    return RepoConfig(targets, default, source, secret_fields)

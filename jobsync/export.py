@@ -24,7 +24,7 @@ lives), because exporting is how a broken or half-adopted repo gets repaired.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Literal
@@ -183,9 +183,12 @@ def _pointer(path: tuple[str, ...]) -> str:
 
 def _get(value: Any, path: tuple[str, ...]) -> Any:
     for part in path:
-        if not isinstance(value, dict) or part not in value:
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
             return None
-        value = value[part]
     return value
 
 
@@ -197,8 +200,11 @@ def _suggested(key: ObjectKey, field: str) -> str:
     return f'${{secret:env:{suggested_secret_name(key.name, field)}}}'
 
 
-def _place_secrets(key: ObjectKey, doc: Any, old: Any, path_in_repo: str) -> tuple[Any, list[SecretNote]]:
-    """Replace every secret value in a repo-form `doc` by a reference; `old` is git's repo-form doc.
+def _place_secrets(
+    key: ObjectKey, doc: Any, old: Any, path_in_repo: str, extra: Sequence[str] = (),
+) -> tuple[Any, list[SecretNote]]:
+    """Replace every secret value in a repo-form `doc` by a reference; `old` is git's repo-form doc,
+    `extra` the fields jobsync.yaml marks secret for this kind (`secret_fields`).
 
     * a secret field (write-only per fields.py) or a masked placeholder: git's reference for that
       field if it has one, else a suggested one;
@@ -214,11 +220,11 @@ def _place_secrets(key: ObjectKey, doc: Any, old: Any, path_in_repo: str) -> tup
         if isinstance(value, dict):
             return {k: walk(v, (*path, str(k))) for k, v in value.items()}
         if isinstance(value, list):
-            return [walk(v, path) if isinstance(v, (dict, list)) else v for v in value]
+            return [walk(v, (*path, str(i))) for i, v in enumerate(value)]
         if not isinstance(value, str) or not value:
             return value
         before = _get(old, path)
-        secret = is_secret_field(kind, path) or value in secrets.PLACEHOLDERS
+        secret = is_secret_field(kind, path, extra) or value in secrets.PLACEHOLDERS
         if secret:
             if _holds_ref(value):
                 notes.append(SecretNote(key, path_in_repo, _pointer(path), value, new=False))
@@ -235,7 +241,7 @@ def _place_secrets(key: ObjectKey, doc: Any, old: Any, path_in_repo: str) -> tup
         return value
 
     out = walk(doc, ())
-    for path, text in _secret_refs(kind, old):
+    for path, text in _secret_refs(kind, old, extra):
         parent = _get(out, path[:-1]) if path[:-1] else out
         if isinstance(parent, dict) and path[-1] not in parent:
             parent[path[-1]] = text
@@ -243,10 +249,14 @@ def _place_secrets(key: ObjectKey, doc: Any, old: Any, path_in_repo: str) -> tup
     return out, notes
 
 
-def _secret_refs(kind: Kind, doc: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
+def _secret_refs(
+    kind: Kind, doc: Any, extra: Sequence[str], path: tuple[str, ...] = (),
+) -> list[tuple[tuple[str, ...], str]]:
     if isinstance(doc, dict):
-        return [found for k, v in doc.items() for found in _secret_refs(kind, v, (*path, str(k)))]
-    if _holds_ref(doc) and is_secret_field(kind, path):
+        return [found for k, v in doc.items() for found in _secret_refs(kind, v, extra, (*path, str(k)))]
+    if isinstance(doc, list):
+        return [found for i, v in enumerate(doc) for found in _secret_refs(kind, v, extra, (*path, str(i)))]
+    if _holds_ref(doc) and is_secret_field(kind, path, extra):
         return [(path, str(doc))]
     return []
 
@@ -385,7 +395,9 @@ class _Files:
     warnings: list[Diagnostic] = field(default_factory=list)
 
 
-def _render(key: ObjectKey, api: Spec, entry: RepoEntry | None, out: _Files) -> tuple[str, ...]:
+def _render(
+    key: ObjectKey, api: Spec, entry: RepoEntry | None, out: _Files, extra: Sequence[str],
+) -> tuple[str, ...]:
     """Write one object's files into `out`; returns their paths (definition first)."""
     kind = key.kind
     name_field = codec.NAME_FIELD[kind]
@@ -400,15 +412,14 @@ def _render(key: ObjectKey, api: Spec, entry: RepoEntry | None, out: _Files) -> 
     if content is not None and inline:
         doc['content'] = content
         content = None
-    doc, notes = _place_secrets(key, doc, old, path)
+    if old is not None:
+        doc = _ordered(doc, old, kind)  # first: secrets are matched with git's by position
+    doc, notes = _place_secrets(key, doc, old, path, extra)
     out.notes.extend(notes)
-    keep_name = suffix in _API_FORM_SUFFIXES or (old is not None and name_field in old)
-    if keep_name:
-        doc = {name_field: key.name, **{k: v for k, v in doc.items() if k != name_field}}
+    if suffix in _API_FORM_SUFFIXES or (old is not None and name_field in old):
+        doc = doc if name_field in doc else {name_field: key.name, **doc}
     else:
         doc.pop(name_field, None)
-    if old is not None:
-        doc = _ordered(doc, old, kind)
     if suffix in _API_FORM_SUFFIXES:
         written: Any = codec.from_repo(kind, doc)
         data = _dump_json(written)
@@ -445,11 +456,13 @@ def export_objects(
     repo: Mapping[ObjectKey, RepoEntry],
     *,
     in_scope: Callable[[ObjectKey, Spec], bool] | None = None,
+    secret_fields: Mapping[Kind, Sequence[str]] | None = None,
 ) -> ExportResult:
     """The repo files for `live`, given what the repo holds (`index_repo`).
 
     `in_scope(key, api_spec)` says which repo objects the export covered, for `missing`; None
-    means none are reported. Objects whose name cannot be a file name are refused (listed in
+    means none are reported. `secret_fields` are the fields jobsync.yaml marks secret, by kind
+    (repo-form pointers with `*`): their values are written as references too. Objects whose name cannot be a file name are refused (listed in
     `refused`, nothing written for them); the caller decides whether that stops everything.
     """
     out = _Files()
@@ -463,6 +476,7 @@ def export_objects(
             refused.append(Diagnostic('error', f'cannot write {key} to the repo: {why}', str(key),
                                       'rename it in the workspace'))
             continue
+        extra = tuple((secret_fields or {}).get(key.kind, ()))
         api = without_server_managed(key.kind, obj.spec)
         api.pop(codec.NAME_FIELD[key.kind], None)
         api = {codec.NAME_FIELD[key.kind]: key.name, **api}
@@ -473,11 +487,11 @@ def export_objects(
                 paths = (entry.path,) + ((entry.sidecar,) if entry.sidecar else ())
                 objects.append(ExportedObject(key, 'unchanged', paths))
                 continue
-            objects.append(ExportedObject(key, 'changed', _render(key, api, entry, out), fields))
+            objects.append(ExportedObject(key, 'changed', _render(key, api, entry, out, extra), fields))
         elif entry is not None:
-            objects.append(ExportedObject(key, 'changed', _render(key, api, entry, out)))
+            objects.append(ExportedObject(key, 'changed', _render(key, api, entry, out, extra)))
         else:
-            objects.append(ExportedObject(key, 'added', _render(key, api, None, out)))
+            objects.append(ExportedObject(key, 'added', _render(key, api, None, out, extra)))
     warnings = list(out.warnings)
     known = set(live) | set(repo)
     for key in sorted(live):

@@ -79,7 +79,7 @@ def load_repo(snapshot: Snapshot) -> LoadResult:
             problems.append(Diagnostic('warning', f'ignored: {loc.suffix or "no suffix"} is not a definition file',
                                        rel, 'definitions are .yaml, .yml or .json'))
             continue
-        loaded = _load_definition(rel, raw, loc, snapshot.files, problems)
+        loaded = _load_definition(rel, raw, loc, snapshot.files, problems, config.secret_fields.get(loc.kind, ()))
         if loaded is None:
             continue
         definition, doc = loaded
@@ -131,6 +131,7 @@ def _schema_problems(doc: yamlio.Document, name: Kind | Literal['config'], data:
 
 def _load_definition(
     rel: str, raw: bytes, loc: Located, files: Mapping[str, bytes], problems: list[Diagnostic],
+    secret_fields: tuple[str, ...] = (),
 ) -> tuple[Definition, yamlio.Document] | None:
     doc, found = yamlio.parse(rel, raw)
     problems.extend(found)
@@ -154,7 +155,7 @@ def _load_definition(
         return None
     content = _script_content(rel, loc, data, files, problems) if loc.kind == 'script' else None
     data = {name_field: name, **{k: v for k, v in data.items() if k != name_field}}
-    problems.extend(_literal_secrets(doc, loc.kind, data))
+    problems.extend(_literal_secrets(doc, loc.kind, data, secret_fields))
     spec = secrets.parse_placeholders(codec.from_repo(loc.kind, data, content))
     key = ObjectKey(loc.kind, loc.stem, loc.cluster)
     return Definition(key, spec, SourceRef(rel)), doc
@@ -191,14 +192,20 @@ def suggested_secret_name(key_name: str, field: str) -> str:
     return ''.join(c if c.isalnum() else '_' for c in raw).upper()
 
 
-def _literal_secrets(doc: yamlio.Document, kind: Kind, data: Any, path: tuple[str, ...] = ()) -> list[Diagnostic]:
+def _literal_secrets(
+    doc: yamlio.Document, kind: Kind, data: Any, extra: tuple[str, ...], path: tuple[str, ...] = (),
+) -> list[Diagnostic]:
     """Secret fields holding a literal value (a password committed to git, or CDM's placeholder)."""
-    if isinstance(data, dict):
+    if isinstance(data, dict) and isinstance(data.get('name'), str) and 'value' in data:
+        # An API-form pair (`{name: linkConfig.password, value: ...}`) counts as the field it names.
+        return _literal_secrets(doc, kind, data['value'], extra, (*path, data['name']))
+    if isinstance(data, (dict, list)):
+        items = data.items() if isinstance(data, dict) else enumerate(data)
         out: list[Diagnostic] = []
-        for k, v in data.items():
-            out.extend(_literal_secrets(doc, kind, v, (*path, str(k))))
+        for k, v in items:
+            out.extend(_literal_secrets(doc, kind, v, extra, (*path, str(k))))
         return out
-    if not (isinstance(data, str) and data and is_secret_field(kind, path)):
+    if not (isinstance(data, str) and data and is_secret_field(kind, path, extra)):
         return []
     if secrets.REF_PATTERN.search(data):
         return []

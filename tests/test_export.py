@@ -337,3 +337,18 @@ def test_export_reads_jobs_in_batches_of_at_most_100(repo, local_workspace):
     result = _export(repo, local_workspace, scope.Scope(jobs=True))
     assert result.count('added') == 150
     assert local_workspace.calls['POST /v1/{pid}/jobs/batch-export'] == 2
+
+
+def test_fields_marked_secret_in_jobsync_yaml_are_written_as_references(repo, local_workspace):
+    (repo / 'jobsync.yaml').write_text('secret_fields:\n  job: [/nodes/*/properties/token]\n')
+    spec = job_spec('api_pull')
+    spec['nodes'][0]['properties'] = [{'name': 'token', 'value': 'tok-2f9c1e77'}]
+    key = ObjectKey('job', 'api_pull')
+    local_workspace.import_objects([(key, spec)])
+    config = load.load_config(gitrepo.read_snapshot(repo).files)
+    result = export.export_objects(local_workspace.read([key]), {}, secret_fields=config.secret_fields)
+    text = result.files['jobs/api_pull.yaml'].decode()
+    assert 'tok-2f9c1e77' not in text and 'token: ${secret:env:API_PULL_TOKEN}' in text
+    assert [(n.pointer, n.literal) for n in result.secrets] == [('/nodes/0/properties/token', True)]
+    gitrepo.write_files(repo, result.files)
+    assert not _plan(repo, local_workspace).has_changes

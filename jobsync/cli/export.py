@@ -113,15 +113,16 @@ def export_command(
         if the_scope.empty:
             raise UsageError('say what to export', hint='use --all, --jobs, --links, --name NAME or --group GROUP')
         snapshot = gitrepo.read_snapshot(repo)
-        the_target = load_config(snapshot.files).target(target)
+        config = load_config(snapshot.files)
+        the_target = config.target(target)
         index = export.index_repo(snapshot.files)
         workspace = open_workspace(the_target, snapshot.root)
         try:
             live = scope.read_scope(workspace, the_scope)
         finally:
             workspace.close()
-        result = export.export_objects(
-            live, index, in_scope=lambda key, spec: scope.selects(the_scope, key, spec))
+        result = export.export_objects(live, index, in_scope=lambda key, spec: scope.selects(the_scope, key, spec),
+                                       secret_fields=config.secret_fields)
         written = _write(output, snapshot.root, result, source=workspace.url, scope_text=the_scope.describe(),
                          branch=branch, commit=commit, force=force, dry_run=dry_run)
         _report(output, result, written, fmt)
@@ -154,7 +155,8 @@ def import_bundle(
         items = bundle.read_bundle(file.name, data, cluster=cluster)
         snapshot = gitrepo.read_snapshot(repo)
         live = {key: LiveObject(key, spec, 0) for key, spec in items}
-        result = export.export_objects(live, export.index_repo(snapshot.files))
+        result = export.export_objects(live, export.index_repo(snapshot.files),
+                                       secret_fields=load_config(snapshot.files).secret_fields)
         written = _write(output, snapshot.root, result, source=file.name, scope_text=f'{len(items)} object(s)',
                          branch=branch, commit=commit, force=force, dry_run=dry_run)
         _report(output, result, written, fmt)
