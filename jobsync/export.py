@@ -462,8 +462,9 @@ def export_objects(
 
     `in_scope(key, api_spec)` says which repo objects the export covered, for `missing`; None
     means none are reported. `secret_fields` are the fields jobsync.yaml marks secret, by kind
-    (repo-form pointers with `*`): their values are written as references too. Objects whose name cannot be a file name are refused (listed in
-    `refused`, nothing written for them); the caller decides whether that stops everything.
+    (repo-form pointers with `*`): their values are written as references too. Objects whose
+    name cannot be a file name are refused (listed in `refused`, nothing written for them); the
+    caller decides whether that stops everything.
     """
     out = _Files()
     objects: list[ExportedObject] = []
