@@ -388,6 +388,15 @@ def _dump_yaml(doc: Any, raw: bytes | None) -> str:
                             flow=flow, quotes=quotes)
 
 
+def _git_doc(kind: Kind, data: dict[str, Any]) -> dict[str, Any]:
+    """Git's document in repo form (a console `.job` is API form), inline script content in its place."""
+    doc, content = codec.to_repo(kind, codec.from_repo(kind, data))
+    if content is not None and 'content' in data:
+        doc['content'] = content
+        doc = {**{k: doc[k] for k in data if k in doc}, **{k: v for k, v in doc.items() if k not in data}}
+    return doc
+
+
 @dataclass
 class _Files:
     files: dict[str, bytes] = field(default_factory=dict)
@@ -403,9 +412,7 @@ def _render(
     name_field = codec.NAME_FIELD[kind]
     path = entry.path if entry is not None else default_path(key)
     suffix = PurePosixPath(path).suffix
-    old = None
-    if entry is not None and entry.data is not None:
-        old = codec.to_repo(kind, codec.from_repo(kind, entry.data))[0]
+    old = _git_doc(kind, entry.data) if entry is not None and entry.data is not None else None
     doc, content = codec.to_repo(kind, api)
     inline = suffix in _API_FORM_SUFFIXES or (entry is not None and entry.data is not None
                                                 and 'content' in entry.data)

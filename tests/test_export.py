@@ -352,3 +352,13 @@ def test_fields_marked_secret_in_jobsync_yaml_are_written_as_references(repo, lo
     assert [(n.pointer, n.literal) for n in result.secrets] == [('/nodes/0/properties/token', True)]
     gitrepo.write_files(repo, result.files)
     assert not _plan(repo, local_workspace).has_changes
+
+
+def test_inline_script_content_stays_inline_and_in_place(repo, hand_built):
+    (repo / 'scripts').mkdir()
+    (repo / 'scripts' / 'load.yaml').write_text(
+        'type: DWSSQL\ncontent: |\n  SELECT 0;\nconnectionName: dws\ndirectory: /\n')
+    result = _export(repo, hand_built, scope.Scope(names=('script/load',), with_deps=False))
+    assert result.objects[0].paths == ('scripts/load.yaml',)
+    assert (repo / 'scripts' / 'load.yaml').read_text() == (
+        'type: DWSSQL\ncontent: |\n  SELECT 1;\n  SELECT 2;\nconnectionName: dws\ndirectory: /\n')
