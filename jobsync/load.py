@@ -33,7 +33,7 @@ from jobsync.fields import is_secret_field
 from jobsync.gitrepo import Snapshot
 from jobsync.model import Definition, Kind, ObjectKey, SourceRef
 from jobsync.refs import references
-from jobsync.remap import Remapped, Renamed, apply_remap
+from jobsync.remap import Remapped, Renamed, apply_remap, remap_key
 from jobsync.scope import directory_of, in_scope, may_be_in_scope, why_outside
 
 DEFINITION_SUFFIXES = ('.yaml', '.yml', '.json')
@@ -88,6 +88,8 @@ class _Context:
     files: Mapping[str, bytes]
     problems: list[Diagnostic]
     renamed: set[tuple[str, str]] = field(default_factory=set)  # (remap section, name) entries that matched
+    # Keys of definitions whose files have problems: references to them are not reported too.
+    broken: set[ObjectKey] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ def load_repo(
                 continue
             built[key] = item
     desired = {key: item.definition for key, item in built.items()}
-    problems.extend(_check_references(ctx.target, built, present))
+    problems.extend(_check_references(ctx.target, built, present, ctx.broken))
     problems.extend(_unused_remaps(ctx, config_doc))
     errors = [p for p in problems if p.severity == 'error']
     if errors:
@@ -198,12 +200,19 @@ def _parse_mapping(ctx: _Context, rel: str, raw: bytes, what: str) -> yamlio.Doc
     return doc
 
 
-def _fill_variables(ctx: _Context, value: Any, report: Report) -> tuple[Any, bool]:
-    """`value` with the target's `${var:...}` filled in, and whether that went without problems."""
+def _fill_variables(ctx: _Context, value: Any, report: Report) -> tuple[Any, set[str]]:
+    """`value` with the target's `${var:...}` filled in, and the pointers where that failed."""
     filled = subst.substitute(value, 'var', ctx.target.variables)
     for problem in filled.problems:
         ctx.problems.append(report('error', *_variable_problem(ctx.target, problem)))
-    return filled.value, not filled.problems
+    return filled.value, {p.pointer for p in filled.problems}
+
+
+def _schema_problems_but(report: Report, name: Kind | Literal['template'], data: Any, failed: set[str],
+                         ) -> list[Diagnostic]:
+    """Schema problems, except at values whose variables could not be filled (already reported)."""
+    return [report('error', p.message, p.pointer, p.hint) for p in schema.validate(name, data)
+            if p.pointer not in failed]
 
 
 def _variable_problem(target: Target, problem: subst.Problem) -> tuple[str, str, str]:
@@ -223,12 +232,19 @@ def _variable_problem(target: Target, problem: subst.Problem) -> tuple[str, str,
 
 
 def _load_definition(ctx: _Context, rel: str, raw: bytes, loc: Located) -> _Built | None:
+    built = _load_one(ctx, rel, raw, loc)
+    if built is None:
+        ctx.broken.add(remap_key(ObjectKey(loc.kind, loc.stem, loc.cluster), ctx.target.remap))
+    return built
+
+
+def _load_one(ctx: _Context, rel: str, raw: bytes, loc: Located) -> _Built | None:
     doc = _parse_mapping(ctx, rel, raw, f'schemas/{loc.kind}.schema.json for the fields of a {loc.kind}')
     if doc is None:
         return None
     report = _doc_report(doc)
-    data, ok = _fill_variables(ctx, doc.data, report)
-    schema_problems = _schema_problems(report, loc.kind, data)
+    data, failed = _fill_variables(ctx, doc.data, report)
+    schema_problems = _schema_problems_but(report, loc.kind, data, failed)
     ctx.problems.extend(schema_problems)
     name_field = codec.NAME_FIELD[loc.kind]
     name = data.get(name_field, loc.stem)
@@ -237,7 +253,7 @@ def _load_definition(ctx: _Context, rel: str, raw: bytes, loc: Located) -> _Buil
                                    f'/{name_field}',
                                    f'rename the file to {name}{loc.suffix} or set {name_field}: {loc.stem}'))
         return None
-    if schema_problems or not ok:
+    if schema_problems or failed:
         return None
     content = _script_content(ctx, rel, loc, data) if loc.kind == 'script' else None
     return _build(ctx, loc, loc.stem, data, content, report, SourceRef(rel))
@@ -264,7 +280,7 @@ def _build(
             'error', f'{key} is outside the scope of target {ctx.target.name!r}: '
                      f'{why_outside(key, remapped.spec, scope)}',
             '/directory' if directory_of(key, remapped.spec) is not None and may_be_in_scope(key, scope) else '',
-            f'targets.{ctx.target.name}.scope owns {scope.describe()}; move the object inside it, '
+            f'targets.{ctx.target.name}.scope owns {scope.describe()}: move the object inside it, '
             'or apply it with a target whose scope holds it'))
         return None
     definition = Definition(key, secrets.parse_placeholders(remapped.spec), source)
@@ -341,10 +357,10 @@ def _load_template(ctx: _Context, rel: str, raw: bytes, loc: Located) -> list[_B
     if doc is None:
         return []
     report = _doc_report(doc)
-    data, ok = _fill_variables(ctx, doc.data, report)
-    schema_problems = _schema_problems(report, 'template', data)
+    data, failed = _fill_variables(ctx, doc.data, report)
+    schema_problems = _schema_problems_but(report, 'template', data, failed)
     ctx.problems.extend(schema_problems)
-    if schema_problems or not ok:
+    if schema_problems or failed:
         return []
     name_field = codec.NAME_FIELD[loc.kind]
     if name_field in data['template']:
@@ -363,7 +379,7 @@ def _load_template(ctx: _Context, rel: str, raw: bytes, loc: Located) -> list[_B
         sub = _Context(ctx.target, ctx.files, own, ctx.renamed)
         key_text = str(ObjectKey(loc.kind, str(instance.name), loc.cluster))
         inst_report = _instance_report(doc, instance, key_text, name_field, notes)
-        body = instance.data
+        body = {name_field: instance.name, **instance.data}  # so that the schema checks the generated name
         inst_content = content
         if content is not None:
             filled = subst.substitute_text(content, 'param', instance.params)
@@ -452,12 +468,16 @@ def _merge_repeated(doc: yamlio.Document, per_set: list[tuple[list[Diagnostic], 
 
 def _check_references(
     target: Target, built: Mapping[ObjectKey, _Built], present: Collection[ObjectKey] | None,
+    broken: Collection[ObjectKey],
 ) -> list[Diagnostic]:
-    """References that point nowhere: not in the repo, nor (when given) in the workspace listing."""
+    """References that point nowhere: not in the repo, nor (when given) in the workspace listing.
+
+    A reference to a definition whose own file has problems (`broken`) is not reported again.
+    """
     problems = []
     for key, item in built.items():
         for ref in references(key, item.definition.spec):
-            if ref.target in built or (present is not None and ref.target in present):
+            if ref.target in built or ref.target in broken or (present is not None and ref.target in present):
                 continue
             where = 'the repo' if present is None else 'the repo nor in the workspace'
             problems.append(item.report(

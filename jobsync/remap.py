@@ -76,17 +76,24 @@ def apply_remap(key: ObjectKey, spec: Spec, remap: Remap) -> Remapped:
         if section and new is not None:
             _set(out, use.path, new)
             renamed.append(Renamed(use.pointer, section, use.name, new))
-    new_key = key
+    new_key = remap_key(key, remap)
+    if new_key.name != key.name:
+        out[codec.NAME_FIELD[key.kind]] = new_key.name
+        renamed.append(Renamed('', 'connections', key.name, new_key.name))
+    elif new_key.cluster != key.cluster:
+        renamed.append(Renamed('', 'cdm_clusters', key.cluster, new_key.cluster))
+    return Remapped(new_key, out, tuple(renamed))
+
+
+def remap_key(key: ObjectKey, remap: Remap) -> ObjectKey:
+    """The key an object defined in git as `key` has in the target: connections and CDM clusters move."""
     connections = remap.get('connections') or {}
     clusters = remap.get('cdm_clusters') or {}
     if key.kind == 'connection' and key.name in connections:
-        new_key = ObjectKey('connection', connections[key.name])
-        out[codec.NAME_FIELD['connection']] = new_key.name
-        renamed.append(Renamed('', 'connections', key.name, new_key.name))
-    elif key.kind in CDM_KINDS and key.cluster in clusters:
-        new_key = ObjectKey(key.kind, key.name, clusters[key.cluster])
-        renamed.append(Renamed('', 'cdm_clusters', key.cluster, new_key.cluster))
-    return Remapped(new_key, out, tuple(renamed))
+        return ObjectKey('connection', connections[key.name])
+    if key.kind in CDM_KINDS and key.cluster in clusters:
+        return ObjectKey(key.kind, key.name, clusters[key.cluster])
+    return key
 
 
 def _set(spec: Any, path: Path, value: str) -> None:

@@ -40,13 +40,13 @@ class Scope:
         return not self.directories and not self.prefixes
 
     def describe(self) -> str:
-        """For messages: `directories /team_a/; prefixes team_a_`."""
+        """For messages: `directories /team_a/ and name prefixes team_a_`."""
         parts = []
         if self.directories:
             parts.append('directories ' + ', '.join(self.directories))
         if self.prefixes:
-            parts.append('prefixes ' + ', '.join(self.prefixes))
-        return '; '.join(parts) or 'the whole workspace'
+            parts.append('name prefixes ' + ', '.join(self.prefixes))
+        return ' and '.join(parts) or 'the whole workspace'
 
 
 def parse_scope(raw: Mapping[str, Any] | None) -> Scope:
