@@ -53,7 +53,7 @@ class Event:
 
 def check_secrets(plan: Plan, resolver: secrets.SecretResolver) -> None:
     """Stop before any write if a reference cannot be resolved; names references, never values."""
-    refs = {ref for c in plan.actionable for _, text in secrets.iter_secrets(c.desired) for ref in text.refs}
+    refs = {ref for c in plan.actionable for ref in secrets.refs_in(c.desired)}
     missing = resolver.missing(refs)
     if missing:
         users = sorted({str(c.key) for c in plan.actionable for _, t in secrets.iter_secrets(c.desired)

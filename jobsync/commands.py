@@ -66,7 +66,7 @@ def package_size(items: Sequence[tuple[ObjectKey, Spec]]) -> int:
     return estimate_package_bytes(jsonable) + refs * SECRET_ALLOWANCE_BYTES
 
 
-def plan_command(loaded: Loaded, workspace: Workspace) -> Plan:
+def plan_command(loaded: Loaded, workspace: Workspace, *, refresh_secrets: bool = False) -> Plan:
     """Compare the repo with the workspace: list calls (unless loading made them), then batched reads.
 
     Only the target's scope is looked at: workspace objects outside it are neither read (when
@@ -86,7 +86,17 @@ def plan_command(loaded: Loaded, workspace: Workspace) -> Plan:
         max_bytes=loaded.target.max_bytes,
         size_of=package_size,
         api_calls=dict(workspace.calls),
+        refresh_secrets=refresh_secrets,
     )
+
+
+def check_secrets(loaded: Loaded, resolver: secrets.SecretResolver) -> list[str]:
+    """Problems resolving the repo's secret references for this target (references only, no values)."""
+    users: dict[secrets.SecretRef, list[str]] = {}
+    for key, definition in loaded.result.desired.items():
+        for ref in secrets.refs_in(definition.spec):
+            users.setdefault(ref, []).append(str(key))
+    return [f'{ref}: {why} (used by {", ".join(sorted(users[ref]))})' for ref, why in resolver.check(set(users))]
 
 
 def open_target(loaded: Loaded) -> Workspace:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jobsync.errors import UsageError
+from jobsync.model import Kind
 from jobsync.scope import Scope, parse_scope
 from jobsync.workspace.base import MAX_EXPORT_JOBS, MAX_PACKAGE_BYTES
 
@@ -48,6 +49,8 @@ class RepoConfig:
     targets: Mapping[str, Target]
     default_target: str
     source: str | None = None  # the config file's path, None when the repo has none
+    # Extra secret fields per kind (JSON pointers with `*`), on top of the built-in rules.
+    secret_fields: Mapping[Kind, tuple[str, ...]] = field(default_factory=dict)
 
     def target(self, name: str | None) -> Target:
         chosen = name or self.default_target
@@ -83,4 +86,5 @@ def parse_config(doc: Mapping[str, Any], source: str) -> RepoConfig:
     if not targets:
         targets = {DEFAULT_TARGET: Target(DEFAULT_TARGET, variables=dict(defaults))}
     default = doc.get('default_target') or (DEFAULT_TARGET if DEFAULT_TARGET in targets else sorted(targets)[0])
-    return RepoConfig(targets, default, source)
+    secret_fields = {kind: tuple(patterns) for kind, patterns in (doc.get('secret_fields') or {}).items()}
+    return RepoConfig(targets, default, source, secret_fields)

@@ -90,6 +90,7 @@ class _Context:
     renamed: set[tuple[str, str]] = field(default_factory=set)  # (remap section, name) entries that matched
     # Keys of definitions whose files have problems: references to them are not reported too.
     broken: set[ObjectKey] = field(default_factory=set)
+    secret_fields: Mapping[Kind, tuple[str, ...]] = field(default_factory=dict)  # jobsync.yaml `secret_fields`
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def load_repo(
     config, config_doc = _load_config(snapshot.files, problems)
     if any(p.severity == 'error' for p in problems):
         raise ConfigError(problems)
-    ctx = _Context(config.target(target), snapshot.files, problems)
+    ctx = _Context(config.target(target), snapshot.files, problems, secret_fields=config.secret_fields)
     built: dict[ObjectKey, _Built] = {}
     for rel, raw in snapshot.files.items():
         loc = locate(rel)
@@ -266,7 +267,7 @@ def _build(
     """A schema-valid repo document (variables filled) -> the target's definition."""
     name_field = codec.NAME_FIELD[loc.kind]
     data = {name_field: name, **{k: v for k, v in data.items() if k != name_field}}
-    secret_problems = _literal_secrets(report, name, loc.kind, data)
+    secret_problems = _literal_secrets(report, name, loc.kind, data, ctx.secret_fields.get(loc.kind, ()))
     ctx.problems.extend(secret_problems)
     spec = codec.from_repo(loc.kind, data, content)
     if loc.kind == 'job':
@@ -327,14 +328,20 @@ def suggested_secret_name(key_name: str, field: str) -> str:
     return ''.join(c if c.isalnum() else '_' for c in raw).upper()
 
 
-def _literal_secrets(report: Report, name: str, kind: Kind, data: Any, path: tuple[str, ...] = ()) -> list[Diagnostic]:
+def _literal_secrets(
+    report: Report, name: str, kind: Kind, data: Any, extra: tuple[str, ...], path: tuple[str, ...] = (),
+) -> list[Diagnostic]:
     """Secret fields holding a literal value (a password committed to git, or CDM's placeholder)."""
-    if isinstance(data, dict):
+    if isinstance(data, dict) and isinstance(data.get('name'), str) and 'value' in data:
+        # An API-form pair (`{name: linkConfig.password, value: ...}`) counts as the field it names.
+        return _literal_secrets(report, name, kind, data['value'], extra, (*path, data['name']))
+    if isinstance(data, (dict, list)):
+        items = data.items() if isinstance(data, dict) else enumerate(data)
         out: list[Diagnostic] = []
-        for k, v in data.items():
-            out.extend(_literal_secrets(report, name, kind, v, (*path, str(k))))
+        for k, v in items:
+            out.extend(_literal_secrets(report, name, kind, v, extra, (*path, str(k))))
         return out
-    if not (isinstance(data, str) and data and is_secret_field(kind, path)):
+    if not (isinstance(data, str) and data and is_secret_field(kind, path, extra)):
         return []
     if secrets.REF_PATTERN.search(data):
         return []
@@ -376,7 +383,7 @@ def _load_template(ctx: _Context, rel: str, raw: bytes, loc: Located) -> list[_B
     for instance in instances:
         own: list[Diagnostic] = []
         notes: list[_Noted] = []
-        sub = _Context(ctx.target, ctx.files, own, ctx.renamed)
+        sub = _Context(ctx.target, ctx.files, own, ctx.renamed, ctx.broken, ctx.secret_fields)
         key_text = str(ObjectKey(loc.kind, str(instance.name), loc.cluster))
         inst_report = _instance_report(doc, instance, key_text, name_field, notes)
         body = {name_field: instance.name, **instance.data}  # so that the schema checks the generated name

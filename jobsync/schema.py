@@ -264,12 +264,14 @@ def _meaning(schema: Mapping[str, Any]) -> str:
 
 
 def _missing_field(error: ValidationError) -> str:
-    # jsonschema says "'x' is a required property"; the name is the first quoted part.
+    """The field a `required` error is about: jsonschema emits one error per missing field,
+    each with the message "'<name>' is a required property"."""
     instance = error.instance if isinstance(error.instance, Mapping) else {}
-    for name in error.validator_value:
-        if name not in instance:
-            return str(name)
-    return str(error.message)
+    missing = [str(name) for name in error.validator_value if name not in instance]
+    for name in missing:
+        if error.message.startswith(repr(name)):
+            return name
+    return missing[0] if missing else str(error.message)
 
 
 def _required_because(error: ValidationError, schema: Mapping[str, Any]) -> str:

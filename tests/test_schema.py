@@ -579,8 +579,11 @@ def test_one_schema_per_kind_and_config() -> None:
     assert set(schema.load_schemas()) == {*KINDS, 'config', 'template'}
 
 
-def test_schemas_load_from_the_source_tree_in_a_checkout() -> None:
-    assert Path(str(schema.schema_dir())).resolve() == SCHEMAS
+def test_the_schemas_jobsync_loads_are_the_repos_schemas() -> None:
+    """Installed (a wheel carries them) or editable (the source tree), the same bytes."""
+    loaded = schema.schema_dir()
+    for path in SCHEMA_FILES:
+        assert (loaded / path.name).read_text(encoding='utf-8') == path.read_text(encoding='utf-8'), path.name
 
 
 @pytest.mark.parametrize('path', SCHEMA_FILES, ids=[p.name for p in SCHEMA_FILES])
@@ -647,3 +650,8 @@ def test_console_extra_fields_are_known_properties(kind: str, fields: dict[str, 
     """Exported extras are declared (with descriptions for editors), not merely tolerated."""
     declared = {where.rsplit('/', 1)[-1] for where, _ in _properties(schema.load_schema(kind))}  # type: ignore[arg-type]
     assert set(fields) <= declared
+
+
+def test_each_missing_field_is_named() -> None:
+    problems = schema.validate('job', {'processType': 'BATCH'})
+    assert [p.message for p in problems] == ["missing required field 'nodes'", "missing required field 'schedule'"]

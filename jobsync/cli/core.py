@@ -30,6 +30,10 @@ from jobsync.errors import JobsyncError
 from jobsync.render.json import render_apply_json, render_plan_json
 from jobsync.render.text import render_apply_text, render_plan_text
 
+RefreshSecretsOpt = Annotated[bool, typer.Option(
+    '--refresh-secrets', help='Re-send every object carrying secrets, even if unchanged (secret rotation).',
+)]
+
 
 @app.command()
 def validate(
@@ -39,6 +43,10 @@ def validate(
     online: Annotated[bool, typer.Option(
         '--online', help="Also accept references to objects that exist in the target's workspace (one list round).",
     )] = False,
+    check_secrets: Annotated[bool, typer.Option(
+        '--check-secrets', help='Also confirm every secret reference resolves for the target (no value is shown).',
+    )] = False,
+    secrets_dir: SecretsDirOpt = None,
 ) -> None:
     """Check every definition for the target (syntax, schema, names, variables, remapping, scope,
     references) and report all problems."""
@@ -50,7 +58,17 @@ def validate(
         else:
             loaded = commands.load(repo, ref, target)
         output.err(diagnostics_text(loaded.result.warnings))
-        output.out(f'OK: {len(loaded.result.desired)} definitions valid for target {loaded.target.name}.\n')
+        if check_secrets:
+            resolver = secrets.default_resolver(output.redactor, os.environ, secrets_dir_from(secrets_dir))
+            problems = commands.check_secrets(loaded, resolver)
+            if problems:
+                output.err(''.join(f'error: {p}\n' for p in problems))
+                raise JobsyncError(
+                    f'{len(problems)} secret reference(s) do not resolve for target {loaded.target.name}',
+                    hint='set the environment variables or secret files named above',
+                )
+        checked = ' and every secret reference resolves' if check_secrets else ''
+        output.out(f'OK: {len(loaded.result.desired)} definitions valid for target {loaded.target.name}{checked}.\n')
 
 
 @app.command()
@@ -63,6 +81,7 @@ def plan(
     detailed_exitcode: Annotated[bool, typer.Option(
         '--detailed-exitcode', help='Exit 0 when there is nothing to do, 2 when there are changes, 1 on error.',
     )] = False,
+    refresh_secrets: RefreshSecretsOpt = False,
 ) -> None:
     """Show what apply would change in the target's workspace. Never writes to the workspace."""
     output = Output()
@@ -70,7 +89,7 @@ def plan(
         loaded, workspace = commands.load_online(repo, ref, target)
         output.err(diagnostics_text(loaded.result.warnings))
         try:
-            the_plan = commands.plan_command(loaded, workspace)
+            the_plan = commands.plan_command(loaded, workspace, refresh_secrets=refresh_secrets)
         finally:
             workspace.close()
         if out is not None:
@@ -90,6 +109,7 @@ def apply(
         bool, typer.Option('--auto-approve', help='Apply without asking for confirmation.'),
     ] = False,
     secrets_dir: SecretsDirOpt = None,
+    refresh_secrets: RefreshSecretsOpt = False,
 ) -> None:
     """Plan, show the plan, confirm, then import the changes in batches in dependency order."""
     output = Output()
@@ -97,7 +117,7 @@ def apply(
         loaded, workspace = commands.load_online(repo, ref, target)
         output.err(diagnostics_text(loaded.result.warnings))
         try:
-            the_plan = commands.plan_command(loaded, workspace)
+            the_plan = commands.plan_command(loaded, workspace, refresh_secrets=refresh_secrets)
             if fmt is Format.TEXT:
                 output.out(render_plan_text(the_plan))
             if not the_plan.has_changes:

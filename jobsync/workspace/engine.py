@@ -6,7 +6,7 @@ methods map one to one onto service routes (`list_jobs` is `GET /v1/{pid}/jobs`,
 return API-form JSON, and fail with the service's own error codes (`EngineError.code`,
 reference §11). It knows nothing of jobsync's repo form, plans or keys beyond `ObjectKey`.
 
-Storage: one SQLite file (WAL, busy timeout, one connection per thread), every object row
+Storage: one SQLite file (WAL, busy timeout, a small connection pool), every object row
 partitioned by (project, workspace); `Engine.scoped()` gives a view of another space in the
 same file. Specs are stored verbatim (unknown fields are echoed back); server-managed fields
 (`SERVER_MANAGED`) are added on read, secrets are masked on read (`mask_link`,
@@ -234,62 +234,83 @@ CREATE TABLE IF NOT EXISTS sequences (name TEXT PRIMARY KEY, value INTEGER NOT N
 
 
 class _Store:
-    """The SQLite file: one connection per thread, shared by every scoped view."""
+    """The SQLite file, shared by every scoped view: a small pool of connections.
+
+    A call borrows a connection for the length of one transaction and gives it back, so a
+    server that starts a thread per request does not open a connection per request. WAL
+    lets readers run beside the one writer; the busy timeout makes writers queue (also
+    across processes) instead of failing.
+    """
+
+    MAX_IDLE = 8
 
     def __init__(self, path: Path, clock: Callable[[], int]) -> None:
         self.path = path
         self.clock = clock
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._idle: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self.conn().executescript(_SCHEMA)
+        with self._borrow() as conn:
+            conn.executescript(_SCHEMA)
 
-    def conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, 'conn', None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            conn.execute('PRAGMA journal_mode=WAL')
-            conn.execute('PRAGMA busy_timeout=30000')
-            conn.execute('PRAGMA synchronous=NORMAL')
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute('PRAGMA busy_timeout=30000')
+        conn.execute('PRAGMA journal_mode=WAL')
+        conn.execute('PRAGMA synchronous=NORMAL')
         return conn
+
+    @contextmanager
+    def _borrow(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            conn = self._connect()
+        try:
+            yield conn
+        finally:
+            if conn.in_transaction:  # only after a failure inside the transaction handling itself
+                conn.rollback()
+            with self._lock:
+                keep = len(self._idle) < self.MAX_IDLE
+                if keep:
+                    self._idle.append(conn)
+            if not keep:
+                conn.close()
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken up front (BEGIN IMMEDIATE) so what a write validates
         cannot change under it, even with another process on the same file."""
-        conn = self.conn()
-        conn.execute('BEGIN IMMEDIATE')
-        with conn:  # commits on success, rolls back on any exception
-            yield conn
+        with self._borrow() as conn:
+            conn.execute('BEGIN IMMEDIATE')
+            with conn:  # commits on success, rolls back on any exception
+                yield conn
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
         """One read transaction: every query inside sees the same snapshot."""
-        conn = self.conn()
-        conn.execute('BEGIN')
-        try:
-            yield conn
-        finally:
-            conn.execute('COMMIT')
+        with self._borrow() as conn:
+            conn.execute('BEGIN')
+            try:
+                yield conn
+            finally:
+                conn.execute('COMMIT')
 
     def next_id(self, conn: sqlite3.Connection, name: str, start: int) -> int:
-        row = conn.execute(
-            'INSERT INTO sequences (name, value) VALUES (?, ?) '
-            'ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value',
+        """The next number of a sequence (inside a write transaction)."""
+        conn.execute(
+            'INSERT INTO sequences (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + 1',
             (name, start),
-        ).fetchone()
-        return int(row[0])
+        )
+        return int(conn.execute('SELECT value FROM sequences WHERE name=?', (name,)).fetchone()[0])
 
     def close(self) -> None:
+        """Close the idle connections (all of them when no call is running)."""
         with self._lock:
-            conns, self._all = self._all, []
+            conns, self._idle = self._idle, []
         for conn in conns:
             conn.close()
-        self._local = threading.local()
 
 
 @dataclass(frozen=True)
@@ -326,7 +347,7 @@ def _dumps(spec: Any) -> str:
 class Engine:
     """One (project, workspace) of a DataArts service, stored in a SQLite file.
 
-    Thread-safe (a connection per thread); several processes may share the file. Every
+    Thread-safe (each call borrows a pooled connection); several processes may share the file. Every
     write is one transaction. `clock` returns epoch milliseconds; CDM submissions and job
     instances advance with it: a CDM job runs `cdm_run_ms` and a job instance
     `instance_run_ms` after it starts (0: done by the next query).
@@ -720,8 +741,9 @@ class Engine:
         except package.PackageError as exc:
             task.fail_package(f'The package cannot be read: {exc.message}')
         if len(package_bytes) > max_bytes:
-            message = (f'The package is {len(package_bytes)} bytes; an import package may be at most'
-                       f' {max_bytes} bytes. Nothing was imported.')
+            message = (f'The package is {len(package_bytes)} bytes ({len(package_bytes) / 2**20:.2f} MiB); an import'
+                       f' package may be at most {max_bytes} bytes ({max_bytes / 2**20:.2f} MiB). Nothing was'
+                       ' imported: split it into smaller packages.')
             if items:
                 for key, _ in items:
                     task.subtask(key, 'FAILED', message)
@@ -1148,7 +1170,8 @@ class Engine:
             self._insert(conn, 'cdm-link', name, copy.deepcopy(spec), id_=str(uuid.uuid4()), scope=cluster_id)
 
     def update_link(self, cluster_id: str, name: str, spec: Spec) -> None:
-        """`PUT .../cdm/link/{link_name}` with the whole link; the body may rename it.
+        """`PUT .../cdm/link/{link_name}` with the whole link; the body may rename it, unless a
+        job uses it (`Cdm.0321`) [INF: the jobs would lose their link].
 
         The body is stored as given: a `Add password here` sent back is stored literally, as
         the reference assumes the service does (§9.3).
@@ -1159,15 +1182,20 @@ class Engine:
             new = str(spec['name'])
             if new != name and self._get(conn, 'cdm-link', new, cluster_id) is not None:
                 raise _cdm('Cdm.0315', f'Link name [{new}] already exist or created by other user.')
+            if new != name:
+                self._require_unused(conn, cluster_id, name)
             self._rewrite(conn, row, spec, name=new)
+
+    def _require_unused(self, conn: sqlite3.Connection, cluster_id: str, name: str) -> None:
+        users = [r.name for r in self._all(conn, 'cdm-job', cluster_id) if name in _cdm_links(r.spec)]
+        if users:
+            raise _cdm('Cdm.0321', f'Link {name} has been used by job(s) {", ".join(users)}.')
 
     def delete_link(self, cluster_id: str, name: str) -> None:
         """`DELETE .../cdm/link/{link_name}`; a link a job uses cannot go (`Cdm.0321`)."""
         with self._store.write() as conn:
             row = self._require_link(conn, cluster_id, name)
-            users = [r.name for r in self._all(conn, 'cdm-job', cluster_id) if name in _cdm_links(r.spec)]
-            if users:
-                raise _cdm('Cdm.0321', f'Link {name} has been used by job(s) {", ".join(users)}.')
+            self._require_unused(conn, cluster_id, name)
             self._delete(conn, row)
 
     # --- CDM jobs ----------------------------------------------------------------------------
