@@ -321,3 +321,12 @@ def test_a_reference_to_a_broken_definition_is_not_reported_twice() -> None:
                   b'expression: "0 0 3 * * ?", dependJobs: {jobs: [daily]}}}\nnodes: [{name: a, type: Dummy}]\n')
     problems = errors(base(jobs__daily_DOT_yaml=job, jobs__later_DOT_yaml=downstream), 'prod')
     assert len(problems) == 1 and "variable 'nope'" in problems[0], problems
+
+
+def test_a_variable_may_build_a_secret_reference() -> None:
+    config = CONFIG.replace(b'      strict: true\n', b'      strict: true\n      env: PROD\n')
+    conn = CONN.replace(b'${secret:env:DWS_PASSWORD}', b'${secret:env:${var:env}_DWS_PASSWORD}')
+    spec = load(base(jobsync_DOT_yaml=config, connections__dws_DOT_yaml=conn), 'prod').desired[
+        ObjectKey('connection', 'dws_prod')].spec
+    password = spec['dw_config']['password']
+    assert isinstance(password, secrets.SecretText) and str(password) == '${secret:env:PROD_DWS_PASSWORD}'
