@@ -401,6 +401,8 @@ def _load_template(ctx: _Context, rel: str, raw: bytes, loc: Located) -> list[_B
         built = None if schema_problems else _build(
             sub, loc, str(instance.name), body, inst_content, inst_report,
             SourceRef(rel, doc.line_of(f'/params/{instance.index}'), f'/params/{instance.index}'))
+        if built is None:
+            ctx.broken.add(remap_key(ObjectKey(loc.kind, str(instance.name), loc.cluster), ctx.target.remap))
         collected.append((built, own, notes))
     ctx.problems.extend(_merge_repeated(doc, [(own, notes) for _, own, notes in collected]))
     return [b for b, _, _ in collected if b is not None]
