@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,10 +10,11 @@ from jobsync import secrets
 from jobsync.apply import ApplyResult, Event, apply_plan
 from jobsync.config import Target
 from jobsync.gitrepo import Snapshot, read_snapshot
-from jobsync.load import LoadResult, load_repo
+from jobsync.load import LoadResult, load_config, load_repo
 from jobsync.model import ObjectKey, Spec
 from jobsync.plan import Plan, make_plan
-from jobsync.workspace.base import Workspace
+from jobsync.scope import in_scope, may_be_in_scope
+from jobsync.workspace.base import ListEntry, Workspace
 from jobsync.workspace.connect import open_workspace
 from jobsync.workspace.package import estimate_package_bytes
 
@@ -27,13 +28,35 @@ class Loaded:
     snapshot: Snapshot
     result: LoadResult
     target: Target
+    listing: Mapping[ObjectKey, ListEntry] | None = None  # the workspace's list round, when loading used it
 
 
 def load(repo: Path, ref: str | None, target: str | None) -> Loaded:
-    """Read and validate the repo (working tree, or commit `ref`) and pick the target."""
+    """Read and validate the repo (working tree, or commit `ref`) for the target, offline.
+
+    Every reference must resolve in the repo itself (after the target's variables and remapping).
+    """
     snapshot = read_snapshot(repo, ref)
-    result = load_repo(snapshot)
-    return Loaded(snapshot, result, result.config.target(target))
+    result = load_repo(snapshot, target)
+    return Loaded(snapshot, result, result.target)
+
+
+def load_online(repo: Path, ref: str | None, target: str | None) -> tuple[Loaded, Workspace]:
+    """Like `load`, but a reference may also point at an object the target's workspace has.
+
+    Opens the target's workspace and makes one round of list calls (reused by `plan_command`).
+    The caller closes the workspace it gets back; on error it is closed here.
+    """
+    snapshot = read_snapshot(repo, ref)
+    chosen = load_config(snapshot).target(target)
+    workspace = open_workspace(chosen, snapshot.root)
+    try:
+        listing = workspace.list_objects()
+        result = load_repo(snapshot, target, present=listing.keys())
+    except BaseException:
+        workspace.close()
+        raise
+    return Loaded(snapshot, result, result.target, listing), workspace
 
 
 def package_size(items: Sequence[tuple[ObjectKey, Spec]]) -> int:
@@ -44,10 +67,17 @@ def package_size(items: Sequence[tuple[ObjectKey, Spec]]) -> int:
 
 
 def plan_command(loaded: Loaded, workspace: Workspace, *, refresh_secrets: bool = False) -> Plan:
-    """Compare the repo with the workspace: list calls, then batched reads."""
-    live = workspace.read(workspace.list_objects())
+    """Compare the repo with the workspace: list calls (unless loading made them), then batched reads.
+
+    Only the target's scope is looked at: workspace objects outside it are neither read (when
+    their name already says so) nor listed as unmanaged. Objects git defines are always read.
+    """
+    listing = loaded.listing if loaded.listing is not None else workspace.list_objects()
+    desired, scope = loaded.result.desired, loaded.target.scope
+    wanted = {key: entry for key, entry in listing.items() if key in desired or may_be_in_scope(key, scope)}
+    live = {key: obj for key, obj in workspace.read(wanted).items() if key in desired or in_scope(key, obj.spec, scope)}
     return make_plan(
-        loaded.result.desired,
+        desired,
         live,
         repo_rev=loaded.snapshot.rev,
         target=loaded.target.name,

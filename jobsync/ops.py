@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from jobsync.errors import UsageError, WorkspaceError
 from jobsync.model import APPLY_ORDER, LiveObject, ObjectKey, Spec
 from jobsync.refs import references
-from jobsync.scope import JOB_KINDS, group_of, name_matches
+from jobsync.selection import JOB_KINDS, group_of, name_matches
 from jobsync.workspace.base import Workspace
 
 # Factory job schedule states (reference §4.5: TF polls start -> SCHEDULING/NORMAL, EXCEPTION = failure).

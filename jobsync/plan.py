@@ -39,7 +39,7 @@ class Change:
     fields: tuple[FieldChange, ...] = ()
     desired: Spec | None = None  # API form, secrets as references
     live_updated: int | None = None  # the live lastUpdateTime this change was planned against
-    source: str | None = None  # repo file of the definition
+    source: str | None = None  # repo file of the definition (`file#/params/N` for a template's)
     requires: tuple[ObjectKey, ...] = ()  # planned objects this one references: written first
 
 
@@ -99,21 +99,21 @@ def make_plan(
         current = live.get(key)
         if current is None:
             changes.append(Change(key, Action.CREATE, 'not in the workspace', desired=definition.spec,
-                                  source=definition.source.path))
+                                  source=definition.source.label))
             continue
         fields = tuple(diff_specs(key.kind, definition.spec, current.spec))
         if fields:
             reason = f'{len(fields)} field{"s" if len(fields) != 1 else ""} differ{"s" if len(fields) == 1 else ""} ' \
                      'from the workspace'
             changes.append(Change(key, Action.UPDATE, reason, fields, definition.spec, current.updated,
-                                  definition.source.path))
+                                  definition.source.label))
         elif refresh_secrets and secrets.refs_in(definition.spec):
             changes.append(Change(key, Action.UPDATE, 'carries secrets: re-sent to rotate them (--refresh-secrets)',
                                   desired=definition.spec, live_updated=current.updated,
-                                  source=definition.source.path))
+                                  source=definition.source.label))
         else:
             changes.append(Change(key, Action.NOOP, 'matches the workspace', desired=definition.spec,
-                                  live_updated=current.updated, source=definition.source.path))
+                                  live_updated=current.updated, source=definition.source.label))
     changes = _with_requirements(changes)
     unmanaged = tuple(sorted(k for k in live if k not in desired))
     batches = make_batches(changes, max_objects=max_objects, max_bytes=max_bytes, size_of=size_of)

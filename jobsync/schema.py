@@ -34,14 +34,15 @@ from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped
 from jobsync.errors import Diagnostic
 from jobsync.model import KINDS, Kind, SourceRef
 
-SchemaName = Literal['connection', 'resource', 'script', 'job', 'cdm-link', 'cdm-job', 'config']
-"""A kind, or `config` for jobsync.yaml."""
+SchemaName = Literal['connection', 'resource', 'script', 'job', 'cdm-link', 'cdm-job', 'config', 'template']
+"""A kind, `config` for jobsync.yaml, or `template` for a `*.template.yaml` file (templates.py)."""
 
 SCHEMA_NAMES: tuple[SchemaName, ...] = get_args(SchemaName)
 
 SCHEMA_FILES: dict[SchemaName, str] = {
     **{kind: f'{kind}.schema.json' for kind in KINDS},
     'config': 'jobsync.schema.json',
+    'template': 'template.schema.json',
 }
 
 PathElement = str | int
@@ -122,7 +123,7 @@ def load_schemas() -> dict[SchemaName, Any]:
 # Validation
 
 
-def validate(name: Kind | Literal['config'], document: Any) -> list[SchemaProblem]:
+def validate(name: Kind | Literal['config', 'template'], document: Any) -> list[SchemaProblem]:
     """Every problem of `document` against the schema of `name`, in document order; [] if valid.
 
     `document` is the parsed YAML/JSON (any value: a non-mapping is itself a problem). Messages

@@ -1,177 +1,107 @@
-"""Which objects a console-style command addresses: export scopes, and the jobs run/stop/delete act on.
+"""A target's scope: the part of a shared workspace that one repo (one team) owns.
 
-The console's CDM export offers "all jobs and links", "all jobs", "all links", "jobs by name"
-and "all jobs by group" (reference §9.5); Factory exports a list of jobs with or without their
-scripts and resources (`exportDepend`, §4.6). jobsync offers the same scopes over the whole
-workspace:
+Pure. `plan` lists as unmanaged only what is inside scope, `validate` refuses definitions
+outside it, and `export` and `--prune` (later) act only inside it, so two teams can apply
+two repos to one workspace without seeing or touching each other's objects.
 
-* `all`    every object: Factory jobs, scripts, resources, data connections, CDM links and jobs;
-* `jobs`   Factory jobs and CDM jobs;
-* `links`  CDM links and data connections (both are where passwords live);
-* `names`  jobs (Factory or CDM) by name, or any object by its key (`script/load`,
-           `cdm-link/cdm-prod/mysql_src`);
-* `groups` CDM jobs whose group (`groupJobConfig.groupName`, `DEFAULT` when unset) is one of these;
-* `clusters` restricts every CDM object to these clusters.
+A scope has two optional criteria (jobsync.yaml `targets.<name>.scope`):
 
-With `with_deps`, what the selected objects reference comes too, transitively (a job's scripts,
-resources, connections, CDM jobs and upstream `dependJobs` jobs; a CDM job's links; a script's
-connection), so that the exported repo validates on its own.
+* `directories`: Factory folders (`/team_a/`); an object whose kind has a folder (job, script,
+  resource) is inside when its `directory` is one of them or below one of them;
+* `prefixes`: name prefixes (`team_a_`); an object is inside when its name starts with one.
 
-Selection is pure (`selects`, `dependencies`); `read_scope` is the one function here that talks to
-a workspace, and gets it as an argument.
+Every criterion that is set and applies to the object's kind must hold (AND): a job must sit
+in one of the directories *and*, when prefixes are set, carry one of the prefixes. Kinds
+without a folder (connections, CDM links and jobs) are judged by prefixes alone, and are
+inside any scope that sets no prefixes. An empty scope holds everything.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from jobsync.errors import UsageError
-from jobsync.model import CDM_KINDS, Kind, LiveObject, ObjectKey, Spec
-from jobsync.refs import references
-from jobsync.workspace.base import ListEntry, Workspace
+from jobsync.model import Kind, ObjectKey, Spec
 
-JOB_KINDS: frozenset[Kind] = frozenset({'job', 'cdm-job'})
-LINK_KINDS: frozenset[Kind] = frozenset({'cdm-link', 'connection'})
-DEFAULT_GROUP = 'DEFAULT'  # CDM puts jobs without a group in DEFAULT (reference §9.4)
+# Kinds the Factory files in folders (reference §4.2 `directory`, §5, §6); the others have none.
+DIRECTORY_KINDS: frozenset[Kind] = frozenset({'job', 'script', 'resource'})
 
 
 @dataclass(frozen=True)
 class Scope:
-    """What to address; several selectors add up (a union). See the module docstring."""
+    """Directories and name prefixes a target owns; both empty means the whole workspace."""
 
-    all: bool = False
-    jobs: bool = False
-    links: bool = False
-    names: tuple[str, ...] = ()
-    groups: tuple[str, ...] = ()
-    clusters: tuple[str, ...] = ()
-    with_deps: bool = True
+    directories: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
 
     @property
-    def empty(self) -> bool:
-        return not (self.all or self.jobs or self.links or self.names or self.groups)
+    def is_everything(self) -> bool:
+        return not self.directories and not self.prefixes
 
     def describe(self) -> str:
+        """For messages: `directories /team_a/ and name prefixes team_a_`."""
         parts = []
-        if self.all:
-            parts.append('everything')
-        if self.jobs:
-            parts.append('all jobs')
-        if self.links:
-            parts.append('all links and connections')
-        if self.names:
-            parts.append('named ' + ', '.join(self.names))
-        if self.groups:
-            parts.append('CDM group ' + ', '.join(self.groups))
-        text = ' + '.join(parts) or 'nothing'
-        if self.clusters:
-            text += f' (clusters {", ".join(self.clusters)})'
-        return text
+        if self.directories:
+            parts.append('directories ' + ', '.join(self.directories))
+        if self.prefixes:
+            parts.append('name prefixes ' + ', '.join(self.prefixes))
+        return ' and '.join(parts) or 'the whole workspace'
 
 
-def group_of(spec: Spec) -> str:
-    """A CDM job's group: `groupJobConfig.groupName` in `driver-config-values` (API or repo form),
-    else the read-only `group_name`, else `DEFAULT`."""
-    driver = spec.get('driver-config-values')
-    configs = driver.get('configs') if isinstance(driver, dict) else None
-    if isinstance(configs, dict):  # repo form: {config name: {input name: value}}
-        inputs = configs.get('groupJobConfig')
-        value = inputs.get('groupJobConfig.groupName') if isinstance(inputs, dict) else None
-        if value:
-            return str(value)
-    for config in configs if isinstance(configs, list) else []:
-        if not (isinstance(config, dict) and config.get('name') == 'groupJobConfig'):
-            continue
-        inputs = config.get('inputs')
-        for item in inputs if isinstance(inputs, list) else []:
-            if isinstance(item, dict) and item.get('name') == 'groupJobConfig.groupName' and item.get('value'):
-                return str(item['value'])
-    group = spec.get('group_name')
-    return str(group) if group else DEFAULT_GROUP
+def parse_scope(raw: Mapping[str, Any] | None) -> Scope:
+    """The scope from a schema-valid `scope` mapping (None: no scope, the whole workspace)."""
+    if not raw:
+        return Scope()
+    return Scope(tuple(raw.get('directories') or ()), tuple(raw.get('prefixes') or ()))
 
 
-def _parse_key(name: str) -> ObjectKey | None:
-    if '/' not in name:
+def normalise_directory(directory: str) -> str:
+    """`team_a/`, `/team_a/`, `/team_a` -> `/team_a`; `''` and `/` -> `/`."""
+    trimmed = directory.strip().strip('/')
+    return f'/{trimmed}' if trimmed else '/'
+
+
+def directory_of(key: ObjectKey, spec: Spec) -> str | None:
+    """The object's folder (`/` when unset, as the service files it), or None for kinds without one."""
+    if key.kind not in DIRECTORY_KINDS:
         return None
-    try:
-        return ObjectKey.parse(name)
-    except ValueError:
-        return None
+    value = spec.get('directory')
+    return normalise_directory(value) if isinstance(value, str) else '/'
 
 
-def name_matches(name: str, key: ObjectKey) -> bool:
-    """`name` is a job name (Factory or CDM job) or an object key's string form."""
-    parsed = _parse_key(name)
-    if parsed is not None:
-        return parsed == key
-    return key.kind in JOB_KINDS and key.name == name
+def _under(directory: str, parents: tuple[str, ...]) -> bool:
+    for parent in parents:
+        base = normalise_directory(parent)
+        if base == '/' or directory == base or directory.startswith(base + '/'):
+            return True
+    return False
 
 
-def needs_content(scope: Scope) -> bool:
-    """Whether selecting needs the CDM jobs' content (groups live inside the spec)."""
-    return bool(scope.groups)
+def may_be_in_scope(key: ObjectKey, scope: Scope) -> bool:
+    """Whether `key` can be inside `scope` judging by its name alone.
 
-
-def selects(scope: Scope, key: ObjectKey, spec: Spec | None = None) -> bool:
-    """Whether `scope` selects `key` directly (dependencies aside). `spec` is needed for groups."""
-    if scope.clusters and key.kind in CDM_KINDS and key.cluster not in scope.clusters:
-        return False
-    if scope.all:
-        return True
-    if scope.jobs and key.kind in JOB_KINDS:
-        return True
-    if scope.links and key.kind in LINK_KINDS:
-        return True
-    if any(name_matches(name, key) for name in scope.names):
-        return True
-    return bool(scope.groups and key.kind == 'cdm-job' and spec is not None and group_of(spec) in scope.groups)
-
-
-def unknown_names(scope: Scope, keys: Iterable[ObjectKey]) -> list[str]:
-    """Names of the scope that match no key (within the scope's clusters)."""
-    keys = [k for k in keys if not (scope.clusters and k.kind in CDM_KINDS and k.cluster not in scope.clusters)]
-    return [n for n in scope.names if not any(name_matches(n, k) for k in keys)]
-
-
-def dependencies(specs: Mapping[ObjectKey, Spec]) -> set[ObjectKey]:
-    """Every key the given specs reference (one level)."""
-    return {ref.target for key, spec in specs.items() for ref in references(key, spec)}
-
-
-def read_scope(workspace: Workspace, scope: Scope) -> dict[ObjectKey, LiveObject]:
-    """The live objects `scope` selects (and, with `with_deps`, what they reference), read in batches.
-
-    Raises UsageError when a name matches nothing in the workspace. References to objects the
-    workspace does not have are left out (the caller reports them).
+    False means certainly outside (no need to read the object); True means `in_scope` on its
+    content decides. Useful to skip reading workspace objects that belong to someone else.
     """
-    entries = workspace.list_objects()
-    missing = unknown_names(scope, entries)
-    if missing:
-        raise UsageError(f'not in the workspace {workspace.url}: {", ".join(missing)}',
-                         hint='name a job (Factory or CDM) or an object key such as script/NAME or '
-                              'cdm-link/CLUSTER/NAME; `jobsync drift` lists what the workspace has')
-    chosen = {k for k in entries if selects(scope, k)}
-    live: dict[ObjectKey, LiveObject] = {}
-    if needs_content(scope):
-        candidates = {k for k in entries if k.kind == 'cdm-job' and k not in chosen
-                      and not (scope.clusters and k.cluster not in scope.clusters)}
-        if candidates:
-            for key, obj in workspace.read(_entries(entries, candidates)).items():
-                if selects(scope, key, obj.spec):
-                    chosen.add(key)
-                    live[key] = obj
-    rest = chosen - set(live)
-    if rest:
-        live.update(workspace.read(_entries(entries, rest)))
-    frontier = dict(live)
-    while scope.with_deps and frontier:
-        wanted = {k for k in dependencies({k: o.spec for k, o in frontier.items()}) if k in entries} - set(live)
-        frontier = workspace.read(_entries(entries, wanted)) if wanted else {}
-        live.update(frontier)
-    return dict(sorted(live.items()))
+    return not scope.prefixes or key.name.startswith(scope.prefixes)
 
 
-def _entries(entries: Mapping[ObjectKey, ListEntry], keys: Iterable[ObjectKey]) -> dict[ObjectKey, ListEntry]:
-    # Passing the list entries (not bare keys) lets the backend reuse what list_objects saw.
-    return {k: entries[k] for k in sorted(set(keys))}
+def in_scope(key: ObjectKey, spec: Spec, scope: Scope) -> bool:
+    """Whether the object `key` with content `spec` (API or repo form) is inside `scope`."""
+    if not may_be_in_scope(key, scope):
+        return False
+    directory = directory_of(key, spec)
+    if directory is None or not scope.directories:
+        return True
+    return _under(directory, scope.directories)
+
+
+def why_outside(key: ObjectKey, spec: Spec, scope: Scope) -> str:
+    """In words, why `in_scope` is False for this object ('' when it is inside)."""
+    if not may_be_in_scope(key, scope):
+        return f'its name does not start with {" or ".join(repr(p) for p in scope.prefixes)}'
+    directory = directory_of(key, spec)
+    if directory is not None and scope.directories and not _under(directory, scope.directories):
+        return f'its directory {directory!r} is not under {" or ".join(repr(d) for d in scope.directories)}'
+    return ''

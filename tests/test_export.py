@@ -8,7 +8,7 @@ import pytest
 from conftest import git_commit_all
 from workspace_specs import cdm_job_spec, connection_spec, job_spec, link_spec, resource_spec, script_spec
 
-from jobsync import commands, export, gitrepo, load, scope
+from jobsync import commands, export, gitrepo, load, selection
 from jobsync.errors import UsageError
 from jobsync.model import LiveObject, ObjectKey
 from jobsync.workspace.local import LocalWorkspace
@@ -80,12 +80,12 @@ def repo(tmp_path: Path) -> Path:
     return path
 
 
-def _export(repo: Path, workspace: LocalWorkspace, the_scope: scope.Scope) -> export.ExportResult:
+def _export(repo: Path, workspace: LocalWorkspace, the_scope: selection.Scope) -> export.ExportResult:
     """What `jobsync export` does, without the command line."""
     snapshot = gitrepo.read_snapshot(repo)
-    live = scope.read_scope(workspace, the_scope)
+    live = selection.read_scope(workspace, the_scope)
     result = export.export_objects(live, export.index_repo(snapshot.files),
-                                   in_scope=lambda k, s: scope.selects(the_scope, k, s))
+                                   in_scope=lambda k, s: selection.selects(the_scope, k, s))
     gitrepo.write_files(repo, result.files)
     return result
 
@@ -101,7 +101,7 @@ def _tree(repo: Path) -> dict[str, bytes]:
 # --- the round trip -----------------------------------------------------------------------------
 
 def test_export_all_then_plan_has_nothing_to_do(repo, hand_built):
-    result = _export(repo, hand_built, scope.Scope(all=True))
+    result = _export(repo, hand_built, selection.Scope(all=True))
     assert result.count('added') == len(HAND_BUILT) and not result.refused
     plan = _plan(repo, hand_built)
     assert not plan.has_changes, [(str(c.key), c.fields) for c in plan.actionable]
@@ -118,7 +118,7 @@ def test_export_all_then_plan_has_nothing_to_do(repo, hand_built):
 
 
 def test_exported_passwords_are_references_and_listed_as_to_set(repo, hand_built):
-    result = _export(repo, hand_built, scope.Scope(all=True))
+    result = _export(repo, hand_built, selection.Scope(all=True))
     files = _tree(repo)
     everything = b''.join(files.values())
     for password in PASSWORDS:
@@ -137,7 +137,7 @@ def test_exported_passwords_are_references_and_listed_as_to_set(repo, hand_built
 
 
 def test_service_fields_dropped_user_layout_kept(repo, hand_built):
-    _export(repo, hand_built, scope.Scope(all=True))
+    _export(repo, hand_built, selection.Scope(all=True))
     files = _tree(repo)
     daily = files['jobs/daily.yaml'].decode()
     for managed in ('lastUpdateUser', 'version:', '\nid:'):
@@ -152,10 +152,10 @@ def test_service_fields_dropped_user_layout_kept(repo, hand_built):
 
 
 def test_exporting_twice_changes_no_byte(repo, hand_built):
-    _export(repo, hand_built, scope.Scope(all=True))
+    _export(repo, hand_built, selection.Scope(all=True))
     git_commit_all(repo, 'export')
     before = _tree(repo)
-    again = _export(repo, hand_built, scope.Scope(all=True))
+    again = _export(repo, hand_built, selection.Scope(all=True))
     assert again.files == {}
     assert {o.status for o in again.objects} == {'unchanged'}
     assert _tree(repo) == before
@@ -177,7 +177,7 @@ def test_pulled_link_keeps_the_reference_the_repo_already_had(repo, hand_built):
         '      linkConfig.username: etl\n'
         '      linkConfig.password: ${secret:file:cdm/src-password}\n')
     git_commit_all(repo, 'src link')
-    result = _export(repo, hand_built, scope.Scope(names=('cdm-link/cdm-prod/src',)))
+    result = _export(repo, hand_built, selection.Scope(names=('cdm-link/cdm-prod/src',)))
     assert [(str(o.key), o.status) for o in result.objects] == [('cdm-link/cdm-prod/src', 'changed')]
     assert [f.pointer for f in result.objects[0].fields] == ['/link-config-values/configs/linkConfig/linkConfig.host']
     assert result.new_secrets == ()
@@ -201,7 +201,7 @@ def test_a_console_job_file_stays_a_job_file_where_it_is(repo, hand_built, tmp_p
     import json
     (folder / 'daily.job').write_text(json.dumps(console, indent=2))
     git_commit_all(repo, 'console job')
-    result = _export(repo, hand_built, scope.Scope(names=('daily',), with_deps=False))
+    result = _export(repo, hand_built, selection.Scope(names=('daily',), with_deps=False))
     assert [(str(o.key), o.status, o.paths) for o in result.objects] == [
         ('job/daily', 'changed', ('jobs/etl/daily.job',))]
     written = json.loads((folder / 'daily.job').read_text())
@@ -210,11 +210,11 @@ def test_a_console_job_file_stays_a_job_file_where_it_is(repo, hand_built, tmp_p
     assert written['nodes'][0]['properties'][0] == {'name': 'scriptName', 'value': 'load'}  # API form, as the console
     assert not (repo / 'jobs' / 'daily.yaml').exists()
     git_commit_all(repo, 'export')
-    assert _export(repo, hand_built, scope.Scope(names=('daily',), with_deps=False)).files == {}
+    assert _export(repo, hand_built, selection.Scope(names=('daily',), with_deps=False)).files == {}
 
 
 def test_a_changed_field_rewrites_one_line_keeping_quotes_order_and_comments(repo, hand_built):
-    _export(repo, hand_built, scope.Scope(all=True))
+    _export(repo, hand_built, selection.Scope(all=True))
     path = repo / 'jobs' / 'daily.yaml'
     text = path.read_text()
     path.write_text('# Daily load, see the runbook.\n' + text)
@@ -222,7 +222,7 @@ def test_a_changed_field_rewrites_one_line_keeping_quotes_order_and_comments(rep
     live = hand_built.read([DAILY])[DAILY].spec
     live['schedule']['cron']['expression'] = '0 30 2 * * ?'
     hand_built.import_objects([(DAILY, live)])
-    result = _export(repo, hand_built, scope.Scope(names=('daily',), with_deps=False))
+    result = _export(repo, hand_built, selection.Scope(names=('daily',), with_deps=False))
     assert [f.pointer for f in result.objects[0].fields] == ['/schedule/cron/expression']
     new = path.read_text()
     changed = [(a, b) for a, b in zip(text.splitlines(), new.splitlines()[1:], strict=True) if a != b]
@@ -237,7 +237,7 @@ def test_a_script_keeps_its_sidecar_and_a_new_shell_script_gets_sh(repo, hand_bu
     (scripts / 'load.txt.sql').write_text('unrelated\n')
     (scripts / 'load.py').write_text('SELECT 0;\n')  # an unusual but accepted sidecar suffix
     git_commit_all(repo, 'script')
-    result = _export(repo, hand_built, scope.Scope(names=('script/load', 'script/clean'), with_deps=False))
+    result = _export(repo, hand_built, selection.Scope(names=('script/load', 'script/clean'), with_deps=False))
     assert {str(o.key): o.paths for o in result.objects} == {
         'script/load': ('scripts/load.yaml', 'scripts/load.py'),
         'script/clean': ('scripts/clean.yaml', 'scripts/clean.sh'),
@@ -272,7 +272,7 @@ def test_objects_missing_from_the_workspace_are_reported_never_deleted(repo, han
     (repo / 'scripts').mkdir()
     (repo / 'scripts' / 'gone.yaml').write_text('type: DWSSQL\n')
     git_commit_all(repo, 'old definitions')
-    result = _export(repo, hand_built, scope.Scope(jobs=True, with_deps=False))
+    result = _export(repo, hand_built, selection.Scope(jobs=True, with_deps=False))
     assert [str(e.key) for e in result.missing] == ['job/old']  # scripts are outside --jobs
     assert (repo / 'jobs' / 'old.yaml').exists() and (repo / 'scripts' / 'gone.yaml').exists()
 
@@ -303,17 +303,17 @@ JOBS = {DAILY, REPORT, STREAM, COPY_A, COPY_B, COPY_C, TEST_COPY}
 
 
 @pytest.mark.parametrize(('the_scope', 'expected'), [
-    pytest.param(scope.Scope(all=True), ALL, id='all'),
-    pytest.param(scope.Scope(jobs=True, with_deps=False), JOBS, id='jobs-only'),
-    pytest.param(scope.Scope(jobs=True), JOBS | {LOAD, CLEAN, CONN, APP, SRC, DST, TEST_LINK}, id='jobs-with-deps'),
-    pytest.param(scope.Scope(links=True), {SRC, DST, TEST_LINK, CONN}, id='links'),
-    pytest.param(scope.Scope(names=('daily',), with_deps=False), {DAILY}, id='name-jobs-only'),
-    pytest.param(scope.Scope(names=('daily',)), {DAILY, LOAD, CONN, APP}, id='name-with-deps'),
-    pytest.param(scope.Scope(names=('report',)), {REPORT, CLEAN, DAILY, LOAD, CONN, APP}, id='name-upstream-jobs'),
-    pytest.param(scope.Scope(names=('script/clean', 'copy_c')), {CLEAN, CONN, COPY_C, SRC, DST}, id='name-keys'),
-    pytest.param(scope.Scope(groups=('nightly',), with_deps=False), {COPY_A, COPY_B, TEST_COPY}, id='group'),
-    pytest.param(scope.Scope(groups=('DEFAULT',), with_deps=False), {COPY_C}, id='group-default'),
-    pytest.param(scope.Scope(groups=('nightly',), clusters=('cdm-prod',)), {COPY_A, COPY_B, SRC, DST},
+    pytest.param(selection.Scope(all=True), ALL, id='all'),
+    pytest.param(selection.Scope(jobs=True, with_deps=False), JOBS, id='jobs-only'),
+    pytest.param(selection.Scope(jobs=True), JOBS | {LOAD, CLEAN, CONN, APP, SRC, DST, TEST_LINK}, id='jobs-with-deps'),
+    pytest.param(selection.Scope(links=True), {SRC, DST, TEST_LINK, CONN}, id='links'),
+    pytest.param(selection.Scope(names=('daily',), with_deps=False), {DAILY}, id='name-jobs-only'),
+    pytest.param(selection.Scope(names=('daily',)), {DAILY, LOAD, CONN, APP}, id='name-with-deps'),
+    pytest.param(selection.Scope(names=('report',)), {REPORT, CLEAN, DAILY, LOAD, CONN, APP}, id='name-upstream-jobs'),
+    pytest.param(selection.Scope(names=('script/clean', 'copy_c')), {CLEAN, CONN, COPY_C, SRC, DST}, id='name-keys'),
+    pytest.param(selection.Scope(groups=('nightly',), with_deps=False), {COPY_A, COPY_B, TEST_COPY}, id='group'),
+    pytest.param(selection.Scope(groups=('DEFAULT',), with_deps=False), {COPY_C}, id='group-default'),
+    pytest.param(selection.Scope(groups=('nightly',), clusters=('cdm-prod',)), {COPY_A, COPY_B, SRC, DST},
                  id='group-in-cluster-with-links'),
 ])
 def test_each_scope_exports_exactly_its_objects(repo, hand_built, the_scope, expected):
@@ -326,7 +326,7 @@ def test_each_scope_exports_exactly_its_objects(repo, hand_built, the_scope, exp
 def test_an_unknown_name_is_an_error_before_any_content_is_read(hand_built):
     hand_built.calls.clear()
     with pytest.raises(UsageError, match=r'not in the workspace .*: nope$'):
-        scope.read_scope(hand_built, scope.Scope(names=('daily', 'nope')))
+        selection.read_scope(hand_built, selection.Scope(names=('daily', 'nope')))
     assert hand_built.calls['POST /v1/{pid}/jobs/batch-export'] == 0
 
 
@@ -334,7 +334,7 @@ def test_export_reads_jobs_in_batches_of_at_most_100(repo, local_workspace):
     jobs = [(ObjectKey('job', f'j{i:03}'), job_spec(f'j{i:03}')) for i in range(150)]
     local_workspace.import_objects(jobs)
     local_workspace.calls.clear()
-    result = _export(repo, local_workspace, scope.Scope(jobs=True))
+    result = _export(repo, local_workspace, selection.Scope(jobs=True))
     assert result.count('added') == 150
     assert local_workspace.calls['POST /v1/{pid}/jobs/batch-export'] == 2
 
@@ -345,7 +345,7 @@ def test_fields_marked_secret_in_jobsync_yaml_are_written_as_references(repo, lo
     spec['nodes'][0]['properties'] = [{'name': 'token', 'value': 'tok-2f9c1e77'}]
     key = ObjectKey('job', 'api_pull')
     local_workspace.import_objects([(key, spec)])
-    config = load.load_config(gitrepo.read_snapshot(repo).files)
+    config = load.load_config(gitrepo.read_snapshot(repo))
     result = export.export_objects(local_workspace.read([key]), {}, secret_fields=config.secret_fields)
     text = result.files['jobs/api_pull.yaml'].decode()
     assert 'tok-2f9c1e77' not in text and 'token: ${secret:env:API_PULL_TOKEN}' in text
@@ -358,7 +358,26 @@ def test_inline_script_content_stays_inline_and_in_place(repo, hand_built):
     (repo / 'scripts').mkdir()
     (repo / 'scripts' / 'load.yaml').write_text(
         'type: DWSSQL\ncontent: |\n  SELECT 0;\nconnectionName: dws\ndirectory: /\n')
-    result = _export(repo, hand_built, scope.Scope(names=('script/load',), with_deps=False))
+    result = _export(repo, hand_built, selection.Scope(names=('script/load',), with_deps=False))
     assert result.objects[0].paths == ('scripts/load.yaml',)
     assert (repo / 'scripts' / 'load.yaml').read_text() == (
         'type: DWSSQL\ncontent: |\n  SELECT 1;\n  SELECT 2;\nconnectionName: dws\ndirectory: /\n')
+
+
+def test_a_remapping_that_cannot_be_undone_is_a_warning():
+    back, problems = export.invert_remap({'connections': {'dws_a': 'dws', 'dws_b': 'dws', 'hive': 'hive_prod'},
+                                          'cdm_clusters': {'cdm-prod': 'cdm-prod-01'}})
+    assert back == {'connections': {'hive_prod': 'hive'}, 'cdm_clusters': {'cdm-prod-01': 'cdm-prod'}}
+    assert len(problems) == 1 and "several names in git become 'dws'" in problems[0].summary
+
+
+def test_a_repo_that_does_not_validate_is_still_exported_into_by_name(repo, hand_built):
+    (repo / 'jobs').mkdir()
+    (repo / 'jobs' / 'daily.yaml').write_text('processType: BATCH\nnodes: [{name: a, type: Dummy}]\n')
+    (repo / 'jobs' / 'broken.yaml').write_text('nodes: [\n')
+    snapshot = gitrepo.read_snapshot(repo)
+    desired, notes = export.load_for_target(snapshot, None)
+    assert desired is None and 'does not validate' in notes[0].summary
+    live = hand_built.read([DAILY])
+    result = export.export_objects(live, export.index_repo(snapshot.files), desired=desired)
+    assert [(o.status, o.paths) for o in result.objects] == [('changed', ('jobs/daily.yaml',))]

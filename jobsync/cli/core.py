@@ -40,15 +40,23 @@ def validate(
     repo: RepoOpt = Path('.'),
     target: TargetOpt = None,
     ref: RefOpt = None,
+    online: Annotated[bool, typer.Option(
+        '--online', help="Also accept references to objects that exist in the target's workspace (one list round).",
+    )] = False,
     check_secrets: Annotated[bool, typer.Option(
         '--check-secrets', help='Also confirm every secret reference resolves for the target (no value is shown).',
     )] = False,
     secrets_dir: SecretsDirOpt = None,
 ) -> None:
-    """Check every definition (YAML/JSON syntax, schema, names, references) and report all problems."""
+    """Check every definition for the target (syntax, schema, names, variables, remapping, scope,
+    references) and report all problems."""
     output = Output()
     with error_handler(output):
-        loaded = commands.load(repo, ref, target)
+        if online:
+            loaded, workspace = commands.load_online(repo, ref, target)
+            workspace.close()
+        else:
+            loaded = commands.load(repo, ref, target)
         output.err(diagnostics_text(loaded.result.warnings))
         if check_secrets:
             resolver = secrets.default_resolver(output.redactor, os.environ, secrets_dir_from(secrets_dir))
@@ -78,9 +86,8 @@ def plan(
     """Show what apply would change in the target's workspace. Never writes to the workspace."""
     output = Output()
     with error_handler(output):
-        loaded = commands.load(repo, ref, target)
+        loaded, workspace = commands.load_online(repo, ref, target)
         output.err(diagnostics_text(loaded.result.warnings))
-        workspace = commands.open_target(loaded)
         try:
             the_plan = commands.plan_command(loaded, workspace, refresh_secrets=refresh_secrets)
         finally:
@@ -107,9 +114,8 @@ def apply(
     """Plan, show the plan, confirm, then import the changes in batches in dependency order."""
     output = Output()
     with error_handler(output):
-        loaded = commands.load(repo, ref, target)
+        loaded, workspace = commands.load_online(repo, ref, target)
         output.err(diagnostics_text(loaded.result.warnings))
-        workspace = commands.open_target(loaded)
         try:
             the_plan = commands.plan_command(loaded, workspace, refresh_secrets=refresh_secrets)
             if fmt is Format.TEXT:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from jobsync import bundle, commands, drift, export, gitrepo, scope
+from jobsync import bundle, commands, drift, export, gitrepo, selection
 from jobsync.cli.app import app
 from jobsync.cli.common import (
     EXIT_CHANGES,
@@ -25,6 +25,7 @@ from jobsync.load import load_config
 from jobsync.model import LiveObject
 from jobsync.render.drift import render_drift
 from jobsync.render.export import Written, commit_message, render_export_json, render_export_text
+from jobsync.scope import in_scope, may_be_in_scope
 from jobsync.workspace.connect import open_workspace
 
 NamesOpt = Annotated[list[str] | None, typer.Option(
@@ -108,21 +109,24 @@ def export_command(
     """
     output = Output()
     with error_handler(output):
-        the_scope = scope.Scope(all=all_, jobs=jobs, links=links, names=tuple(name or ()),
+        the_scope = selection.Scope(all=all_, jobs=jobs, links=links, names=tuple(name or ()),
                                 groups=tuple(group or ()), clusters=tuple(cluster or ()), with_deps=with_deps)
         if the_scope.empty:
             raise UsageError('say what to export', hint='use --all, --jobs, --links, --name NAME or --group GROUP')
         snapshot = gitrepo.read_snapshot(repo)
-        config = load_config(snapshot.files)
+        config = load_config(snapshot)
         the_target = config.target(target)
-        index = export.index_repo(snapshot.files)
         workspace = open_workspace(the_target, snapshot.root)
         try:
-            live = scope.read_scope(workspace, the_scope)
+            entries = workspace.list_objects()
+            live = selection.read_scope(workspace, the_scope, entries=entries, within=the_target.scope)
         finally:
             workspace.close()
-        result = export.export_objects(live, index, in_scope=lambda key, spec: scope.selects(the_scope, key, spec),
-                                       secret_fields=config.secret_fields)
+        desired, notes = export.load_for_target(snapshot, the_target.name, present=entries.keys())
+        output.err(diagnostics_text(notes))
+        result = export.export_objects(
+            live, export.index_repo(snapshot.files), desired=desired, remap=the_target.remap,
+            in_scope=lambda key, spec: selection.selects(the_scope, key, spec), secret_fields=config.secret_fields)
         written = _write(output, snapshot.root, result, source=workspace.url, scope_text=the_scope.describe(),
                          branch=branch, commit=commit, force=force, dry_run=dry_run)
         _report(output, result, written, fmt)
@@ -133,6 +137,9 @@ def import_bundle(
     file: Annotated[Path, typer.Argument(help='A job export zip (DLF_<job>.zip, jobs.zip), a CDM JSON export, '
                                               'or a .job file.', show_default=False)],
     repo: RepoOpt = Path('.'),
+    target: Annotated[str | None, typer.Option(
+        '--target', help='The target the bundle was exported from: its remapping is undone (default: the '
+                         "config's default_target).")] = None,
     cluster: Annotated[str | None, typer.Option(
         '--cluster', help='The CDM cluster a CDM JSON export came from (the file does not say).')] = None,
     branch: Annotated[str | None, typer.Option('--branch', help='Write on this new branch (created at HEAD).')] = None,
@@ -154,9 +161,13 @@ def import_bundle(
             raise UsageError(f'cannot read {file}: {err.strerror}') from None
         items = bundle.read_bundle(file.name, data, cluster=cluster)
         snapshot = gitrepo.read_snapshot(repo)
+        config = load_config(snapshot)
+        the_target = config.target(target)
         live = {key: LiveObject(key, spec, 0) for key, spec in items}
-        result = export.export_objects(live, export.index_repo(snapshot.files),
-                                       secret_fields=load_config(snapshot.files).secret_fields)
+        desired, notes = export.load_for_target(snapshot, the_target.name, present=live.keys())
+        output.err(diagnostics_text(notes))
+        result = export.export_objects(live, export.index_repo(snapshot.files), desired=desired,
+                                       remap=the_target.remap, secret_fields=config.secret_fields)
         written = _write(output, snapshot.root, result, source=file.name, scope_text=f'{len(items)} object(s)',
                          branch=branch, commit=commit, force=force, dry_run=dry_run)
         _report(output, result, written, fmt)
@@ -175,11 +186,14 @@ def drift_command(
     """
     output = Output()
     with error_handler(output):
-        loaded = commands.load(repo, ref, target)
+        loaded, workspace = commands.load_online(repo, ref, target)
         output.err(diagnostics_text(loaded.result.warnings))
-        workspace = commands.open_target(loaded)
         try:
-            live = workspace.read(workspace.list_objects())
+            # As plan does: only the target's scope is looked at (objects git defines always).
+            listing = loaded.listing if loaded.listing is not None else workspace.list_objects()
+            desired, scope = loaded.result.desired, loaded.target.scope
+            wanted = {k: e for k, e in listing.items() if k in desired or may_be_in_scope(k, scope)}
+            live = {k: o for k, o in workspace.read(wanted).items() if k in desired or in_scope(k, o.spec, scope)}
             report = drift.detect_drift(
                 loaded.result.desired, live, repo_rev=loaded.snapshot.rev, target=loaded.target.name,
                 workspace=workspace.url, api_calls=dict(workspace.calls))

@@ -15,10 +15,12 @@ import typer
 from jobsync import export, gitrepo, ops
 from jobsync.cli.app import app
 from jobsync.cli.common import EXIT_ERROR, Format, FormatOpt, Output, RepoOpt, TargetOpt, error_handler
+from jobsync.config import Target
 from jobsync.errors import JobsyncError, UsageError
 from jobsync.load import load_config
 from jobsync.model import ObjectKey, Spec
-from jobsync.scope import JOB_KINDS
+from jobsync.remap import remap_key
+from jobsync.selection import JOB_KINDS
 from jobsync.workspace.base import Workspace
 from jobsync.workspace.connect import open_workspace
 
@@ -30,12 +32,13 @@ YesOpt = Annotated[bool, typer.Option('--yes', '-y', help='Do not ask for confir
 
 
 @contextmanager
-def _workspace(repo: Path, target: str | None) -> Iterator[tuple[Workspace, gitrepo.Snapshot]]:
+def _workspace(repo: Path, target: str | None) -> Iterator[tuple[Workspace, gitrepo.Snapshot, Target]]:
     """The target's workspace (jobsync.yaml only is read: the definitions need not be valid)."""
     snapshot = gitrepo.read_snapshot(repo)
-    workspace = open_workspace(load_config(snapshot.files).target(target), snapshot.root)
+    the_target = load_config(snapshot).target(target)
+    workspace = open_workspace(the_target, snapshot.root)
     try:
-        yield workspace, snapshot
+        yield workspace, snapshot, the_target
     finally:
         workspace.close()
 
@@ -99,7 +102,7 @@ def run(
 ) -> None:
     """Start jobs: a Factory job's schedule, a CDM job's run. With --wait, follow them with live status."""
     output = Output()
-    with error_handler(output), _workspace(repo, target) as (workspace, _snapshot):
+    with error_handler(output), _workspace(repo, target) as (workspace, _snapshot, _target):
         keys = sorted(_select(workspace, names or [], group or [], cluster or [], kinds=JOB_KINDS))
         result = ops.run_jobs(workspace, keys, wait=wait, sleep=time.sleep, clock=time.monotonic,
                               interval=interval, timeout=timeout, on_event=_progress(output))
@@ -119,7 +122,7 @@ def stop(
 ) -> None:
     """Stop jobs: a Factory job's schedule, a CDM job's running submission."""
     output = Output()
-    with error_handler(output), _workspace(repo, target) as (workspace, _snapshot):
+    with error_handler(output), _workspace(repo, target) as (workspace, _snapshot, _target):
         keys = sorted(_select(workspace, names or [], group or [], cluster or [], kinds=JOB_KINDS))
         result = ops.stop_jobs(workspace, keys, on_event=_progress(output))
         output.out(_render(result, 'Stop', fmt))
@@ -127,15 +130,25 @@ def stop(
         raise typer.Exit(EXIT_ERROR)
 
 
-def _delete(output: Output, workspace: Workspace, snapshot: gitrepo.Snapshot, specs: dict[ObjectKey, Spec],
-            yes: bool, fmt: Format, what: str) -> ops.OpsResult:
+def _defined_in_git(snapshot: gitrepo.Snapshot, the_target: Target, keys: Sequence[ObjectKey]) -> dict[
+        ObjectKey, str]:
+    """Which of `keys` (workspace names) git defines for the target, and where."""
+    desired, _ = export.load_for_target(snapshot, the_target.name, present=keys)
+    if desired is not None:
+        return {k: desired[k].source.label for k in keys if k in desired}
+    index = export.index_repo(snapshot.files)
+    back, _ = export.invert_remap(the_target.remap)
+    return {k: index[remap_key(k, back)].path for k in keys if remap_key(k, back) in index}
+
+
+def _delete(output: Output, workspace: Workspace, snapshot: gitrepo.Snapshot, the_target: Target,
+            specs: dict[ObjectKey, Spec], yes: bool, fmt: Format, what: str) -> ops.OpsResult:
     order = ops.deletion_order(specs)
     output.err(f'To delete from {workspace.url} ({what}): {len(order)}\n' + ''.join(f'  - {k}\n' for k in order))
-    in_git = export.index_repo(snapshot.files)
-    defined = [k for k in order if k in in_git]
+    defined = _defined_in_git(snapshot, the_target, order)
     if defined:
         output.err('Warning: still defined in git, so the next apply will create them again '
-                   '(delete their files too):\n' + ''.join(f'  {k}  {in_git[k].path}\n' for k in defined))
+                   '(delete their files too):\n' + ''.join(f'  {k}  {where}\n' for k, where in defined.items()))
     _confirm(f'Delete these {len(order)} object(s)?', yes, output)
     result = ops.delete_objects(workspace, specs, on_event=_progress(output))
     output.out(_render(result, 'Delete', fmt))
@@ -157,10 +170,11 @@ def delete(
     Warns about objects still defined in git: the next apply would create them again.
     """
     output = Output()
-    with error_handler(output), _workspace(repo, target) as (workspace, snapshot):
+    with error_handler(output), _workspace(repo, target) as (workspace, snapshot, the_target):
         specs = _select(workspace, names or [], group or [], cluster or [],
                         kinds=frozenset({'job', 'cdm-job', 'script', 'resource', 'connection', 'cdm-link'}))
-        result = _delete(output, workspace, snapshot, specs, yes, fmt, 'named' if not group else 'with the groups')
+        what = 'named' if not group else 'with the groups'
+        result = _delete(output, workspace, snapshot, the_target, specs, yes, fmt, what)
     if not result.ok:
         raise typer.Exit(EXIT_ERROR)
 
@@ -182,7 +196,7 @@ def groups_list(
     if ctx.invoked_subcommand is not None:
         return
     output = Output()
-    with error_handler(output), _workspace(repo, target) as (workspace, _snapshot):
+    with error_handler(output), _workspace(repo, target) as (workspace, _snapshot, _target):
         entries = workspace.list_objects()
         cdm = workspace.read({k: e for k, e in entries.items() if k.kind == 'cdm-job'
                               and (not cluster or k.cluster in cluster)})
@@ -209,8 +223,8 @@ def groups_delete(
 ) -> None:
     """Delete CDM groups: deleting a group deletes its jobs, as the console does."""
     output = Output()
-    with error_handler(output), _workspace(repo, target) as (workspace, snapshot):
+    with error_handler(output), _workspace(repo, target) as (workspace, snapshot, the_target):
         specs = _select(workspace, [], group, cluster or [], kinds=JOB_KINDS)
-        result = _delete(output, workspace, snapshot, specs, yes, fmt, f'group {", ".join(group)}')
+        result = _delete(output, workspace, snapshot, the_target, specs, yes, fmt, f'group {", ".join(group)}')
     if not result.ok:
         raise typer.Exit(EXIT_ERROR)
