@@ -160,13 +160,17 @@ def read_scope(
     """
     if entries is None:
         entries = workspace.list_objects()
-    if within is not None and not within.is_everything:
-        entries = {k: e for k, e in entries.items() if may_be_in_scope(k, within)}
     missing = unknown_names(scope, entries)
     if missing:
         raise UsageError(f'not in the workspace {workspace.url}: {", ".join(missing)}',
                          hint='name a job (Factory or CDM) or an object key such as script/NAME or '
                               'cdm-link/CLUSTER/NAME; `jobsync drift` lists what the workspace has')
+    if within is not None and not within.is_everything:
+        entries = {k: e for k, e in entries.items() if may_be_in_scope(k, within)}
+        outside = unknown_names(scope, entries)
+        if outside:
+            raise UsageError(f'outside the target\'s scope ({within.describe()}): {", ".join(outside)}',
+                             hint='export it with the target that owns it')
     chosen = {k for k in entries if selects(scope, k)}
     live: dict[ObjectKey, LiveObject] = {}
     if needs_content(scope):

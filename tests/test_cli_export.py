@@ -218,3 +218,19 @@ def test_export_for_a_remapped_target_keeps_git_names_variables_and_templates(ex
     warned = run_jobsync('delete', 'cdm-job/cdm-prod-01/orders_copy', '--target', 'prod',
                          '--repo', str(example_repo))
     assert '  cdm-job/cdm-prod-01/orders_copy  cdm/cdm-prod/jobs/orders_copy.yaml\n' in warned.stderr
+
+
+def test_batch_operations_stay_inside_the_targets_scope(tmp_path):
+    ws = LocalWorkspace(tmp_path / 'shared.db')
+    ws.import_objects(HAND_BUILT)
+    ws.close()
+    repo = tmp_path / 'repo'
+    repo.mkdir()
+    (repo / 'jobsync.yaml').write_text(
+        f'targets:\n  team:\n    workspace: local:{tmp_path / "shared.db"}\n    scope: {{prefixes: [copy_a, copy_b]}}\n')
+    refused = run_jobsync('delete', 'daily', '--yes', '--repo', str(repo))
+    assert refused.code == 1 and 'outside the scope of target team' in refused.stderr, refused
+    listed = run_jobsync('groups', '--repo', str(repo))
+    assert listed.stdout == 'cdm-prod  nightly  (2 jobs): copy_a, copy_b\n'
+    ran = run_jobsync('run', '--group', 'nightly', '--wait', '--interval', '0.01', '--repo', str(repo))
+    assert ran.code == 0 and 'Run: 2 ok, 0 failed.' in ran.stdout, ran

@@ -381,3 +381,14 @@ def test_a_repo_that_does_not_validate_is_still_exported_into_by_name(repo, hand
     live = hand_built.read([DAILY])
     result = export.export_objects(live, export.index_repo(snapshot.files), desired=desired)
     assert [(o.status, o.paths) for o in result.objects] == [('changed', ('jobs/daily.yaml',))]
+
+
+def test_only_the_targets_scope_is_exported(hand_built):
+    from jobsync.scope import Scope as TargetScope
+
+    by_prefix = selection.read_scope(hand_built, selection.Scope(all=True), within=TargetScope(prefixes=('copy_',)))
+    assert set(by_prefix) == {COPY_A, COPY_B, COPY_C, TEST_COPY}
+    by_folder = selection.read_scope(hand_built, selection.Scope(all=True), within=TargetScope(directories=('/etl',)))
+    assert set(by_folder) == ALL - {LOAD, CLEAN, APP}  # jobs sit in /etl; scripts and resources elsewhere
+    with pytest.raises(UsageError, match=r"outside the target's scope \(name prefixes copy_\): daily"):
+        selection.read_scope(hand_built, selection.Scope(names=('daily',)), within=TargetScope(prefixes=('copy_',)))

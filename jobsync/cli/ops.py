@@ -20,6 +20,7 @@ from jobsync.errors import JobsyncError, UsageError
 from jobsync.load import load_config
 from jobsync.model import ObjectKey, Spec
 from jobsync.remap import remap_key
+from jobsync.scope import in_scope
 from jobsync.selection import JOB_KINDS
 from jobsync.workspace.base import Workspace
 from jobsync.workspace.connect import open_workspace
@@ -44,19 +45,32 @@ def _workspace(repo: Path, target: str | None) -> Iterator[tuple[Workspace, gitr
 
 
 def _select(
-    workspace: Workspace, names: Sequence[str], groups: Sequence[str], clusters: Sequence[str],
-    *, kinds: frozenset[str],
+    workspace: Workspace, the_target: Target, names: Sequence[str], groups: Sequence[str],
+    clusters: Sequence[str], *, kinds: frozenset[str],
 ) -> dict[ObjectKey, Spec]:
-    """The objects named or in the groups, with their live specs (for references and groups)."""
+    """The objects named or in the groups, with their live specs (for references and groups).
+
+    Only objects inside the target's scope: a named object outside it is refused, a group's
+    jobs outside it are left out (another team owns them).
+    """
     if not names and not groups:
         raise UsageError('name the jobs to act on, or a --group', hint='e.g. `jobsync run daily_sales` or '
                                                                         '`jobsync run --group nightly --wait`')
     entries = workspace.list_objects()
-    keys = set(ops.resolve(entries, names, kinds=kinds, clusters=clusters))
+    named = set(ops.resolve(entries, names, kinds=kinds, clusters=clusters))
+    grouped: set[ObjectKey] = set()
     if groups:
         cdm = workspace.read({k: e for k, e in entries.items() if k.kind == 'cdm-job'})
-        keys |= set(ops.group_members(cdm, groups, clusters))
-    return {k: o.spec for k, o in workspace.read({k: entries[k] for k in sorted(keys)}).items()}
+        grouped = {k for k in ops.group_members(cdm, groups, clusters) if in_scope(k, cdm[k].spec, the_target.scope)}
+        if not grouped:
+            raise UsageError(f'no CDM job of group {", ".join(groups)} is inside the scope of target '
+                             f'{the_target.name} ({the_target.scope.describe()})')
+    specs = {k: o.spec for k, o in workspace.read({k: entries[k] for k in sorted(named | grouped)}).items()}
+    outside = sorted(k for k in named if k in specs and not in_scope(k, specs[k], the_target.scope))
+    if outside:
+        raise UsageError(f'outside the scope of target {the_target.name} ({the_target.scope.describe()}): '
+                         f'{", ".join(map(str, outside))}', hint='act on it with the target that owns it')
+    return specs
 
 
 def _confirm(question: str, yes: bool, output: Output) -> None:
@@ -102,8 +116,8 @@ def run(
 ) -> None:
     """Start jobs: a Factory job's schedule, a CDM job's run. With --wait, follow them with live status."""
     output = Output()
-    with error_handler(output), _workspace(repo, target) as (workspace, _snapshot, _target):
-        keys = sorted(_select(workspace, names or [], group or [], cluster or [], kinds=JOB_KINDS))
+    with error_handler(output), _workspace(repo, target) as (workspace, _snapshot, the_target):
+        keys = sorted(_select(workspace, the_target, names or [], group or [], cluster or [], kinds=JOB_KINDS))
         result = ops.run_jobs(workspace, keys, wait=wait, sleep=time.sleep, clock=time.monotonic,
                               interval=interval, timeout=timeout, on_event=_progress(output))
         output.out(_render(result, 'Run', fmt))
@@ -122,8 +136,8 @@ def stop(
 ) -> None:
     """Stop jobs: a Factory job's schedule, a CDM job's running submission."""
     output = Output()
-    with error_handler(output), _workspace(repo, target) as (workspace, _snapshot, _target):
-        keys = sorted(_select(workspace, names or [], group or [], cluster or [], kinds=JOB_KINDS))
+    with error_handler(output), _workspace(repo, target) as (workspace, _snapshot, the_target):
+        keys = sorted(_select(workspace, the_target, names or [], group or [], cluster or [], kinds=JOB_KINDS))
         result = ops.stop_jobs(workspace, keys, on_event=_progress(output))
         output.out(_render(result, 'Stop', fmt))
     if not result.ok:
@@ -171,7 +185,7 @@ def delete(
     """
     output = Output()
     with error_handler(output), _workspace(repo, target) as (workspace, snapshot, the_target):
-        specs = _select(workspace, names or [], group or [], cluster or [],
+        specs = _select(workspace, the_target, names or [], group or [], cluster or [],
                         kinds=frozenset({'job', 'cdm-job', 'script', 'resource', 'connection', 'cdm-link'}))
         what = 'named' if not group else 'with the groups'
         result = _delete(output, workspace, snapshot, the_target, specs, yes, fmt, what)
@@ -192,15 +206,15 @@ def groups_list(
     target: TargetOpt = None,
     fmt: FormatOpt = Format.TEXT,
 ) -> None:
-    """List the CDM groups of every cluster (or of --cluster) with their jobs."""
+    """List the CDM groups of every cluster (or of --cluster) with their jobs (inside the target's scope)."""
     if ctx.invoked_subcommand is not None:
         return
     output = Output()
-    with error_handler(output), _workspace(repo, target) as (workspace, _snapshot, _target):
+    with error_handler(output), _workspace(repo, target) as (workspace, _snapshot, the_target):
         entries = workspace.list_objects()
         cdm = workspace.read({k: e for k, e in entries.items() if k.kind == 'cdm-job'
                               and (not cluster or k.cluster in cluster)})
-        groups = ops.cdm_groups(cdm)
+        groups = ops.cdm_groups({k: o for k, o in cdm.items() if in_scope(k, o.spec, the_target.scope)})
         if fmt is Format.JSON:
             doc = [{'cluster': c, 'group': g, 'jobs': [k.name for k in keys]} for (c, g), keys in groups.items()]
             output.out(json.dumps(doc, indent=2, ensure_ascii=False) + '\n')
@@ -224,7 +238,7 @@ def groups_delete(
     """Delete CDM groups: deleting a group deletes its jobs, as the console does."""
     output = Output()
     with error_handler(output), _workspace(repo, target) as (workspace, snapshot, the_target):
-        specs = _select(workspace, [], group, cluster or [], kinds=JOB_KINDS)
+        specs = _select(workspace, the_target, [], group, cluster or [], kinds=JOB_KINDS)
         result = _delete(output, workspace, snapshot, the_target, specs, yes, fmt, f'group {", ".join(group)}')
     if not result.ok:
         raise typer.Exit(EXIT_ERROR)
