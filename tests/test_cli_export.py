@@ -227,7 +227,8 @@ def test_batch_operations_stay_inside_the_targets_scope(tmp_path):
     repo = tmp_path / 'repo'
     repo.mkdir()
     (repo / 'jobsync.yaml').write_text(
-        f'targets:\n  team:\n    workspace: local:{tmp_path / "shared.db"}\n    scope: {{prefixes: [copy_a, copy_b]}}\n')
+        f'targets:\n  team:\n    workspace: local:{tmp_path / "shared.db"}\n'
+        '    scope: {prefixes: [copy_a, copy_b]}\n')
     refused = run_jobsync('delete', 'daily', '--yes', '--repo', str(repo))
     assert refused.code == 1 and 'outside the scope of target team' in refused.stderr, refused
     listed = run_jobsync('groups', '--repo', str(repo))
