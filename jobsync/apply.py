@@ -204,6 +204,7 @@ def recorded_state(
     secret_fingerprints: Mapping[str, str],
     *,
     now: int,
+    kept_as: str | None = None,
 ) -> State:
     """The target's state after this apply (pure): what to remember of each object for the next plan.
 
@@ -213,9 +214,10 @@ def recorded_state(
     recorded too (so a first apply against a workspace already in sync starts managing them).
     Failed and skipped objects, conflicts and exports keep what the state said. Objects gone from
     both git and the workspace are forgotten. `secret_fingerprints` holds the HMAC of each secret
-    reference's value as sent (empty without JOBSYNC_FINGERPRINT_KEY).
+    reference's value as sent (empty without JOBSYNC_FINGERPRINT_KEY). `kept_as` is where the state
+    is kept (`state.state_key`; the plan's target name by default).
     """
-    base = old if old is not None else empty_state(plan.target)
+    base = old if old is not None else empty_state(kept_as or plan.target)
     objects: dict[ObjectKey, ObjectState] = dict(base.objects)
     outcomes = {o.key: o for o in result.outcomes}
     defined = set()
@@ -246,4 +248,4 @@ def recorded_state(
     for key in list(objects):
         if key not in defined and key not in listed_after:
             del objects[key]
-    return State(plan.target, base.serial + 1, dict(sorted(objects.items())), now, plan.repo_rev)
+    return State(base.target, base.serial + 1, dict(sorted(objects.items())), now, plan.repo_rev)

@@ -18,7 +18,7 @@ from jobsync.apply import ApplyResult, Event, apply_plan, check_no_conflicts, re
 from jobsync.config import Target
 from jobsync.errors import LockError, PlanError
 from jobsync.gitrepo import Snapshot, read_snapshot
-from jobsync.load import LoadResult, load_repo
+from jobsync.load import LoadResult, load_config, load_repo
 from jobsync.model import Definition, ObjectKey, Spec
 from jobsync.plan import (
     FORMAT_VERSION,
@@ -33,8 +33,9 @@ from jobsync.plan import (
     plan_from_json,
     stale_changes,
 )
-from jobsync.state import Lock, State, secret_fingerprint
-from jobsync.workspace.base import Workspace
+from jobsync.scope import parse_scope
+from jobsync.state import Lock, State, secret_fingerprint, state_key
+from jobsync.workspace.base import ListEntry, Workspace
 from jobsync.workspace.connect import open_workspace
 from jobsync.workspace.package import estimate_package_bytes
 
@@ -50,13 +51,43 @@ class Loaded:
     snapshot: Snapshot
     result: LoadResult
     target: Target
+    listing: Mapping[ObjectKey, ListEntry] | None = None  # the workspace's list round, when loading used it
 
 
 def load(repo: Path, ref: str | None, target: str | None) -> Loaded:
-    """Read and validate the repo (working tree, or commit `ref`) and pick the target."""
+    """Read and validate the repo (working tree, or commit `ref`) for the target, offline.
+
+    Every reference must resolve in the repo itself (after the target's variables and remapping).
+    """
     snapshot = read_snapshot(repo, ref)
-    result = load_repo(snapshot)
-    return Loaded(snapshot, result, result.config.target(target))
+    result = load_repo(snapshot, target)
+    return Loaded(snapshot, result, result.target)
+
+
+def load_online(repo: Path, ref: str | None, target: str | None) -> tuple[Loaded, Workspace]:
+    """Like `load`, but a reference may also point at an object the target's workspace has.
+
+    Opens the target's workspace and makes one round of list calls (reused by `plan_command`).
+    The caller closes the workspace it gets back; on error it is closed here.
+    """
+    snapshot = read_snapshot(repo, ref)
+    chosen = load_config(snapshot).target(target)
+    workspace = open_workspace(chosen, snapshot.root)
+    try:
+        listing = workspace.list_objects()
+        result = load_repo(snapshot, target, present=listing.keys())
+    except BaseException:
+        workspace.close()
+        raise
+    return Loaded(snapshot, result, result.target, listing), workspace
+
+
+def load_base(loaded: Loaded, rev: str) -> Loaded:
+    """The repo at `rev` (`plan --base`), for the same target, references checked like `loaded`'s."""
+    snapshot = read_snapshot(loaded.snapshot.root, rev)
+    present = loaded.listing.keys() if loaded.listing is not None else None
+    result = load_repo(snapshot, loaded.target.name, present=present)
+    return Loaded(snapshot, result, result.target)
 
 
 def package_size(items: Sequence[tuple[ObjectKey, Spec]]) -> int:
@@ -107,7 +138,7 @@ def plan_command(
         options=options or plan_options(loaded.target, refresh_secrets=refresh_secrets),
         base_rev=base.snapshot.rev if base is not None else None,
         branch=branch_changes(loaded.result.desired, base.result.desired) if base is not None else (),
-        resolver=resolver, fingerprint_key=fingerprint_key,
+        resolver=resolver, fingerprint_key=fingerprint_key, listing=loaded.listing,
     )
 
 
@@ -122,19 +153,24 @@ def plan_definitions(
     branch: Sequence[ObjectKey] = (),
     resolver: secrets.SecretResolver | None = None,
     fingerprint_key: bytes | None = None,
+    listing: Mapping[ObjectKey, ListEntry] | None = None,
 ) -> Plan:
     """Plan `desired` against the target's workspace and state.
 
+    `listing` is the workspace's list round when the caller made it already (`load_online`).
     With a state, content is fetched only for objects whose list fingerprint moved or whose
     definition changed since the last apply (`keys_to_read`): a plan with nothing to do costs the
-    list calls only. With `fingerprint_key` and a `resolver`, secrets that resolve are
-    fingerprinted (HMAC) to detect rotation; values are never kept.
+    list calls only. Only the target's scope is looked at: workspace objects outside it are not
+    listed as unmanaged, and are read only when their list entry cannot tell (a directory scope
+    and a backend whose listing carries no directory). With `fingerprint_key` and a `resolver`,
+    secrets that resolve are fingerprinted (HMAC) to detect rotation; values are never kept.
     """
-    listed = workspace.list_objects()
-    state = workspace.read_state(target.name)
+    listed = dict(listing) if listing is not None else workspace.list_objects()
+    state = workspace.read_state(state_key(target.name, target.scope))
     fingerprints = {k: e.updated for k, e in listed.items()}
+    directories = {k: e.directory for k, e in listed.items() if e.directory is not None}
     hashes = definition_hashes(desired)
-    wanted = keys_to_read(desired, fingerprints, state, options, hashes)
+    wanted = keys_to_read(desired, fingerprints, state, options, hashes, directories)
     live = workspace.read({k: listed[k] for k in sorted(wanted)})
     hmacs: dict[str, str] = {}
     unchecked: list[str] = []
@@ -161,6 +197,7 @@ def plan_definitions(
         branch_changes=branch,
         target_settings={**target.settings, 'workspace': workspace.url},
         hashes=hashes,
+        directories=directories,
     )
     if unchecked:
         note = (f'secret rotation not checked for {", ".join(unchecked)}: not resolvable here '
@@ -269,6 +306,10 @@ class Applied:
     result: ApplyResult
     state: State | None  # the state written; None when nothing needed recording
 
+    @property
+    def ok(self) -> bool:
+        return self.result.ok
+
 
 def apply_command(
     plan: Plan,
@@ -286,7 +327,8 @@ def apply_command(
     records the state when it would change (a first apply to a workspace already in sync).
     """
     check_no_conflicts(plan)
-    old = workspace.read_state(plan.target)
+    key = plan_state_key(plan)
+    old = workspace.read_state(key)
     if plan.writes:
         result = apply_plan(plan, workspace, resolver=resolver, on_event=on_event,
                             before_batch=lease.renew if lease is not None else lambda: None)
@@ -299,7 +341,8 @@ def apply_command(
                 for ref in secrets.refs_in(c.desired)}
         hmacs = secret_fingerprints(refs, resolver, fingerprint_key)
     listed = workspace.list_objects()
-    new = recorded_state(old, plan, result, {k: e.updated for k, e in listed.items()}, hmacs, now=clock())
+    new = recorded_state(old, plan, result, {k: e.updated for k, e in listed.items()}, hmacs, now=clock(),
+                         kept_as=key)
     if old is not None and dict(new.objects) == dict(old.objects):
         return Applied(result, None)
     if lease is not None:
@@ -339,6 +382,11 @@ def read_plan(text: str, *, where: str) -> Plan:
             raise PlanError(f'{where} is not a valid jobsync plan: {listed}',
                             hint='pass the file written by `jobsync plan --out`, unedited')
     return plan_from_json(text)
+
+
+def plan_state_key(plan: Plan) -> str:
+    """Where the state and lock of the plan's target are kept (its name, plus its scope's digest)."""
+    return state_key(plan.target, parse_scope(plan.target_settings.get('scope')))
 
 
 def check_plan_target(plan: Plan, target: str | None) -> None:

@@ -1,4 +1,10 @@
-"""jobsync.yaml: targets (workspaces), batch limits, and the default target."""
+"""jobsync.yaml: targets (workspaces), batch limits, the default target, and per-target environments.
+
+A target may carry what differs between environments (README "Environments"): `variables`
+(`${var:NAME}` in definitions; top-level `variables` are defaults every target may override),
+`remap` (names in git -> names in the target, remap.py), `scope` (the part of a shared
+workspace the target owns, scope.py) and `expressionTimeZone` (for schedules that set none).
+"""
 
 from __future__ import annotations
 
@@ -7,52 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jobsync.errors import UsageError
-from jobsync.model import Kind, ObjectKey
+from jobsync.model import Kind
+from jobsync.scope import Scope, parse_scope
 from jobsync.workspace.base import MAX_EXPORT_JOBS, MAX_PACKAGE_BYTES
 
 CONFIG_FILES = ('jobsync.yaml', 'jobsync.yml')
-DEFAULT_MAX_DELETE_SHARE = 0.25  # --prune refuses to delete more of the managed objects than this
-_DIRECTORY_KINDS: frozenset[Kind] = frozenset({'job', 'script', 'resource'})  # Factory objects with a directory
-
-
-@dataclass(frozen=True)
-class Scope:
-    """The part of a workspace a target owns: Factory directories and name prefixes.
-
-    Empty tuples mean no restriction. An object is inside when its name starts with one of
-    `name_prefixes` (if any are given) and, for jobs, scripts and resources, its directory is
-    one of `directories` or below one (if any are given). `--prune` deletes only inside.
-    """
-
-    directories: tuple[str, ...] = ()
-    name_prefixes: tuple[str, ...] = ()
-
-    @property
-    def needs_directory(self) -> bool:
-        return bool(self.directories)
-
-    def contains(self, key: ObjectKey, directory: str | None) -> bool:
-        """Whether `key` is inside; `directory` is the live object's (None: unknown, so outside)."""
-        if self.name_prefixes and not key.name.startswith(self.name_prefixes):
-            return False
-        if self.directories and key.kind in _DIRECTORY_KINDS:
-            if directory is None:
-                return False
-            here = '/' + directory.strip('/')
-            return any(here == d or here.startswith(d.rstrip('/') + '/') or d == '/'
-                       for d in ('/' + d.strip('/') for d in self.directories))
-        return True
-
-    def describe(self) -> str:
-        parts = []
-        if self.directories:
-            parts.append('directories ' + ', '.join(self.directories))
-        if self.name_prefixes:
-            parts.append('name prefixes ' + ', '.join(self.name_prefixes))
-        return '; '.join(parts) or 'the whole workspace'
-
 DEFAULT_TARGET = 'local'
 DEFAULT_WORKSPACE = 'local:.jobsync/workspace.db'
+DEFAULT_MAX_DELETE_SHARE = 0.25  # --prune refuses to delete more of the managed objects than this
 
 
 @dataclass(frozen=True)
@@ -61,6 +29,9 @@ class Target:
 
     `workspace` is `local:PATH` (PATH relative to the repo root unless absolute) or `dataarts`.
     `settings` is the target's whole mapping from jobsync.yaml, for backends needing more.
+    `variables` are the top-level defaults merged with the target's own; `remap` maps a
+    section (`connections`, `cdm_clusters`, ...) to {name in git: name in this target};
+    `expression_time_zone` is set on schedules that name no zone.
     """
 
     name: str
@@ -68,7 +39,10 @@ class Target:
     max_objects: int = MAX_EXPORT_JOBS
     max_bytes: int = MAX_PACKAGE_BYTES
     settings: Mapping[str, Any] = field(default_factory=dict)
+    variables: Mapping[str, Any] = field(default_factory=dict)
+    remap: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     scope: Scope = field(default_factory=Scope)
+    expression_time_zone: str | None = None
     max_delete_share: float = DEFAULT_MAX_DELETE_SHARE
 
 
@@ -97,20 +71,23 @@ def default_config() -> RepoConfig:
 def parse_config(doc: Mapping[str, Any], source: str) -> RepoConfig:
     """Build the config from a schema-valid jobsync.yaml document."""
     targets: dict[str, Target] = {}
+    defaults = doc.get('variables') or {}
     for name, raw in (doc.get('targets') or {}).items():
         batch = raw.get('batch') or {}
-        scope = raw.get('scope') or {}
         targets[name] = Target(
             name=name,
             workspace=raw.get('workspace', DEFAULT_WORKSPACE),
             max_objects=batch.get('max_objects', MAX_EXPORT_JOBS),
             max_bytes=batch.get('max_bytes', MAX_PACKAGE_BYTES),
             settings=raw,
-            scope=Scope(tuple(scope.get('directories') or ()), tuple(scope.get('name_prefixes') or ())),
+            variables={**defaults, **(raw.get('variables') or {})},
+            remap={section: dict(names or {}) for section, names in (raw.get('remap') or {}).items()},
+            scope=parse_scope(raw.get('scope')),
+            expression_time_zone=raw.get('expressionTimeZone'),
             max_delete_share=float((raw.get('prune') or {}).get('max_delete_share', DEFAULT_MAX_DELETE_SHARE)),
         )
     if not targets:
-        targets = dict(default_config().targets)
+        targets = {DEFAULT_TARGET: Target(DEFAULT_TARGET, variables=dict(defaults))}
     default = doc.get('default_target') or (DEFAULT_TARGET if DEFAULT_TARGET in targets else sorted(targets)[0])
     secret_fields = {kind: tuple(patterns) for kind, patterns in (doc.get('secret_fields') or {}).items()}
     return RepoConfig(targets, default, source, secret_fields)

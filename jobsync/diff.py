@@ -9,6 +9,7 @@ empty values for fields nobody set.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from jobsync import codec
 from jobsync.fields import FIELD_RULES, is_secret_field
 from jobsync.model import Kind, Spec
-from jobsync.secrets import SecretText, escape_pointer
+from jobsync.secrets import SecretText, escape_pointer, iter_secrets
 
 
 @dataclass(frozen=True)
@@ -32,13 +33,16 @@ class FieldChange:
 
 
 _ABSENT: Any = object()
+# Kinds with built-in write-only fields (fields.is_secret_field); others only when a value is a reference.
+_KINDS_WITH_SECRET_FIELDS = frozenset({'connection', 'cdm-link', 'cdm-job'})
 
 
-def _split(pattern: str) -> list[str]:
-    return [p.replace('~1', '/').replace('~0', '~') for p in pattern.split('/')[1:]]
+@functools.cache
+def _split(pattern: str) -> tuple[str, ...]:
+    return tuple(p.replace('~1', '/').replace('~0', '~') for p in pattern.split('/')[1:])
 
 
-def _matches(value: Any, segments: list[str]) -> Iterator[tuple[Any, str | int]]:
+def _matches(value: Any, segments: tuple[str, ...]) -> Iterator[tuple[Any, str | int]]:
     """(container, key) pairs addressed by a pattern with `*` wildcards."""
     if not segments:
         return
@@ -60,14 +64,24 @@ def _matches(value: Any, segments: list[str]) -> Iterator[tuple[Any, str | int]]
 
 
 def _drop(value: Any, pattern: str) -> None:
-    for container, key in list(_matches(value, _split(pattern))):
+    segments = _split(pattern)
+    if len(segments) == 1:  # most rules name a top-level field: skip the generic walk
+        if isinstance(value, dict):
+            value.pop(segments[0], None)
+        return
+    for container, key in list(_matches(value, segments)):
         if isinstance(container, dict):
             container.pop(key, None)
         # list items are never dropped by pattern: indices would shift under the other matches
 
 
 def _fold_default(value: Any, pattern: str, default: Any) -> None:
-    for container, key in list(_matches(value, _split(pattern))):
+    segments = _split(pattern)
+    if len(segments) == 1:
+        if isinstance(value, dict) and segments[0] in value and _same(value[segments[0]], default):
+            del value[segments[0]]
+        return
+    for container, key in list(_matches(value, segments)):
         if isinstance(container, dict) and _same(container.get(key), default):
             del container[key]
 
@@ -137,10 +151,10 @@ def _drop_secrets(kind: Kind, value: Any, desired: Any, path: tuple[str, ...] = 
 def comparable(kind: Kind, spec: Spec, *, desired: Spec | None = None) -> dict[str, Any]:
     """The normalised form both sides are compared in. `desired` tells which fields hold secrets."""
     rules = FIELD_RULES[kind]
-    work = copy.deepcopy(spec)
+    work = codec.json_copy(spec)
     for pattern in (*rules.server_managed, *rules.ignored):
         _drop(work, pattern)
-    work, content = codec.to_repo(kind, work)
+    work, content = codec.to_repo(kind, work, copy=False)
     if content is not None:
         work['content'] = content
     for pattern in rules.name_keyed:
@@ -164,9 +178,10 @@ def compared_forms(kind: Kind, desired: Spec, live: Spec | None = None) -> tuple
     form is None when `live` is None.
     """
     want = comparable(kind, desired, desired=None)
-    desired_cmp = _drop_secrets(kind, want, want)
-    live_cmp = None if live is None else _drop_secrets(kind, comparable(kind, live), want)
-    return desired_cmp, live_cmp
+    have = None if live is None else comparable(kind, live)
+    if kind in _KINDS_WITH_SECRET_FIELDS or any(True for _ in iter_secrets(want)):
+        return _drop_secrets(kind, want, want), None if have is None else _drop_secrets(kind, have, want)
+    return want, have  # nothing write-only on either side: skip two walks (most Factory jobs)
 
 
 def diff_specs(kind: Kind, desired: Spec, live: Spec) -> list[FieldChange]:
@@ -187,3 +202,14 @@ def _compare(before: Any, after: Any, pointer: str) -> Iterator[FieldChange]:
                 yield from _compare(before[key], after[key], child)
     elif not _same(before, after):
         yield FieldChange(pointer, before, after)
+
+
+def without_server_managed(kind: Kind, spec: Spec) -> Spec:
+    """A copy of an API-form spec without the fields the service manages (FIELD_RULES.server_managed).
+
+    Ignored fields (canvas positions) are kept: they are the user's, only the comparison skips them.
+    """
+    work = copy.deepcopy(spec)
+    for pattern in FIELD_RULES[kind].server_managed:
+        _drop(work, pattern)
+    return work

@@ -13,11 +13,12 @@ from enum import Enum
 from typing import Any
 
 from jobsync import secrets
-from jobsync.config import DEFAULT_MAX_DELETE_SHARE, Scope
+from jobsync.config import DEFAULT_MAX_DELETE_SHARE
 from jobsync.diff import FieldChange, diff_specs
 from jobsync.errors import PlanError
 from jobsync.model import Definition, LiveObject, ObjectKey, Spec
 from jobsync.refs import references
+from jobsync.scope import DIRECTORY_KINDS, Scope, in_scope, may_be_in_scope
 from jobsync.state import ObjectState, State, content_hash, is_reserved, live_hash
 
 FORMAT_VERSION = 1
@@ -60,7 +61,7 @@ class Change:
     fields: tuple[FieldChange, ...] = ()
     desired: Spec | None = None  # API form, secrets as references
     live_updated: int | None = None  # the live lastUpdateTime this change was planned against; None: absent
-    source: str | None = None  # repo file of the definition
+    source: str | None = None  # repo file of the definition (`file#/params/N` for a template's)
     requires: tuple[ObjectKey, ...] = ()  # upserts: planned objects it references (written first);
     # deletes: planned deletions referencing it (deleted first)
     side: Side | None = None  # with state: which side changed since the last apply
@@ -127,6 +128,8 @@ class PlanOptions:
     allow_mass_delete: bool = False
 
 
+# Upper bound of an import package's bytes for some items; must be additive: size_of([]) plus one
+# term per item (package.estimate_package_bytes is).
 SizeOf = Callable[[Sequence[tuple[ObjectKey, Spec]]], int]
 
 
@@ -140,32 +143,53 @@ def definition_hashes(desired: Mapping[ObjectKey, Definition]) -> dict[ObjectKey
     return {key: content_hash(key.kind, d.spec) for key, d in desired.items()}
 
 
+def scope_verdict(key: ObjectKey, scope: Scope, live: LiveObject | None, directory: str | None) -> bool | None:
+    """Whether a workspace object is inside `scope`: True, False, or None when only its content can tell.
+
+    `directory` is what its list entry said (None: the listing did not say).
+    """
+    if not may_be_in_scope(key, scope):
+        return False
+    if not scope.directories or key.kind not in DIRECTORY_KINDS:
+        return True
+    if live is not None:
+        return in_scope(key, live.spec, scope)
+    if directory is not None:
+        return in_scope(key, {'directory': directory}, scope)
+    return None
+
+
 def keys_to_read(
     desired: Mapping[ObjectKey, Definition],
     listed: Mapping[ObjectKey, int],
     state: State | None,
     options: PlanOptions = PlanOptions(),
     hashes: Mapping[ObjectKey, str] | None = None,
+    directories: Mapping[ObjectKey, str] | None = None,
 ) -> set[ObjectKey]:
     """The objects whose content a plan needs; everything else is decided from list fingerprints.
 
     Without state: every defined object that exists. With state: only those jobsync does not
     manage yet, those whose definition changed since the last apply (to show field changes) and
     those whose fingerprint moved; with `--prune`, also the candidates for deletion (their
-    directory decides the scope, their references the order). A plan with nothing to do then
-    costs the list calls only.
+    references decide the order). Objects git does not define are read only when the scope
+    needs their directory and the listing did not give it. A plan with nothing to do then costs
+    the list calls only.
     """
+    dirs = directories or {}
+    managed = state.managed if state is not None else frozenset()
+    out = {k for k in listed if k not in desired and not is_reserved(k)
+           and scope_verdict(k, options.scope, None, dirs.get(k)) is None}
     present = [k for k in desired if k in listed]
     if state is None:
-        return set(present)
-    out = set()
+        return out | set(present)
     digests = hashes if hashes is not None else definition_hashes(desired)
     for key in present:
         entry = state.objects.get(key)
         if entry is None or entry.fingerprint != listed[key] or entry.content_hash != digests[key]:
             out.add(key)
     if options.prune:
-        out |= {k for k in state.objects if k not in desired and k in listed}
+        out |= {k for k in managed if k not in desired and k in listed}
     return out
 
 
@@ -189,12 +213,17 @@ def make_plan(
     branch_changes: Iterable[ObjectKey] = (),
     target_settings: Mapping[str, Any] | None = None,
     hashes: Mapping[ObjectKey, str] | None = None,
+    directories: Mapping[ObjectKey, str] | None = None,
 ) -> Plan:
     """Compare desired with live (and, given one, with the state of the last apply).
 
     `live` holds content for at least `keys_to_read(...)`; `listed` maps every object in the
     workspace to its list fingerprint (`lastUpdateTime`), by default the fingerprints in `live`;
-    `hashes` are `definition_hashes(desired)` when the caller has them already.
+    `hashes` are `definition_hashes(desired)` when the caller has them already; `directories`
+    the Factory directories list entries gave (to judge the scope without content).
+
+    Only the target's scope (`options.scope`) is looked at: workspace objects outside it are not
+    listed as unmanaged, and never pruned.
 
     Without state: create what is missing, update what differs, leave the rest; objects only in
     the workspace are listed as unmanaged and never touched. With state, each object that moved
@@ -229,8 +258,9 @@ def make_plan(
                                       rotated_refs, digests[key]))
     orphans: list[Orphan] = []
     notes: list[str] = []
+    dirs = directories or {}
     if state is not None:
-        deletes, orphans = _removed_from_git(desired, live, fingerprints, state, opts)
+        deletes, orphans = _removed_from_git(desired, live, fingerprints, dirs, state, opts)
         changes.extend(deletes)
         _guard_mass_delete(deletes, state, target, opts)
     elif opts.prune:
@@ -238,7 +268,8 @@ def make_plan(
                      'so no object in the workspace is known to be managed by jobsync')
     changes = _with_requirements(sorted(changes, key=lambda c: c.key), live)
     managed = state.managed if state is not None else frozenset()
-    unmanaged = tuple(sorted(k for k in fingerprints if k not in desired and k not in managed))
+    unmanaged = tuple(sorted(k for k in fingerprints if k not in desired and k not in managed
+                             and scope_verdict(k, opts.scope, live.get(k), dirs.get(k))))
     batches = make_batches(changes, max_objects=max_objects, max_bytes=max_bytes, size_of=size_of)
     return Plan(repo_rev, target, workspace, tuple(changes), unmanaged, batches, dict(api_calls or {}),
                 orphans=tuple(orphans), state_serial=state.serial if state is not None else None,
@@ -250,7 +281,7 @@ def _two_way(
     definition: Definition, current: LiveObject | None, fingerprint: int | None, refresh: bool, *, adopting: bool,
 ) -> Change:
     """An object the state does not know: desired against live only."""
-    key, spec, source = definition.key, definition.spec, definition.source.path
+    key, spec, source = definition.key, definition.spec, definition.source.label
     if fingerprint is None:
         return Change(key, Action.CREATE, 'not in the workspace', desired=spec, source=source)
     if current is None:
@@ -271,7 +302,7 @@ def _three_way(
     opts: PlanOptions, refresh: bool, secret_fingerprints: Mapping[str, str], digest: str,
 ) -> Change:
     """An object jobsync applied before: which side moved since, and what to do about it."""
-    key, spec, source = definition.key, definition.spec, definition.source.path
+    key, spec, source = definition.key, definition.spec, definition.source.label
     git_moved = digest != entry.content_hash
     if fingerprint is None:  # gone from the workspace since the last apply
         if not git_moved:
@@ -327,7 +358,7 @@ def _settle(conflict: Change, take: Take | None, *, create: bool = False, delete
 
 def _removed_from_git(
     desired: Mapping[ObjectKey, Definition], live: Mapping[ObjectKey, LiveObject],
-    fingerprints: Mapping[ObjectKey, int], state: State, opts: PlanOptions,
+    fingerprints: Mapping[ObjectKey, int], directories: Mapping[ObjectKey, str], state: State, opts: PlanOptions,
 ) -> tuple[list[Change], list[Orphan]]:
     """Managed objects git no longer defines: deletions under --prune inside the scope, else orphans."""
     deletes: list[Change] = []
@@ -338,9 +369,7 @@ def _removed_from_git(
         if not opts.prune:
             orphans.append(Orphan(key, 'removed from git; apply --prune deletes it'))
             continue
-        current = live.get(key)
-        directory = _directory(current) if current is not None else None
-        if not opts.scope.contains(key, directory):
+        if not scope_verdict(key, opts.scope, live.get(key), directories.get(key)):  # None: unknown, so outside
             orphans.append(Orphan(key, f'removed from git, but outside the target\'s scope ({opts.scope.describe()}): '
                                        'never pruned'))
             continue
@@ -353,11 +382,6 @@ def _removed_from_git(
                              opts.take, delete=True)
         deletes.append(change)
     return deletes, orphans
-
-
-def _directory(obj: LiveObject) -> str:
-    value = obj.spec.get('directory')
-    return value if isinstance(value, str) and value else '/'
 
 
 def _guard_mass_delete(changes: Sequence[Change], state: State, target: str, opts: PlanOptions) -> None:
@@ -442,17 +466,24 @@ def make_batches(
 
     upserts = sorted((c for c in todo if c.action is not Action.DELETE), key=rank)
     deletes = sorted((c for c in todo if c.action is Action.DELETE), key=rank)
+    # The estimate is additive (overhead + one term per item): size each item once, then sum,
+    # instead of re-estimating the growing batch (quadratic for 10,000 objects).
+    overhead = size_of([])
+    item_bytes = {c.key: size_of([(c.key, c.desired or {})]) - overhead for c in upserts}
     batches: list[tuple[ObjectKey, ...]] = []
     for ordered in (upserts, deletes):
         current: list[Change] = []
+        current_bytes = overhead
         for c in ordered:
+            size = item_bytes.get(c.key, 0)
             group_changed = current and rank(current[-1])[:2] != rank(c)[:2]
             too_many = len(current) >= max_objects
-            too_big = current and size_of([(x.key, x.desired or {}) for x in [*current, c]]) > max_bytes
+            too_big = current_bytes + size > max_bytes
             if current and (group_changed or too_many or too_big):
                 batches.append(tuple(x.key for x in current))
-                current = []
+                current, current_bytes = [], overhead
             current.append(c)
+            current_bytes += size
         if current:
             batches.append(tuple(x.key for x in current))
     return tuple(batches)

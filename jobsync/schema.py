@@ -34,14 +34,17 @@ from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped
 from jobsync.errors import Diagnostic
 from jobsync.model import KINDS, SourceRef
 
-SchemaName = Literal['connection', 'resource', 'script', 'job', 'cdm-link', 'cdm-job', 'config', 'plan', 'state']
-"""A kind, `config` for jobsync.yaml, `plan` for saved plans, `state` for the state and lock documents."""
+SchemaName = Literal['connection', 'resource', 'script', 'job', 'cdm-link', 'cdm-job', 'config', 'template', 'plan',
+                     'state']
+"""A kind, `config` for jobsync.yaml, `template` for a `*.template.yaml` file (templates.py), `plan` for
+saved plans, `state` for the state and lock documents (state.py)."""
 
 SCHEMA_NAMES: tuple[SchemaName, ...] = get_args(SchemaName)
 
 SCHEMA_FILES: dict[SchemaName, str] = {
     **{kind: f'{kind}.schema.json' for kind in KINDS},
     'config': 'jobsync.schema.json',
+    'template': 'template.schema.json',
     'plan': 'plan.schema.json',
     'state': 'state.schema.json',
 }

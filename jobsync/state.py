@@ -43,12 +43,28 @@ from jobsync import secrets
 from jobsync.diff import compared_forms
 from jobsync.errors import StateError
 from jobsync.model import Kind, ObjectKey, Spec
+from jobsync.scope import Scope
 
 STATE_FORMAT_VERSION = 1
 LOCK_FORMAT_VERSION = 1
 STATE_SCRIPT_PREFIX = 'jobsync_state_'
 LOCK_SCRIPT_PREFIX = 'jobsync_lock_'
 RESERVED_PREFIXES = (STATE_SCRIPT_PREFIX, LOCK_SCRIPT_PREFIX)
+
+
+def state_key(target: str, scope: Scope) -> str:
+    """Where a target's state and lock are kept in its workspace: the target's name, plus a digest
+    of its scope when it has one.
+
+    Two repos sharing a workspace (each with its scope, the usual way for two teams) then keep
+    two states and two locks, even when both call their target `prod`: neither ever treats the
+    other's objects as its own, and they do not wait for each other. Changing a target's scope
+    starts a new state (the next plan adopts what it finds, the next apply records it).
+    """
+    if scope.is_everything:
+        return target
+    text = json.dumps([sorted(scope.directories), sorted(scope.prefixes)], separators=(',', ':'))
+    return f'{target}.{hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]}'
 
 
 def is_reserved(key: ObjectKey) -> bool:

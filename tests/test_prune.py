@@ -12,9 +12,11 @@ from conftest import EXAMPLE_SECRETS, git_commit_all, run_jobsync
 
 from jobsync import commands
 from jobsync.errors import PlanError
-from jobsync.model import ObjectKey
-from jobsync.plan import Action, Plan, Take
+from jobsync.model import LiveObject, ObjectKey
+from jobsync.plan import Action, Plan, PlanOptions, Take, make_plan
+from jobsync.scope import Scope
 from jobsync.secrets import Redactor, default_resolver
+from jobsync.state import ObjectState, State
 from jobsync.workspace.engine import Engine
 from jobsync.workspace.local import LocalWorkspace
 
@@ -44,11 +46,6 @@ def apply(repo: Path, ws: LocalWorkspace, **choices: Any) -> commands.Applied:
 def remove(repo: Path, *paths: str) -> None:
     for rel in paths:
         (repo / rel).unlink()
-
-
-def set_scope(repo: Path, scope: str) -> None:
-    config = repo / 'jobsync.yaml'
-    config.write_text(config.read_text() + scope)
 
 
 def test_without_prune_removed_objects_are_reported_not_deleted(example_repo: Path, ws: LocalWorkspace) -> None:
@@ -81,23 +78,52 @@ def test_prune_never_touches_what_jobsync_does_not_manage(example_repo: Path, ws
     assert not the_plan.writes and the_plan.unmanaged == (ObjectKey('script', 'by_hand'),)
 
 
-def test_prune_stays_inside_the_scope(example_repo: Path, ws: LocalWorkspace) -> None:
-    set_scope(example_repo, '    scope:\n      directories: [/reports]\n')
-    apply(example_repo, ws)
-    remove(example_repo, *REMOVED)
-    the_plan = plan(example_repo, ws, prune=True)
-    assert [c.key for c in the_plan.writes] == [DOC1_SQL, DOC1]
+def _managed(*objects: tuple[ObjectKey, dict[str, Any]]) -> tuple[State, dict[ObjectKey, LiveObject]]:
+    """A state managing `objects` (unchanged since), and the workspace holding them."""
+    entries = {key: ObjectState(100 + i, f'sha256:{i:064x}', f'sha256:{i:064x}', 'abc')
+               for i, (key, _) in enumerate(objects)}
+    live = {key: LiveObject(key, spec, 100 + i) for i, (key, spec) in enumerate(objects)}
+    return State('t', 1, entries), live
+
+
+def _prune_plan(state: State, live: dict[ObjectKey, LiveObject], scope: Scope, *,
+                directories: dict[ObjectKey, str] | None = None) -> Plan:
+    options = PlanOptions(prune=True, scope=scope, allow_mass_delete=True)
+    listed = {key: entry.fingerprint for key, entry in state.objects.items()}
+    return make_plan({}, live, repo_rev='abc', target='t', workspace='local:x', max_objects=100,
+                     max_bytes=1 << 20, size_of=lambda items: 0, state=state, options=options,
+                     listed=listed, directories=directories)
+
+
+REPORTS_JOB = (ObjectKey('job', 'daily_report'), {'name': 'daily_report', 'directory': '/reports/daily'})
+MART_JOB = (ObjectKey('job', 'mart'), {'name': 'mart', 'directory': '/marts'})
+REPORTS_SQL = (ObjectKey('script', 'report_sql'), {'name': 'report_sql', 'directory': '/reports'})
+CONN = (ObjectKey('connection', 'dws'), {'dw_name': 'dws'})
+
+
+def test_prune_stays_inside_the_directories_of_the_scope() -> None:
+    state, live = _managed(REPORTS_JOB, MART_JOB, REPORTS_SQL, CONN)
+    the_plan = _prune_plan(state, live, Scope(directories=('/reports',)))
+    assert [c.key for c in the_plan.writes] == [CONN[0], REPORTS_SQL[0], REPORTS_JOB[0]]  # no folder: inside
     outside = {o.key: o.reason for o in the_plan.orphans}
-    assert set(outside) == {JOB_BATCH, DWS_SQL}
-    assert "outside the target's scope (directories /reports)" in outside[JOB_BATCH]
+    assert set(outside) == {MART_JOB[0]}
+    assert "outside the target's scope (directories /reports)" in outside[MART_JOB[0]]
 
 
-def test_name_prefixes_scope_connections_and_cdm_too(example_repo: Path, ws: LocalWorkspace) -> None:
-    set_scope(example_repo, '    scope:\n      name_prefixes: [doc]\n')
-    apply(example_repo, ws)
-    remove(example_repo, *REMOVED)
-    the_plan = plan(example_repo, ws, prune=True)
-    assert {c.key for c in the_plan.writes} == {DOC1, DOC1_SQL}
+def test_name_prefixes_scope_every_kind() -> None:
+    state, live = _managed(REPORTS_JOB, MART_JOB, REPORTS_SQL, CONN)
+    the_plan = _prune_plan(state, live, Scope(prefixes=('report', 'daily_')))
+    assert {c.key for c in the_plan.writes} == {REPORTS_JOB[0], REPORTS_SQL[0]}
+
+
+def test_an_unknown_directory_counts_as_outside() -> None:
+    state, _live = _managed(REPORTS_JOB, MART_JOB)
+    # Neither content nor a directory from the listing: never prune what cannot be placed.
+    the_plan = _prune_plan(state, {}, Scope(directories=('/reports',)))
+    assert not the_plan.writes
+    listed = _prune_plan(state, {}, Scope(directories=('/reports',)),
+                         directories={REPORTS_JOB[0]: '/reports/daily', MART_JOB[0]: '/marts'})
+    assert [c.key for c in listed.writes] == [REPORTS_JOB[0]]
 
 
 def test_mass_deletion_is_refused_unless_allowed(example_repo: Path, ws: LocalWorkspace) -> None:

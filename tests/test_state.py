@@ -303,3 +303,24 @@ def test_the_state_benchmark_holds_at_a_small_size(capsys: pytest.CaptureFixture
     assert bench.main(['--jobs', '150']) == 0
     out = capsys.readouterr().out
     assert 'no-op plan, 150 jobs, WITH state' in out and 'content reads (not list calls): 0' in out
+
+
+def test_drift_uses_the_state_a_git_only_change_is_not_drift(example_repo: Path) -> None:
+    assert run_jobsync('apply', '--repo', str(example_repo), '--auto-approve', env=EXAMPLE_SECRETS).code == 0
+    git_edit(example_repo, 'jobs/job_batch.yaml', '"0 0 2 * * ?"', '"0 30 2 * * ?"')
+    pending = run_jobsync('drift', '--repo', str(example_repo))
+    assert pending.code == 0, pending  # git moved ahead: apply's business, not drift
+    console(example_repo, 'script', 'dws_sql', content='SELECT 1;\n')
+    drifted = run_jobsync('drift', '--repo', str(example_repo))
+    assert drifted.code == 2 and 'script/dws_sql' in drifted.stdout, drifted
+
+
+def test_each_scope_keeps_its_own_state_and_lock() -> None:
+    from jobsync.scope import Scope
+    from jobsync.state import state_key
+
+    assert state_key('prod', Scope()) == 'prod'
+    team_a = state_key('prod', Scope(prefixes=('team_a_',)))
+    team_b = state_key('prod', Scope(prefixes=('team_b_',)))
+    assert team_a.startswith('prod.') and team_b.startswith('prod.') and team_a != team_b
+    assert state_key('prod', Scope(directories=('/b', '/a'))) == state_key('prod', Scope(directories=('/a', '/b')))

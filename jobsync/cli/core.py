@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -34,7 +35,7 @@ from jobsync.plan import Plan, Take
 from jobsync.render.json import render_apply_json, render_plan_json
 from jobsync.render.markdown import render_plan_markdown
 from jobsync.render.text import render_apply_text, render_plan_text
-from jobsync.state import Lock
+from jobsync.state import Lock, state_key
 from jobsync.workspace.base import Workspace
 
 RefreshSecretsOpt = Annotated[bool, typer.Option(
@@ -47,15 +48,23 @@ def validate(
     repo: RepoOpt = Path('.'),
     target: TargetOpt = None,
     ref: RefOpt = None,
+    online: Annotated[bool, typer.Option(
+        '--online', help="Also accept references to objects that exist in the target's workspace (one list round).",
+    )] = False,
     check_secrets: Annotated[bool, typer.Option(
         '--check-secrets', help='Also confirm every secret reference resolves for the target (no value is shown).',
     )] = False,
     secrets_dir: SecretsDirOpt = None,
 ) -> None:
-    """Check every definition (YAML/JSON syntax, schema, names, references) and report all problems."""
+    """Check every definition for the target (syntax, schema, names, variables, remapping, scope,
+    references) and report all problems."""
     output = Output()
     with error_handler(output):
-        loaded = commands.load(repo, ref, target)
+        if online:
+            loaded, workspace = commands.load_online(repo, ref, target)
+            workspace.close()
+        else:
+            loaded = commands.load(repo, ref, target)
         output.err(diagnostics_text(loaded.result.warnings))
         if check_secrets:
             resolver = secrets.default_resolver(output.redactor, os.environ, secrets_dir_from(secrets_dir))
@@ -115,16 +124,15 @@ def plan(
     """
     output = Output()
     with error_handler(output):
-        loaded = commands.load(repo, ref, target)
-        output.err(diagnostics_text(loaded.result.warnings))
-        base_loaded = commands.load(repo, base, loaded.target.name) if base is not None else None
-        key = fingerprint_key_from_env()
-        resolver = (secrets.default_resolver(output.redactor, os.environ, secrets_dir_from(secrets_dir))
-                    if key else None)
-        options = commands.plan_options(loaded.target, refresh_secrets=refresh_secrets, take=take, prune=prune,
-                                        allow_mass_delete=allow_mass_delete)
-        workspace = commands.open_target(loaded)
+        loaded, workspace = commands.load_online(repo, ref, target)
         try:
+            output.err(diagnostics_text(loaded.result.warnings))
+            base_loaded = commands.load_base(loaded, base) if base is not None else None
+            key = fingerprint_key_from_env()
+            resolver = (secrets.default_resolver(output.redactor, os.environ, secrets_dir_from(secrets_dir))
+                        if key else None)
+            options = commands.plan_options(loaded.target, refresh_secrets=refresh_secrets, take=take, prune=prune,
+                                            allow_mass_delete=allow_mass_delete)
             the_plan = commands.plan_command(loaded, workspace, options=options, base=base_loaded,
                                              resolver=resolver, fingerprint_key=key)
         finally:
@@ -191,7 +199,7 @@ def apply(
             commands.check_plan_target(the_plan, target)
             workspace = commands.open_plan_target(the_plan)
             try:
-                lease = _lease(workspace, the_plan.target, timeout, output)
+                lease = _lease(workspace, commands.plan_state_key(the_plan), timeout, output)
                 try:
                     applied = commands.apply_saved_plan(the_plan, workspace, resolver, progress, lease=lease,
                                                         fingerprint_key=key)
@@ -203,16 +211,17 @@ def apply(
                 output.out('Nothing to apply: the plan has no changes.\n')
                 return
         else:
-            loaded = commands.load(repo, ref, target)
-            output.err(diagnostics_text(loaded.result.warnings))
-            options = commands.plan_options(loaded.target, refresh_secrets=refresh_secrets, take=take, prune=prune,
-                                            allow_mass_delete=allow_mass_delete)
-            workspace = commands.open_target(loaded)
+            loaded, workspace = commands.load_online(repo, ref, target)
             try:
-                lease = _lease(workspace, loaded.target.name, timeout, output)
+                output.err(diagnostics_text(loaded.result.warnings))
+                options = commands.plan_options(loaded.target, refresh_secrets=refresh_secrets, take=take,
+                                                prune=prune, allow_mass_delete=allow_mass_delete)
+                lease = _lease(workspace, state_key(loaded.target.name, loaded.target.scope), timeout, output)
                 try:
-                    the_plan = commands.plan_command(loaded, workspace, options=options,
-                                                     resolver=resolver if key else None, fingerprint_key=key)
+                    # Listed again under the lock: what loading listed may have moved before we held it.
+                    the_plan = commands.plan_command(dataclasses.replace(loaded, listing=None), workspace,
+                                                     options=options, resolver=resolver if key else None,
+                                                     fingerprint_key=key)
                     if fmt is not Format.JSON:
                         output.out(render_plan_text(the_plan))
                     check_no_conflicts(the_plan)

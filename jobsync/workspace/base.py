@@ -30,6 +30,9 @@ class ListEntry:
     key: ObjectKey
     updated: int  # lastUpdateTime, epoch ms
     status: str | None = None  # jobs: schedule status; CDM jobs: last submission status
+    # Factory directory of a job, script or resource when the listing carries it (jobs: `path`);
+    # None when unknown (a scope by directory then needs the object's content).
+    directory: str | None = None
 
 
 class Workspace(Protocol):

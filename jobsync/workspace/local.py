@@ -128,20 +128,22 @@ class LocalWorkspace:
                 return jobs
             for job in self._paged(LIST_JOBS, fetch):
                 key = ObjectKey('job', job['name'])
-                out[key] = ListEntry(key, job['lastUpdateTime'], job['status'])
+                out[key] = ListEntry(key, job['lastUpdateTime'], job['status'], job.get('path') or '/')
         return out
 
     def _list_scripts(self) -> dict[ObjectKey, ListEntry]:
         scripts = self._paged(LIST_SCRIPTS, lambda offset: self.engine.list_scripts(
             limit=PAGE, offset=offset)['scripts'])
-        return {ObjectKey('script', s['name']): ListEntry(ObjectKey('script', s['name']), s['lastUpdateTime'])
+        return {ObjectKey('script', s['name']): ListEntry(ObjectKey('script', s['name']), s['lastUpdateTime'],
+                                                          directory=s.get('directory') or '/')
                 for s in scripts}
 
     def _list_resources(self) -> dict[ObjectKey, ListEntry]:
         resources = self._paged(LIST_RESOURCES, lambda offset: self.engine.list_resources(
             limit=PAGE, offset=offset)['resources'])
         self._resource_ids = {r['name']: r['id'] for r in resources}
-        return {ObjectKey('resource', r['name']): ListEntry(ObjectKey('resource', r['name']), r['lastUpdateTime'])
+        return {ObjectKey('resource', r['name']): ListEntry(ObjectKey('resource', r['name']), r['lastUpdateTime'],
+                                                            directory=r.get('directory') or '/')
                 for r in resources}
 
     def _list_connections(self) -> dict[ObjectKey, ListEntry]:
