@@ -146,3 +146,17 @@ def test_plan_time_options_cannot_be_given_to_a_saved_plan(example_repo: Path, t
     assert run_jobsync('plan', '--repo', str(example_repo), '--out', str(plan_file)).code == 0
     result = run_jobsync('apply', str(plan_file), '--prune', env=EXAMPLE_SECRETS)
     assert result.code == 1 and '--prune cannot be combined with a saved plan' in result.stderr, result
+
+
+def test_a_saved_plan_with_a_conflict_is_written_for_review_but_never_applied(
+        example_repo: Path, tmp_path: Path) -> None:
+    _apply_all(example_repo)
+    _change_cron(example_repo)
+    console_edit_job(example_repo, 'job_batch', basicConfig={'owner': 'someone', 'priority': 2})
+    plan_file = tmp_path / 'plan.json'
+    planned = run_jobsync('plan', '--repo', str(example_repo), '--out', str(plan_file))
+    assert planned.code == 1 and 'apply would refuse this plan' in planned.stderr, planned
+    assert json.loads(plan_file.read_text())['summary']['conflict'] == 1
+    refused = run_jobsync('apply', str(plan_file), env=EXAMPLE_SECRETS)
+    assert refused.code == 1 and '1 conflict(s)' in refused.stderr and 'job/job_batch' in refused.stderr, refused
+    assert 'nothing was written' in refused.stderr

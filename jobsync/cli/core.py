@@ -223,7 +223,7 @@ def apply(
                                                      options=options, resolver=resolver if key else None,
                                                      fingerprint_key=key)
                     if fmt is not Format.JSON:
-                        output.out(render_plan_text(the_plan))
+                        output.out(_render_plan(the_plan, fmt, None))
                     check_no_conflicts(the_plan)
                     if the_plan.writes:
                         _confirm(auto_approve, output)
