@@ -215,6 +215,13 @@ def check_secrets(loaded: Loaded, resolver: secrets.SecretResolver) -> list[str]
     return [f'{ref}: {why} (used by {", ".join(sorted(users[ref]))})' for ref, why in resolver.check(set(users))]
 
 
+def open_configured_target(repo: Path, target: str | None) -> tuple[Target, Workspace]:
+    """The target from jobsync.yaml and its workspace, without reading a definition (force-unlock)."""
+    snapshot = read_snapshot(repo, None)
+    chosen = load_config(snapshot).target(target)
+    return chosen, open_workspace(chosen, snapshot.root)
+
+
 def open_target(loaded: Loaded) -> Workspace:
     return open_workspace(loaded.target, loaded.snapshot.root)
 

@@ -27,8 +27,7 @@ def force_unlock(
     """
     output = Output()
     with error_handler(output):
-        loaded = commands.load(repo, None, target)
-        workspace = commands.open_target(loaded)
+        _, workspace = commands.open_configured_target(repo, target)  # definitions need not be valid
         try:
             lock = workspace.force_unlock(lock_id)
         finally:
