@@ -6,14 +6,15 @@ reports progress through `on_event`, never by printing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
 from jobsync import secrets
-from jobsync.errors import ImportRefused, JobsyncError, SecretError, WorkspaceError
+from jobsync.errors import ImportRefused, JobsyncError, PlanError, SecretError, WorkspaceError
 from jobsync.model import ObjectKey, Spec
 from jobsync.plan import Action, Change, Plan
+from jobsync.state import ObjectState, State, content_hash, empty_state, live_hash
 from jobsync.workspace.base import RUNNING_STATES, Workspace
 
 
@@ -53,7 +54,7 @@ class Event:
 
 def check_secrets(plan: Plan, resolver: secrets.SecretResolver) -> None:
     """Stop before any write if a reference cannot be resolved; names references, never values."""
-    refs = {ref for c in plan.actionable for _, text in secrets.iter_secrets(c.desired) for ref in text.refs}
+    refs = {ref for c in plan.actionable for ref in secrets.refs_in(c.desired)}
     missing = resolver.missing(refs)
     if missing:
         users = sorted({str(c.key) for c in plan.actionable for _, t in secrets.iter_secrets(c.desired)
@@ -65,14 +66,34 @@ def check_secrets(plan: Plan, resolver: secrets.SecretResolver) -> None:
         )
 
 
+def check_no_conflicts(plan: Plan, *, planning: bool = False) -> None:
+    """Refuse, before any write, a plan holding conflicts; names them. `planning`: say so for plan."""
+    conflicts = plan.conflicts
+    if conflicts:
+        names = ', '.join(str(c.key) for c in conflicts)
+        outcome = 'apply would refuse this plan' if planning else 'nothing was written'
+        raise PlanError(
+            f'{len(conflicts)} conflict(s): changed both in git and in the workspace since the last apply: {names}; '
+            f'{outcome}',
+            hint='plan again with --take git (git overwrites the workspace) or --take live (keep the workspace, '
+                 'then `jobsync export` it into git)',
+        )
+
+
 def apply_plan(
     plan: Plan,
     workspace: Workspace,
     *,
     resolver: secrets.SecretResolver,
     on_event: Callable[[Event], None] = lambda _: None,
+    before_batch: Callable[[], None] = lambda: None,
 ) -> ApplyResult:
-    """Run the plan's batches in order and return an outcome for every actionable object."""
+    """Run the plan's batches in order and return an outcome for every write it plans.
+
+    Exports and conflicts are never written (a plan with conflicts is refused first). `before_batch`
+    runs before each batch (apply renews its lease on the target there).
+    """
+    check_no_conflicts(plan)
     check_secrets(plan, resolver)
     changes = {c.key: c for c in plan.actionable}
     outcomes: dict[ObjectKey, Outcome] = {}
@@ -84,14 +105,17 @@ def apply_plan(
                        outcome))
 
     for number, batch in enumerate(plan.batches, 1):
+        before_batch()
         on_event(Event(f'batch {number}/{len(plan.batches)}: {len(batch)} object(s), {batch[0].kind}'))
         ready: list[Change] = []
         for key in batch:
             change = changes[key]
             blocked = [k for k in change.requires if k in outcomes and outcomes[k].status is not Status.APPLIED]
             if blocked:
-                record(Outcome(key, change.action, Status.SKIPPED,
-                               f'depends on {blocked[0]}, which was {outcomes[blocked[0]].status.value}'))
+                status = outcomes[blocked[0]].status.value
+                why = (f'still used by {blocked[0]}, whose deletion was {status}' if change.action is Action.DELETE
+                       else f'depends on {blocked[0]}, which was {status}')
+                record(Outcome(key, change.action, Status.SKIPPED, why))
             else:
                 ready.append(change)
         deletes = [c for c in ready if c.action is Action.DELETE]
@@ -175,3 +199,58 @@ def _import(
     for item in items:
         outcomes.extend(_import([item], workspace, scrub))
     return outcomes
+
+
+def recorded_state(
+    old: State | None,
+    plan: Plan,
+    result: ApplyResult,
+    listed_after: Mapping[ObjectKey, int],
+    secret_fingerprints: Mapping[str, str],
+    *,
+    now: int,
+    kept_as: str | None = None,
+) -> State:
+    """The target's state after this apply (pure): what to remember of each object for the next plan.
+
+    Applied creates and updates record the definition's hashes, the git rev and the fingerprint
+    the workspace shows now (`listed_after`, from list calls after the writes: the service sets
+    `lastUpdateTime`); applied deletions are forgotten; unchanged objects still as planned are
+    recorded too (so a first apply against a workspace already in sync starts managing them).
+    Failed and skipped objects, conflicts and exports keep what the state said. Objects gone from
+    both git and the workspace are forgotten. `secret_fingerprints` holds the HMAC of each secret
+    reference's value as sent (empty without JOBSYNC_FINGERPRINT_KEY). `kept_as` is where the state
+    is kept (`state.state_key`; the plan's target name by default).
+    """
+    base = old if old is not None else empty_state(kept_as or plan.target)
+    objects: dict[ObjectKey, ObjectState] = dict(base.objects)
+    outcomes = {o.key: o for o in result.outcomes}
+    defined = set()
+    for c in plan.changes:
+        if c.desired is not None:
+            defined.add(c.key)
+        outcome = outcomes.get(c.key)
+        applied = outcome is not None and outcome.status is Status.APPLIED
+        if c.action is Action.DELETE and applied:
+            objects.pop(c.key, None)
+            continue
+        if c.desired is None or c.key not in listed_after:
+            continue
+        sent = (c.action in (Action.CREATE, Action.UPDATE) and applied)
+        still = c.action is Action.NOOP and listed_after[c.key] == c.live_updated
+        if not (sent or still):
+            continue
+        previous = objects.get(c.key)
+        digest = content_hash(c.key.kind, c.desired)
+        if sent:
+            refs = sorted({str(r) for r in secrets.refs_in(c.desired)})
+            macs = {r: secret_fingerprints[r] for r in refs if r in secret_fingerprints}
+            rev = plan.repo_rev
+        else:  # unchanged: keep what was known of its secrets and where it came from
+            macs = dict(previous.secrets) if previous is not None else {}
+            rev = previous.git_rev if previous is not None and previous.content_hash == digest else plan.repo_rev
+        objects[c.key] = ObjectState(listed_after[c.key], digest, live_hash(c.key.kind, c.desired), rev, macs)
+    for key in list(objects):
+        if key not in defined and key not in listed_after:
+            del objects[key]
+    return State(base.target, base.serial + 1, dict(sorted(objects.items())), now, plan.repo_rev)

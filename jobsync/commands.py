@@ -1,25 +1,49 @@
-"""The pipeline stages wired together, one function per command. No printing, no argv, no env."""
+"""The pipeline stages wired together, one function per command. No printing, no argv, no env.
+
+Time and waiting (`clock`, `sleep`) come in as arguments from the CLI, like everything else that
+touches the world.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from jobsync import secrets
-from jobsync.apply import ApplyResult, Event, apply_plan
+from jobsync import schema, secrets
+from jobsync.apply import ApplyResult, Event, apply_plan, check_no_conflicts, recorded_state
 from jobsync.config import Target
+from jobsync.errors import LockError, PlanError
 from jobsync.gitrepo import Snapshot, read_snapshot
-from jobsync.load import LoadResult, load_repo
-from jobsync.model import ObjectKey, Spec
-from jobsync.plan import Plan, make_plan
-from jobsync.workspace.base import Workspace
+from jobsync.load import LoadResult, load_config, load_repo
+from jobsync.model import Definition, ObjectKey, Spec
+from jobsync.plan import (
+    FORMAT_VERSION,
+    Action,
+    Plan,
+    PlanOptions,
+    Take,
+    branch_changes,
+    definition_hashes,
+    keys_to_read,
+    make_plan,
+    plan_from_json,
+    stale_changes,
+)
+from jobsync.scope import parse_scope
+from jobsync.state import Lock, State, secret_fingerprint, state_key
+from jobsync.workspace.base import ListEntry, Workspace
 from jobsync.workspace.connect import open_workspace
 from jobsync.workspace.package import estimate_package_bytes
 
 # A secret's value may be longer than its reference (a keytab is kilobytes): leave room for it
 # when estimating a package, so a batch never grows past the limit once secrets are filled in.
 SECRET_ALLOWANCE_BYTES = 8 * 1024
+DEFAULT_LOCK_TTL_MS = 15 * 60 * 1000  # a lease is renewed before every batch, so this bounds a stall, not an apply
+LOCK_POLL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -27,13 +51,43 @@ class Loaded:
     snapshot: Snapshot
     result: LoadResult
     target: Target
+    listing: Mapping[ObjectKey, ListEntry] | None = None  # the workspace's list round, when loading used it
 
 
 def load(repo: Path, ref: str | None, target: str | None) -> Loaded:
-    """Read and validate the repo (working tree, or commit `ref`) and pick the target."""
+    """Read and validate the repo (working tree, or commit `ref`) for the target, offline.
+
+    Every reference must resolve in the repo itself (after the target's variables and remapping).
+    """
     snapshot = read_snapshot(repo, ref)
-    result = load_repo(snapshot)
-    return Loaded(snapshot, result, result.config.target(target))
+    result = load_repo(snapshot, target)
+    return Loaded(snapshot, result, result.target)
+
+
+def load_online(repo: Path, ref: str | None, target: str | None) -> tuple[Loaded, Workspace]:
+    """Like `load`, but a reference may also point at an object the target's workspace has.
+
+    Opens the target's workspace and makes one round of list calls (reused by `plan_command`).
+    The caller closes the workspace it gets back; on error it is closed here.
+    """
+    snapshot = read_snapshot(repo, ref)
+    chosen = load_config(snapshot).target(target)
+    workspace = open_workspace(chosen, snapshot.root)
+    try:
+        listing = workspace.list_objects()
+        result = load_repo(snapshot, target, present=listing.keys())
+    except BaseException:
+        workspace.close()
+        raise
+    return Loaded(snapshot, result, result.target, listing), workspace
+
+
+def load_base(loaded: Loaded, rev: str) -> Loaded:
+    """The repo at `rev` (`plan --base`), for the same target, references checked like `loaded`'s."""
+    snapshot = read_snapshot(loaded.snapshot.root, rev)
+    present = loaded.listing.keys() if loaded.listing is not None else None
+    result = load_repo(snapshot, loaded.target.name, present=present)
+    return Loaded(snapshot, result, result.target)
 
 
 def package_size(items: Sequence[tuple[ObjectKey, Spec]]) -> int:
@@ -43,25 +97,225 @@ def package_size(items: Sequence[tuple[ObjectKey, Spec]]) -> int:
     return estimate_package_bytes(jsonable) + refs * SECRET_ALLOWANCE_BYTES
 
 
-def plan_command(loaded: Loaded, workspace: Workspace) -> Plan:
-    """Compare the repo with the workspace: list calls, then batched reads."""
-    live = workspace.read(workspace.list_objects())
-    return make_plan(
-        loaded.result.desired,
-        live,
-        repo_rev=loaded.snapshot.rev,
-        target=loaded.target.name,
-        workspace=workspace.url,
-        max_objects=loaded.target.max_objects,
-        max_bytes=loaded.target.max_bytes,
-        size_of=package_size,
-        api_calls=dict(workspace.calls),
+def plan_options(
+    target: Target, *, refresh_secrets: bool = False, take: Take | None = None, prune: bool = False,
+    allow_mass_delete: bool = False,
+) -> PlanOptions:
+    """The user's choices plus what the target declares (scope, mass-delete share)."""
+    return PlanOptions(refresh_secrets=refresh_secrets, take=take, prune=prune, scope=target.scope,
+                       max_delete_share=target.max_delete_share, allow_mass_delete=allow_mass_delete)
+
+
+def secret_fingerprints(
+    refs: set[secrets.SecretRef], resolver: secrets.SecretResolver, key: bytes,
+) -> dict[str, str]:
+    """HMAC of the current value of each reference that resolves (the others are skipped). No value kept."""
+    out = {}
+    for ref in sorted(refs, key=str):
+        if resolver.missing({ref}):
+            continue
+        out[str(ref)] = secret_fingerprint(key, resolver.resolve(ref))
+    return out
+
+
+def plan_command(
+    loaded: Loaded,
+    workspace: Workspace,
+    *,
+    refresh_secrets: bool = False,
+    options: PlanOptions | None = None,
+    base: Loaded | None = None,
+    resolver: secrets.SecretResolver | None = None,
+    fingerprint_key: bytes | None = None,
+) -> Plan:
+    """Compare the repo with the workspace (and the target's state): list calls, then only the reads needed.
+
+    `base` (the repo at `--base REV`) adds which definitions this branch changes. See
+    `plan_definitions` for the rest.
+    """
+    return plan_definitions(
+        loaded.result.desired, workspace, loaded.target, repo_rev=loaded.snapshot.rev,
+        options=options or plan_options(loaded.target, refresh_secrets=refresh_secrets),
+        base_rev=base.snapshot.rev if base is not None else None,
+        branch=branch_changes(loaded.result.desired, base.result.desired) if base is not None else (),
+        resolver=resolver, fingerprint_key=fingerprint_key, listing=loaded.listing,
     )
 
 
-def open_target(loaded: Loaded, env: Mapping[str, str] | None = None) -> Workspace:
-    """The target's workspace; `env` holds credentials for a `dataarts` target (from the CLI)."""
-    return open_workspace(loaded.target, loaded.snapshot.root, env)
+def plan_definitions(
+    desired: Mapping[ObjectKey, Definition],
+    workspace: Workspace,
+    target: Target,
+    *,
+    repo_rev: str,
+    options: PlanOptions,
+    base_rev: str | None = None,
+    branch: Sequence[ObjectKey] = (),
+    resolver: secrets.SecretResolver | None = None,
+    fingerprint_key: bytes | None = None,
+    listing: Mapping[ObjectKey, ListEntry] | None = None,
+) -> Plan:
+    """Plan `desired` against the target's workspace and state.
+
+    `listing` is the workspace's list round when the caller made it already (`load_online`).
+    With a state, content is fetched only for objects whose list fingerprint moved or whose
+    definition changed since the last apply (`keys_to_read`): a plan with nothing to do costs the
+    list calls only. Only the target's scope is looked at: workspace objects outside it are not
+    listed as unmanaged, and are read only when their list entry cannot tell (a directory scope
+    and a backend whose listing carries no directory). With `fingerprint_key` and a `resolver`,
+    secrets that resolve are fingerprinted (HMAC) to detect rotation; values are never kept.
+    """
+    listed = dict(listing) if listing is not None else workspace.list_objects()
+    state = workspace.read_state(state_key(target.name, target.scope))
+    fingerprints = {k: e.updated for k, e in listed.items()}
+    directories = {k: e.directory for k, e in listed.items() if e.directory is not None}
+    hashes = definition_hashes(desired)
+    wanted = keys_to_read(desired, fingerprints, state, options, hashes, directories)
+    live = workspace.read({k: listed[k] for k in sorted(wanted)})
+    hmacs: dict[str, str] = {}
+    unchecked: list[str] = []
+    if state is not None and resolver is not None and fingerprint_key:
+        recorded = {ref for k, entry in state.objects.items() if k in desired for ref in entry.secrets}
+        refs = {ref for d in desired.values() for ref in secrets.refs_in(d.spec) if str(ref) in recorded}
+        hmacs = secret_fingerprints(refs, resolver, fingerprint_key)
+        unchecked = sorted(str(ref) for ref in refs if str(ref) not in hmacs)
+    plan = make_plan(
+        desired,
+        live,
+        repo_rev=repo_rev,
+        target=target.name,
+        workspace=workspace.url,
+        max_objects=target.max_objects,
+        max_bytes=target.max_bytes,
+        size_of=package_size,
+        api_calls=dict(workspace.calls),
+        listed=fingerprints,
+        state=state,
+        options=options,
+        secret_fingerprints=hmacs,
+        base_rev=base_rev,
+        branch_changes=branch,
+        target_settings={**target.settings, 'workspace': workspace.url},
+        hashes=hashes,
+        directories=directories,
+    )
+    if unchecked:
+        note = (f'secret rotation not checked for {", ".join(unchecked)}: not resolvable here '
+                '(set it, or its file, to compare its fingerprint with the one recorded at the last apply)')
+        plan = dataclasses.replace(plan, notes=(*plan.notes, note))
+    return plan
+
+
+def check_secrets(loaded: Loaded, resolver: secrets.SecretResolver) -> list[str]:
+    """Problems resolving the repo's secret references for this target (references only, no values)."""
+    users: dict[secrets.SecretRef, list[str]] = {}
+    for key, definition in loaded.result.desired.items():
+        for ref in secrets.refs_in(definition.spec):
+            users.setdefault(ref, []).append(str(key))
+    return [f'{ref}: {why} (used by {", ".join(sorted(users[ref]))})' for ref, why in resolver.check(set(users))]
+
+
+def open_configured_target(repo: Path, target: str | None) -> tuple[Target, Workspace]:
+    """The target from jobsync.yaml and its workspace, without reading a definition (force-unlock)."""
+    snapshot = read_snapshot(repo, None)
+    chosen = load_config(snapshot).target(target)
+    return chosen, open_workspace(chosen, snapshot.root)
+
+
+def open_target(loaded: Loaded) -> Workspace:
+    return open_workspace(loaded.target, loaded.snapshot.root)
+
+
+def open_plan_target(plan: Plan) -> Workspace:
+    """The workspace a saved plan was made for, from the plan alone (no repo needed)."""
+    settings = dict(plan.target_settings)
+    target = Target(plan.target, workspace=plan.workspace, settings=settings)
+    return open_workspace(target, Path.cwd())
+
+
+# --- the lock -----------------------------------------------------------------------------------
+
+@dataclass
+class Lease:
+    """The lock this apply holds on its target, renewed before every batch."""
+
+    workspace: Workspace
+    lock: Lock
+    ttl_ms: int
+    renewals: int = field(default=0)
+
+    def renew(self) -> None:
+        self.lock = self.workspace.renew_lock(self.lock, self.ttl_ms)
+        self.renewals += 1
+
+    def release(self) -> None:
+        self.workspace.release_lock(self.lock)
+
+
+def acquire_lease(
+    workspace: Workspace,
+    target: str,
+    *,
+    owner: str,
+    run_url: str = '',
+    ttl_ms: int = DEFAULT_LOCK_TTL_MS,
+    timeout_s: float = 0.0,
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+    on_wait: Callable[[Lock], None] = lambda _: None,
+) -> Lease:
+    """Take the target's lock, waiting up to `timeout_s` while someone else holds it.
+
+    Raises LockError naming the holder (owner, run URL, lock id, expiry) when the wait is over.
+    `on_wait` is told once, when waiting starts.
+    """
+    start = monotonic()
+    told = False
+    while True:
+        try:
+            return Lease(workspace, workspace.acquire_lock(target, owner, run_url, ttl_ms), ttl_ms)
+        except LockError as err:
+            holder = err.holder
+            waited = monotonic() - start
+            if not isinstance(holder, Lock) or waited >= timeout_s:
+                if isinstance(holder, Lock):
+                    raise LockError(
+                        f'{err.message}; gave up after waiting {waited:.0f}s (--lock-timeout {timeout_s:g}s)',
+                        holder=holder,
+                        hint=f'wait for that apply to finish (or raise --lock-timeout); if it died, free the '
+                             f'lock with `jobsync force-unlock {holder.id} --target {target}`, or wait until the '
+                             f'lease expires and it is taken over',
+                    ) from None
+                raise
+            if not told:
+                on_wait(holder)
+                told = True
+            sleep(min(LOCK_POLL_SECONDS, max(timeout_s - waited, 0.0)))
+
+
+# --- apply --------------------------------------------------------------------------------------
+
+def check_fresh(plan: Plan, workspace: Workspace) -> None:
+    """Refuse a saved plan if anything it would write changed in the workspace since (list calls only)."""
+    listed = workspace.list_objects()
+    stale = stale_changes(plan, {k: e.updated for k, e in listed.items()})
+    if stale:
+        names = '; '.join(f'{key} {why}' for key, why in stale)
+        raise PlanError(
+            f'the saved plan is stale: {len(stale)} planned object(s) changed since it was made: {names}; '
+            'nothing was written',
+            hint='run plan again, review it, and apply the new plan',
+        )
+
+
+@dataclass(frozen=True)
+class Applied:
+    result: ApplyResult
+    state: State | None  # the state written; None when nothing needed recording
+
+    @property
+    def ok(self) -> bool:
+        return self.result.ok
 
 
 def apply_command(
@@ -69,5 +323,85 @@ def apply_command(
     workspace: Workspace,
     resolver: secrets.SecretResolver,
     on_event: Callable[[Event], None],
-) -> ApplyResult:
-    return apply_plan(plan, workspace, resolver=resolver, on_event=on_event)
+    *,
+    lease: Lease | None = None,
+    fingerprint_key: bytes | None = None,
+    clock: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+) -> Applied:
+    """Execute the plan, then record the target's state (re-listing for the fingerprints the service set).
+
+    Expects the caller to hold `lease` (renewed before each batch). A plan without writes still
+    records the state when it would change (a first apply to a workspace already in sync).
+    """
+    check_no_conflicts(plan)
+    key = plan_state_key(plan)
+    old = workspace.read_state(key)
+    if plan.writes:
+        result = apply_plan(plan, workspace, resolver=resolver, on_event=on_event,
+                            before_batch=lease.renew if lease is not None else lambda: None)
+    else:
+        result = ApplyResult(())
+    applied = {o.key for o in result.outcomes if o.status.value == 'applied'}
+    hmacs: dict[str, str] = {}
+    if fingerprint_key:
+        refs = {ref for c in plan.changes if c.key in applied and c.action is not Action.DELETE
+                for ref in secrets.refs_in(c.desired)}
+        hmacs = secret_fingerprints(refs, resolver, fingerprint_key)
+    listed = workspace.list_objects()
+    new = recorded_state(old, plan, result, {k: e.updated for k, e in listed.items()}, hmacs, now=clock(),
+                         kept_as=key)
+    if old is not None and dict(new.objects) == dict(old.objects):
+        return Applied(result, None)
+    if lease is not None:
+        lease.renew()  # still ours: nobody took the target over while we wrote
+    workspace.write_state(new)
+    return Applied(result, new)
+
+
+def apply_saved_plan(
+    plan: Plan,
+    workspace: Workspace,
+    resolver: secrets.SecretResolver,
+    on_event: Callable[[Event], None],
+    *,
+    lease: Lease | None = None,
+    fingerprint_key: bytes | None = None,
+    clock: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+) -> Applied:
+    """`apply plan.json`: refuse conflicts and stale plans before any write, then execute exactly the plan."""
+    check_no_conflicts(plan)
+    check_fresh(plan, workspace)
+    return apply_command(plan, workspace, resolver, on_event, lease=lease, fingerprint_key=fingerprint_key,
+                         clock=clock)
+
+
+def read_plan(text: str, *, where: str) -> Plan:
+    """A saved plan, checked against schemas/plan.schema.json; unknown format versions are refused first."""
+    try:
+        doc = json.loads(text)
+    except ValueError as err:
+        raise PlanError(f'{where} is not a jobsync plan file: {err}',
+                        hint='pass the file written by `jobsync plan --out`') from None
+    if isinstance(doc, dict) and doc.get('format_version') == FORMAT_VERSION:
+        problems = schema.validate('plan', doc)
+        if problems:
+            listed = '; '.join(f'{p.pointer or "/"}: {p.message}' for p in problems[:5])
+            raise PlanError(f'{where} is not a valid jobsync plan: {listed}',
+                            hint='pass the file written by `jobsync plan --out`, unedited')
+    return plan_from_json(text)
+
+
+def plan_state_key(plan: Plan) -> str:
+    """Where the state and lock of the plan's target are kept (its name, plus its scope's digest)."""
+    return state_key(plan.target, parse_scope(plan.target_settings.get('scope')))
+
+
+def check_plan_target(plan: Plan, target: str | None) -> None:
+    """Refuse a saved plan made for another target than the one asked for."""
+    if target is not None and target != plan.target:
+        raise PlanError(f'the plan was made for target {plan.target!r}, not {target!r}; nothing was written',
+                        hint=f'apply it with --target {plan.target}, or plan again for {target}')
+
+
+def describe_calls(calls: Mapping[str, int]) -> str:
+    return ', '.join(f'{route} x{n}' for route, n in sorted(calls.items()))

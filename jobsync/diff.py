@@ -8,7 +8,7 @@ empty values for fields nobody set.
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -17,7 +17,7 @@ from typing import Any
 from jobsync import codec
 from jobsync.fields import FIELD_RULES, is_secret_field
 from jobsync.model import Kind, Spec
-from jobsync.secrets import SecretText, escape_pointer
+from jobsync.secrets import SecretText, escape_pointer, iter_secrets
 
 
 @dataclass(frozen=True)
@@ -33,139 +33,57 @@ class FieldChange:
 
 
 _ABSENT: Any = object()
+# Kinds with built-in write-only fields (fields.is_secret_field); others only when a value is a reference.
+_KINDS_WITH_SECRET_FIELDS = frozenset({'connection', 'cdm-link', 'cdm-job'})
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.cache
 def _split(pattern: str) -> tuple[str, ...]:
     return tuple(p.replace('~1', '/').replace('~0', '~') for p in pattern.split('/')[1:])
 
 
-def _matches(value: Any, segments: tuple[str, ...]) -> list[tuple[Any, str | int]]:
-    """(container, key) pairs addressed by a pattern with `*` wildcards.
-
-    Level by level rather than recursively: every match sits at the pattern's depth, so the
-    order does not matter to the callers, and a plan calls this a few hundred thousand times.
-    """
+def _matches(value: Any, segments: tuple[str, ...]) -> Iterator[tuple[Any, str | int]]:
+    """(container, key) pairs addressed by a pattern with `*` wildcards."""
     if not segments:
-        return []
-    level: list[Any] = [value]
-    last = len(segments) - 1
-    for depth, head in enumerate(segments):
-        found: list[tuple[Any, str | int]] = []
-        for current in level:
-            if isinstance(current, dict):
-                if head == '*':
-                    found.extend((current, key) for key in current)
-                elif head in current:
-                    found.append((current, head))
-            elif isinstance(current, list):
-                if head == '*':
-                    found.extend((current, index) for index in range(len(current)))
-                elif head.isdigit() and int(head) < len(current):
-                    found.append((current, int(head)))
-        if depth == last or not found:
-            return found
-        level = [container[key] for container, key in found]
-    return []
+        return
+    head, rest = segments[0], segments[1:]
+    if isinstance(value, dict):
+        keys: list[str | int] = list(value) if head == '*' else ([head] if head in value else [])
+    elif isinstance(value, list):
+        if head == '*':
+            keys = list(range(len(value)))
+        else:
+            keys = [int(head)] if head.isdigit() and int(head) < len(value) else []
+    else:
+        return
+    for key in keys:
+        if rest:
+            yield from _matches(value[key], rest)
+        else:
+            yield value, key
 
 
 def _drop(value: Any, pattern: str) -> None:
-    for container, key in _matches(value, _split(pattern)):
+    segments = _split(pattern)
+    if len(segments) == 1:  # most rules name a top-level field: skip the generic walk
+        if isinstance(value, dict):
+            value.pop(segments[0], None)
+        return
+    for container, key in list(_matches(value, segments)):
         if isinstance(container, dict):
             container.pop(key, None)
         # list items are never dropped by pattern: indices would shift under the other matches
 
 
 def _fold_default(value: Any, pattern: str, default: Any) -> None:
-    for container, key in _matches(value, _split(pattern)):
+    segments = _split(pattern)
+    if len(segments) == 1:
+        if isinstance(value, dict) and segments[0] in value and _same(value[segments[0]], default):
+            del value[segments[0]]
+        return
+    for container, key in list(_matches(value, segments)):
         if isinstance(container, dict) and _same(container.get(key), default):
             del container[key]
-
-
-@dataclass
-class _Node:
-    """Patterns sharing a prefix, as a tree: one walk applies them all."""
-
-    leaves: dict[str, Any] = dataclasses.field(default_factory=dict)  # last segment -> default (drops: None)
-    children: dict[str, _Node] = dataclasses.field(default_factory=dict)
-
-
-def _overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-    """Whether one pattern could address something inside (or at) what the other addresses."""
-    return all(x == y or '*' in (x, y) for x, y in zip(a, b, strict=False))
-
-
-def _tree(patterns: tuple[tuple[str, Any], ...]) -> _Node | None:
-    """The patterns (with their defaults) as one tree, or None when two of them overlap: then
-    applying them one after the other (in order) is what the rules mean, and the caller does."""
-    split = [(_split(p), d) for p, d in patterns]
-    for i, (a, _) in enumerate(split):
-        if not a or any(_overlap(a, b) for b, _ in split[i + 1:]):
-            return None
-    root = _Node()
-    for segments, default in split:
-        node = root
-        for segment in segments[:-1]:
-            node = node.children.setdefault(segment, _Node())
-        node.leaves[segments[-1]] = default
-    return root
-
-
-def _walk(value: Any, node: _Node, fold: bool) -> None:
-    """Apply a tree: drop (`fold` False) or fold-if-default (`fold` True) every leaf it addresses
-    in a dict; lists are walked into but never lose items (indices would shift)."""
-    if isinstance(value, dict):
-        for segment, default in node.leaves.items():
-            keys = list(value) if segment == '*' else [segment] if segment in value else []
-            for key in keys:
-                if not fold or _same(value[key], default):
-                    del value[key]
-        for segment, child in node.children.items():
-            if segment == '*':
-                for item in value.values():
-                    _walk(item, child, fold)
-            elif segment in value:
-                _walk(value[segment], child, fold)
-    elif isinstance(value, list):
-        for segment, child in node.children.items():
-            if segment == '*':
-                for item in value:
-                    _walk(item, child, fold)
-            elif segment.isdigit() and int(segment) < len(value):
-                _walk(value[int(segment)], child, fold)
-
-
-_UNBUILT: Any = object()
-
-
-def _drop_all(value: Any, patterns: tuple[str, ...], tree: _Node | None = _UNBUILT) -> None:
-    """Drop what every pattern addresses (one walk when they do not overlap)."""
-    if tree is _UNBUILT:
-        tree = _tree(tuple((p, None) for p in patterns))
-    if tree is None:
-        for pattern in patterns:
-            _drop(value, pattern)
-    else:
-        _walk(value, tree, fold=False)
-
-
-def _fold_defaults(value: Any, defaults: tuple[tuple[str, Any], ...], tree: _Node | None = _UNBUILT) -> None:
-    """Fold every (pattern, default) (one walk when the patterns do not overlap)."""
-    if tree is _UNBUILT:
-        tree = _tree(defaults)
-    if tree is None:
-        for pattern, default in defaults:
-            _fold_default(value, pattern, default)
-    else:
-        _walk(value, tree, fold=True)
-
-
-@functools.lru_cache(maxsize=16)
-def _rule_trees(kind: Kind) -> tuple[tuple[str, ...], _Node | None, _Node | None]:
-    """A kind's drop patterns with their tree, and its defaults' tree (built once)."""
-    rules = FIELD_RULES[kind]
-    drops = (*rules.server_managed, *rules.ignored)
-    return drops, _tree(tuple((p, None) for p in drops)), _tree(_defaults(kind))
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -176,7 +94,7 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _key_by_name(value: Any, pattern: str) -> None:
-    for container, key in _matches(value, _split(pattern)):
+    for container, key in list(_matches(value, _split(pattern))):
         items = container[key]
         if isinstance(items, list) and all(isinstance(i, dict) and isinstance(i.get('name'), str) for i in items):
             names = [i['name'] for i in items]
@@ -230,19 +148,13 @@ def _drop_secrets(kind: Kind, value: Any, desired: Any, path: tuple[str, ...] = 
     return value
 
 
-@functools.lru_cache(maxsize=16)
-def _defaults(kind: Kind) -> tuple[tuple[str, Any], ...]:
-    return tuple((pattern, _stringify_scalars(default) if '/properties/' in pattern else default)
-                 for pattern, (default, _reason) in FIELD_RULES[kind].defaults.items())
-
-
 def comparable(kind: Kind, spec: Spec, *, desired: Spec | None = None) -> dict[str, Any]:
     """The normalised form both sides are compared in. `desired` tells which fields hold secrets."""
     rules = FIELD_RULES[kind]
-    work = codec.copy_json(spec)
-    drops, drop_tree, default_tree = _rule_trees(kind)
-    _drop_all(work, drops, drop_tree)
-    work, content = codec.to_repo(kind, work, copy=False)  # `work` is ours already
+    work = codec.json_copy(spec)
+    for pattern in (*rules.server_managed, *rules.ignored):
+        _drop(work, pattern)
+    work, content = codec.to_repo(kind, work, copy=False)
     if content is not None:
         work['content'] = content
     for pattern in rules.name_keyed:
@@ -250,34 +162,31 @@ def comparable(kind: Kind, spec: Spec, *, desired: Spec | None = None) -> dict[s
     for pairs in _pair_maps(kind, work):
         for name in list(pairs):
             pairs[name] = _stringify_scalars(pairs[name])
-    _fold_defaults(work, _defaults(kind), default_tree)
+    for pattern, (default, _reason) in rules.defaults.items():
+        _fold_default(work, pattern, _stringify_scalars(default) if '/properties/' in pattern else default)
     if desired is not None:
         work = _drop_secrets(kind, work, desired)
     pruned = _prune(work)
     return {} if pruned is _ABSENT else pruned
 
 
-_SECRET_KINDS = frozenset({'connection', 'cdm-link', 'cdm-job'})  # kinds with write-only fields (fields.py)
+def compared_forms(kind: Kind, desired: Spec, live: Spec | None = None) -> tuple[Any, Any]:
+    """The two values `diff_specs` compares: (desired, live), secret fields dropped from both.
 
-
-def _holds_secret(value: Any) -> bool:
-    if isinstance(value, SecretText):
-        return True
-    if isinstance(value, dict):
-        return any(_holds_secret(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_holds_secret(v) for v in value)
-    return False
+    The desired form is what the workspace reads back as once the object is applied; it is what
+    the state records (as a hash) to tell later whether the workspace changed (state.py). The live
+    form is None when `live` is None.
+    """
+    want = comparable(kind, desired, desired=None)
+    have = None if live is None else comparable(kind, live)
+    if kind in _KINDS_WITH_SECRET_FIELDS or any(True for _ in iter_secrets(want)):
+        return _drop_secrets(kind, want, want), None if have is None else _drop_secrets(kind, have, want)
+    return want, have  # nothing write-only on either side: skip two walks (most Factory jobs)
 
 
 def diff_specs(kind: Kind, desired: Spec, live: Spec) -> list[FieldChange]:
     """Field changes that would turn `live` into `desired`, sorted by pointer."""
-    want = comparable(kind, desired, desired=None)
-    if kind in _SECRET_KINDS or _holds_secret(want):
-        desired_cmp = _drop_secrets(kind, want, want)
-        live_cmp = _drop_secrets(kind, comparable(kind, live), want)
-    else:  # nothing write-only on either side: the secret pass would only copy
-        desired_cmp, live_cmp = want, comparable(kind, live)
+    desired_cmp, live_cmp = compared_forms(kind, desired, live)
     return sorted(_compare(live_cmp, desired_cmp, ''), key=lambda c: c.pointer)
 
 
@@ -293,3 +202,14 @@ def _compare(before: Any, after: Any, pointer: str) -> Iterator[FieldChange]:
                 yield from _compare(before[key], after[key], child)
     elif not _same(before, after):
         yield FieldChange(pointer, before, after)
+
+
+def without_server_managed(kind: Kind, spec: Spec) -> Spec:
+    """A copy of an API-form spec without the fields the service manages (FIELD_RULES.server_managed).
+
+    Ignored fields (canvas positions) are kept: they are the user's, only the comparison skips them.
+    """
+    work = copy.deepcopy(spec)
+    for pattern in FIELD_RULES[kind].server_managed:
+        _drop(work, pattern)
+    return work

@@ -99,3 +99,18 @@ class ImportRefused(WorkspaceError):
         super().__init__(message, code=code)
         self.reasons = dict(reasons)
         self.written = None if written is None else frozenset(written)
+
+
+class StateError(JobsyncError):
+    """The target's state (what jobsync last applied) is unreadable, or changed under a write."""
+
+
+class LockError(JobsyncError):
+    """The target's lock is held by someone else, was lost, or cannot be freed as asked.
+
+    `holder` is the lock that stands in the way (a `jobsync.state.Lock`), when there is one.
+    """
+
+    def __init__(self, message: str, *, hint: str = '', holder: object | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.holder = holder

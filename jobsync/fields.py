@@ -125,8 +125,19 @@ CDM_SECRET_SUFFIXES = ('.password', '.securityKey', '.sk', '.keytab')
 CONNECTION_SECRET_KEYS = ('password', 'sk', 'securitykey', 'secretkey', 'secret_key', 'keytab')
 
 
-def is_secret_field(kind: Kind, path: Sequence[str]) -> bool:
-    """Whether the field at `path` (comparable-form segments) is write-only: never read back in clear."""
+def matches(path: Sequence[str], pattern: str) -> bool:
+    """Whether `path` (segments) is addressed by the JSON pointer `pattern`, where `*` matches one segment."""
+    segments = [p.replace('~1', '/').replace('~0', '~') for p in pattern.split('/')[1:]]
+    return len(segments) == len(path) and all(s in ('*', p) for s, p in zip(segments, path, strict=True))
+
+
+def is_secret_field(kind: Kind, path: Sequence[str], extra: Sequence[str] = ()) -> bool:
+    """Whether the field at `path` (repo-form segments) is write-only: never read back in clear.
+
+    `extra` are pointers (with `*`) the user marked secret in jobsync.yaml `secret_fields`.
+    """
+    if any(matches(path, pattern) for pattern in extra):
+        return True
     if kind == 'connection':
         return len(path) >= 2 and path[0] == 'dw_config' and _connection_secret(path[-1])
     if kind in ('cdm-link', 'cdm-job'):

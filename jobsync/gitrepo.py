@@ -1,8 +1,10 @@
-"""The only gitpython user: read the repo's files from the working tree or from a commit."""
+"""The only gitpython user: read the repo's files from the working tree or from a commit; write exported
+files, check for uncommitted edits, create a branch and commit (export)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -109,3 +111,111 @@ def _read_commit(repo: Path, ref: str) -> Snapshot:
         if _wanted(rel):
             files[rel] = item.data_stream.read()
     return Snapshot(repo, commit.hexsha, dict(sorted(files.items())))
+
+
+# --- writing (export): files, branches, commits ---------------------------------------------------
+
+def _safe_target(root: Path, rel: str) -> Path:
+    """`root / rel`, refused unless it stays inside `root`: no absolute path, no `..`, no symlink on the way."""
+    pure = PurePosixPath(rel)
+    if pure.is_absolute() or not pure.parts or any(p in ('', '.', '..') for p in pure.parts) or '\\' in rel:
+        raise UsageError(f'refusing to write {rel!r}: not a plain path inside the repo')
+    current = root
+    for part in pure.parts:
+        current = current / part
+        if current.is_symlink():
+            raise UsageError(f'refusing to write {rel}: {current.relative_to(root).as_posix()} is a symbolic link',
+                             hint='jobsync writes only regular files inside the repo')
+    if current.exists() and not current.is_file():
+        raise UsageError(f'refusing to write {rel}: something other than a file is there')
+    return current
+
+
+def write_files(repo: Path, files: Mapping[str, bytes]) -> list[str]:
+    """Write `files` (POSIX paths relative to `repo`); every path is checked before any is written.
+
+    Each file is written to a temporary name and renamed into place, so a reader never sees half
+    a file. Returns the paths written, sorted.
+    """
+    root = repo.resolve()
+    targets = {rel: _safe_target(root, rel) for rel in sorted(files)}
+    for rel, target in targets.items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f'.{target.name}.jobsync-tmp')
+        tmp.write_bytes(files[rel])
+        os.replace(tmp, target)
+    return sorted(targets)
+
+
+def is_git_repo(repo: Path) -> bool:
+    return _open_git(repo.resolve()) is not None
+
+
+def _require_git(repo: Path, what: str) -> git.Repo:
+    g = _open_git(repo.resolve())
+    if g is None:
+        raise UsageError(f'{repo} is not inside a git repository, so {what} is not possible',
+                         hint='run `git init` first, or leave out --branch/--commit')
+    return g
+
+
+def dirty_paths(repo: Path, paths: Iterable[str]) -> set[str]:
+    """Which of `paths` (relative to `repo`) have uncommitted changes: staged, unstaged or untracked.
+
+    Empty outside git (there is nothing to protect against then but the files themselves).
+    """
+    wanted = sorted(set(paths))
+    g = _open_git(repo.resolve())
+    if g is None or not wanted:
+        return set()
+    prefix = _prefix(g, repo.resolve())
+    full = [f'{prefix}/{p}' if prefix else p for p in wanted]
+    out = g.git.status('--porcelain=v1', '-z', '--untracked-files=all', '--', *full)
+    dirty: set[str] = set()
+    records = out.split('\0')
+    i = 0
+    while i < len(records):
+        record = records[i]
+        i += 1
+        if len(record) < 4:
+            continue
+        status, path = record[:2], record[3:]
+        if status[0] in 'RC':  # a rename carries its source path in the next record
+            i += 1
+        rel = path[len(prefix) + 1:] if prefix and path.startswith(prefix + '/') else path
+        dirty.add(rel)
+    return dirty & set(wanted)
+
+
+def create_branch(repo: Path, name: str) -> None:
+    """Create branch `name` at HEAD and check it out; the working tree's edits stay as they are."""
+    g = _require_git(repo, f'creating branch {name}')
+    try:
+        g.git.check_ref_format('--branch', name)
+    except git.GitCommandError:
+        raise UsageError(f'{name!r} is not a valid branch name') from None
+    if name in [h.name for h in g.heads]:
+        raise UsageError(f'branch {name} already exists', hint='choose another name with --branch, or delete it')
+    try:
+        g.git.checkout('-b', name)
+    except git.GitCommandError as err:
+        raise UsageError(f'cannot create branch {name}: {err.stderr.strip()}') from None
+
+
+def commit_paths(repo: Path, paths: Iterable[str], message: str) -> str | None:
+    """Commit exactly `paths` (other staged changes stay staged, uncommitted). None if nothing changed."""
+    g = _require_git(repo, 'committing')
+    prefix = _prefix(g, repo.resolve())
+    full = [f'{prefix}/{p}' if prefix else p for p in sorted(set(paths))]
+    if not full:
+        return None
+    g.git.add('--', *full)
+    if not g.git.diff('--cached', '--name-only', '--', *full).strip():
+        return None
+    try:
+        g.git.commit('-m', message, '--only', '--', *full)
+    except git.GitCommandError as err:
+        raise UsageError(f'git commit failed: {err.stderr.strip()}',
+                         hint='the files are written; check `git config user.name` and `user.email`, '
+                              'then commit them yourself') from None
+    return str(g.head.commit.hexsha)

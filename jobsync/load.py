@@ -7,22 +7,34 @@ The folder gives the kind and the file stem gives the name (design.md §3):
     cdm/<cluster>/links/<name>.yaml    cdm/<cluster>/jobs/<name>.yaml
 
 Sub-folders inside a kind's folder are allowed for organisation; names stay unique per kind.
+A file `<stem>.template.yaml` in a kind's folder is a template generating several definitions
+(templates.py).
+
+Loading is for one target (jobsync.yaml): per document, the target's `${var:...}` are filled
+in, then the schema is checked, script content read, the API form built, the target's time
+zone set, its remapping applied (the key may change: `connection/doctest` -> `connection/dws_prod`)
+and secret references parsed. Then references are checked across the whole repo. Diagnostics
+point at the source file (and for a template at the parameter set), never at generated text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import difflib
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Literal
 
-from jobsync import codec, schema, secrets, yamlio
-from jobsync.config import CONFIG_FILES, RepoConfig, default_config, parse_config
+from jobsync import codec, schema, secrets, subst, templates, timezones, yamlio
+from jobsync.config import CONFIG_FILES, RepoConfig, Target, default_config, parse_config
 from jobsync.errors import ConfigError, Diagnostic
 from jobsync.fields import is_secret_field
 from jobsync.gitrepo import Snapshot
 from jobsync.model import Definition, Kind, ObjectKey, SourceRef
 from jobsync.refs import references
+from jobsync.remap import Remapped, Renamed, apply_remap, remap_key
+from jobsync.scope import directory_of, in_scope, may_be_in_scope, why_outside
 
 DEFINITION_SUFFIXES = ('.yaml', '.yml', '.json')
 EXPORT_SUFFIXES: dict[Kind, str] = {'job': '.job', 'script': '.script'}  # console exports, read as is
@@ -42,11 +54,19 @@ class Located:
     folder: str  # directory of the file, for finding a script's sidecar
 
 
+Severity = Literal['error', 'warning']
+Report = Callable[[Severity, str, str, str], Diagnostic]
+"""Makes a diagnostic about one definition: (severity, summary, repo-form pointer, hint).
+
+It knows where the definition came from: a file and its lines, or a template's parameter set."""
+
+
 @dataclass(frozen=True)
 class LoadResult:
     config: RepoConfig
     desired: dict[ObjectKey, Definition]
     warnings: tuple[Diagnostic, ...]
+    target: Target
 
 
 def locate(rel: str) -> Located | None:
@@ -60,12 +80,52 @@ def locate(rel: str) -> Located | None:
     return None
 
 
-def load_repo(snapshot: Snapshot) -> LoadResult:
-    """Read jobsync.yaml and every definition; raise ConfigError listing every problem found."""
+@dataclass
+class _Context:
+    """What loading one repo for one target shares across files."""
+
+    target: Target
+    files: Mapping[str, bytes]
+    problems: list[Diagnostic]
+    renamed: set[tuple[str, str]] = field(default_factory=set)  # (remap section, name) entries that matched
+    # Keys of definitions whose files have problems: references to them are not reported too.
+    broken: set[ObjectKey] = field(default_factory=set)
+    secret_fields: Mapping[Kind, tuple[str, ...]] = field(default_factory=dict)  # jobsync.yaml `secret_fields`
+
+
+@dataclass(frozen=True)
+class _Built:
+    definition: Definition
+    report: Report
+    remapped: Remapped
+
+
+def load_config(snapshot: Snapshot) -> RepoConfig:
+    """Read jobsync.yaml alone (the defaults when there is none); raise ConfigError if it is invalid."""
     problems: list[Diagnostic] = []
-    config = _load_config(snapshot.files, problems)
-    desired: dict[ObjectKey, Definition] = {}
-    docs: dict[ObjectKey, yamlio.Document] = {}
+    config, _ = _load_config(snapshot.files, problems)
+    if any(p.severity == 'error' for p in problems):
+        raise ConfigError(problems)
+    return config
+
+
+def load_repo(
+    snapshot: Snapshot, target: str | None = None, *, present: Collection[ObjectKey] | None = None,
+) -> LoadResult:
+    """Read jobsync.yaml, then every definition as it applies to `target`; raise ConfigError listing every problem.
+
+    `target` names a target of jobsync.yaml (None: its default_target; UsageError if unknown).
+    Its variables are filled in, its time zone set, its remapping applied, and definitions are
+    checked to be inside its scope. A problem in jobsync.yaml stops before any definition is read.
+    References must point at definitions of the repo, or, when `present` is given (the keys a
+    workspace listing returned: validate --online, plan, apply), at objects in `present`.
+    """
+    problems: list[Diagnostic] = []
+    config, config_doc = _load_config(snapshot.files, problems)
+    if any(p.severity == 'error' for p in problems):
+        raise ConfigError(problems)
+    ctx = _Context(config.target(target), snapshot.files, problems, secret_fields=config.secret_fields)
+    built: dict[ObjectKey, _Built] = {}
     for rel, raw in snapshot.files.items():
         loc = locate(rel)
         if loc is None:
@@ -79,78 +139,158 @@ def load_repo(snapshot: Snapshot) -> LoadResult:
             problems.append(Diagnostic('warning', f'ignored: {loc.suffix or "no suffix"} is not a definition file',
                                        rel, 'definitions are .yaml, .yml or .json'))
             continue
-        loaded = _load_definition(rel, raw, loc, snapshot.files, problems)
-        if loaded is None:
-            continue
-        definition, doc = loaded
-        if definition.key in desired:
-            problems.append(Diagnostic('error', f'{definition.key} is defined twice', rel,
-                                       f'also defined in {desired[definition.key].source.path}; keep one'))
-            continue
-        desired[definition.key] = definition
-        docs[definition.key] = doc
-    problems.extend(check_references(desired, lambda key, pointer: docs[key].where(pointer)))
+        if templates.is_template(loc.stem) and loc.suffix in DEFINITION_SUFFIXES:
+            loaded = _load_template(ctx, rel, raw, loc)
+        else:
+            one = _load_definition(ctx, rel, raw, loc)
+            loaded = [one] if one is not None else []
+        for item in loaded:
+            key = item.definition.key
+            if key in built:
+                problems.append(item.report(
+                    'error', f'{key} is defined twice', '',
+                    f'also defined in {built[key].definition.source.label}; keep one'
+                    + (' (remapping can make two names one)' if item.remapped.renamed_at('') else '')))
+                continue
+            built[key] = item
+    desired = {key: item.definition for key, item in built.items()}
+    problems.extend(_check_references(ctx.target, built, present, ctx.broken))
+    problems.extend(_unused_remaps(ctx, config_doc))
     errors = [p for p in problems if p.severity == 'error']
     if errors:
         raise ConfigError(problems)
-    return LoadResult(config, dict(sorted(desired.items())), tuple(problems))
+    return LoadResult(config, dict(sorted(desired.items())), tuple(problems), ctx.target)
 
 
-def _load_config(files: Mapping[str, bytes], problems: list[Diagnostic]) -> RepoConfig:
+def _load_config(files: Mapping[str, bytes], problems: list[Diagnostic]) -> tuple[RepoConfig, yamlio.Document | None]:
     for name in CONFIG_FILES:
         if name not in files:
             continue
         doc, found = yamlio.parse(name, files[name])
         problems.extend(found)
         if doc is None:
-            return default_config()
+            return default_config(), None
         data = doc.data if doc.data is not None else {}
-        schema_problems = _schema_problems(doc, 'config', data)
+        schema_problems = _schema_problems(_doc_report(doc), 'config', data)
         problems.extend(schema_problems)
         if schema_problems:
-            return default_config()
-        return parse_config(data, name)
-    return default_config()
+            return default_config(), doc
+        return parse_config(data, name), doc
+    return default_config(), None
 
 
-def _schema_problems(doc: yamlio.Document, name: Kind | Literal['config'], data: Any) -> list[Diagnostic]:
-    return [Diagnostic('error', p.message, doc.where(p.pointer), p.hint) for p in schema.validate(name, data)]
+def _schema_problems(report: Report, name: Kind | Literal['config', 'template'], data: Any) -> list[Diagnostic]:
+    return [report('error', p.message, p.pointer, p.hint) for p in schema.validate(name, data)]
 
 
-def _load_definition(
-    rel: str, raw: bytes, loc: Located, files: Mapping[str, bytes], problems: list[Diagnostic],
-) -> tuple[Definition, yamlio.Document] | None:
+def _doc_report(doc: yamlio.Document) -> Report:
+    def report(severity: Severity, summary: str, pointer: str, hint: str) -> Diagnostic:
+        return Diagnostic(severity, summary, doc.where(pointer), hint)
+
+    return report
+
+
+def _parse_mapping(ctx: _Context, rel: str, raw: bytes, what: str) -> yamlio.Document | None:
     doc, found = yamlio.parse(rel, raw)
-    problems.extend(found)
+    ctx.problems.extend(found)
     if doc is None:
         return None
     if not isinstance(doc.data, dict):
-        problems.append(Diagnostic('error', 'a definition must be a mapping of fields', rel,
-                                   f'see schemas/{loc.kind}.schema.json for the fields of a {loc.kind}'))
+        ctx.problems.append(Diagnostic('error', 'a definition must be a mapping of fields', rel, f'see {what}'))
         return None
-    data: dict[str, Any] = doc.data
-    schema_problems = _schema_problems(doc, loc.kind, data)
-    problems.extend(schema_problems)
+    return doc
+
+
+def _fill_variables(ctx: _Context, value: Any, report: Report) -> tuple[Any, set[str]]:
+    """`value` with the target's `${var:...}` filled in, and the pointers where that failed."""
+    filled = subst.substitute(value, 'var', ctx.target.variables)
+    for problem in filled.problems:
+        ctx.problems.append(report('error', *_variable_problem(ctx.target, problem)))
+    return filled.value, {p.pointer for p in filled.problems}
+
+
+def _schema_problems_but(report: Report, name: Kind | Literal['template'], data: Any, failed: set[str],
+                         ) -> list[Diagnostic]:
+    """Schema problems, except at values whose variables could not be filled (already reported)."""
+    return [report('error', p.message, p.pointer, p.hint) for p in schema.validate(name, data)
+            if p.pointer not in failed]
+
+
+def _variable_problem(target: Target, problem: subst.Problem) -> tuple[str, str, str]:
+    """(summary, pointer, hint) for a variable that cannot be filled in."""
+    if problem.reason == 'malformed':
+        return (f'${{var:{problem.name}}} is not a valid variable reference', problem.pointer,
+                'variable names start with a letter or _ and hold letters, digits and _')
+    if problem.reason == 'not-text':
+        return (f'variable {problem.name!r} of target {target.name!r} is a list or mapping and cannot go inside '
+                'text', problem.pointer, f'write the value as exactly ${{var:{problem.name}}}, or make it a string')
+    known = sorted(target.variables)
+    close = difflib.get_close_matches(problem.name, known, n=1)
+    hint = (f'did you mean {close[0]!r}? ' if close else '') + (
+        f'define it under targets.{target.name}.variables (or the top-level variables) in jobsync.yaml; '
+        f'target {target.name!r} defines: {", ".join(known) or "no variables"}')
+    return f'variable {problem.name!r} is not defined for target {target.name!r}', problem.pointer, hint
+
+
+def _load_definition(ctx: _Context, rel: str, raw: bytes, loc: Located) -> _Built | None:
+    built = _load_one(ctx, rel, raw, loc)
+    if built is None:
+        ctx.broken.add(remap_key(ObjectKey(loc.kind, loc.stem, loc.cluster), ctx.target.remap))
+    return built
+
+
+def _load_one(ctx: _Context, rel: str, raw: bytes, loc: Located) -> _Built | None:
+    doc = _parse_mapping(ctx, rel, raw, f'schemas/{loc.kind}.schema.json for the fields of a {loc.kind}')
+    if doc is None:
+        return None
+    report = _doc_report(doc)
+    data, failed = _fill_variables(ctx, doc.data, report)
+    schema_problems = _schema_problems_but(report, loc.kind, data, failed)
+    ctx.problems.extend(schema_problems)
     name_field = codec.NAME_FIELD[loc.kind]
     name = data.get(name_field, loc.stem)
     if name != loc.stem:
-        problems.append(Diagnostic('error', f'{name_field} {name!r} does not match the file name {loc.stem!r}',
-                                   doc.where(f'/{name_field}'),
+        ctx.problems.append(report('error', f'{name_field} {name!r} does not match the file name {loc.stem!r}',
+                                   f'/{name_field}',
                                    f'rename the file to {name}{loc.suffix} or set {name_field}: {loc.stem}'))
         return None
-    if schema_problems:
+    if schema_problems or failed:
         return None
-    content = _script_content(rel, loc, data, files, problems) if loc.kind == 'script' else None
+    content = _script_content(ctx, rel, loc, data) if loc.kind == 'script' else None
+    return _build(ctx, loc, loc.stem, data, content, report, SourceRef(rel))
+
+
+def _build(
+    ctx: _Context, loc: Located, name: str, data: dict[str, Any], content: str | None, report: Report,
+    source: SourceRef,
+) -> _Built | None:
+    """A schema-valid repo document (variables filled) -> the target's definition."""
+    name_field = codec.NAME_FIELD[loc.kind]
     data = {name_field: name, **{k: v for k, v in data.items() if k != name_field}}
-    problems.extend(_literal_secrets(doc, loc.kind, data))
-    spec = secrets.parse_placeholders(codec.from_repo(loc.kind, data, content))
-    key = ObjectKey(loc.kind, loc.stem, loc.cluster)
-    return Definition(key, spec, SourceRef(rel)), doc
+    secret_problems = _literal_secrets(report, name, loc.kind, data, ctx.secret_fields.get(loc.kind, ()))
+    ctx.problems.extend(secret_problems)
+    spec = codec.from_repo(loc.kind, data, content)
+    if loc.kind == 'job':
+        spec = timezones.default_time_zone(spec, ctx.target.expression_time_zone)
+    remapped = apply_remap(ObjectKey(loc.kind, name, loc.cluster), spec, ctx.target.remap)
+    ctx.renamed.update((r.section, r.old) for r in remapped.renamed)
+    key = remapped.key
+    scope = ctx.target.scope
+    if not in_scope(key, remapped.spec, scope):
+        ctx.problems.append(report(
+            'error', f'{key} is outside the scope of target {ctx.target.name!r}: '
+                     f'{why_outside(key, remapped.spec, scope)}',
+            '/directory' if directory_of(key, remapped.spec) is not None and may_be_in_scope(key, scope) else '',
+            f'targets.{ctx.target.name}.scope owns {scope.describe()}: move the object inside it, '
+            'or apply it with a target whose scope holds it'))
+        return None
+    definition = Definition(key, secrets.parse_placeholders(remapped.spec), source)
+    return _Built(definition, report, remapped)
 
 
-def _script_content(
-    rel: str, loc: Located, data: dict[str, Any], files: Mapping[str, bytes], problems: list[Diagnostic],
-) -> str | None:
+def _script_content(ctx: _Context, rel: str, loc: Located, data: dict[str, Any]) -> str | None:
+    """The sidecar's content with the target's variables filled in; None when inline or on problems."""
+    files, problems = ctx.files, ctx.problems
     sidecars = [f'{loc.folder}/{loc.stem}{s}' for s in SIDECAR_SUFFIXES if f'{loc.folder}/{loc.stem}{s}' in files]
     if len(sidecars) > 1:
         problems.append(Diagnostic('error', f'several content files for one script: {", ".join(sidecars)}', rel,
@@ -167,10 +307,19 @@ def _script_content(
                                        f'put the script in {loc.folder}/{loc.stem}{suffix}'))
         return None
     try:
-        return files[sidecars[0]].decode('utf-8')
+        text = files[sidecars[0]].decode('utf-8')
     except UnicodeDecodeError:
         problems.append(Diagnostic('error', 'script content is not UTF-8 text', sidecars[0], 'save it as UTF-8'))
         return None
+    filled = subst.substitute_text(text, 'var', ctx.target.variables)
+    for problem in filled.problems:
+        summary, _, hint = _variable_problem(ctx.target, problem)
+        problems.append(Diagnostic('error', summary, f'{sidecars[0]}:{_line_at(text, problem.offset)}', hint))
+    return None if filled.problems else str(filled.value)
+
+
+def _line_at(text: str, offset: int) -> int:
+    return text.count('\n', 0, offset) + 1
 
 
 def suggested_secret_name(key_name: str, field: str) -> str:
@@ -179,46 +328,203 @@ def suggested_secret_name(key_name: str, field: str) -> str:
     return ''.join(c if c.isalnum() else '_' for c in raw).upper()
 
 
-def _literal_secrets(doc: yamlio.Document, kind: Kind, data: Any, path: tuple[str, ...] = ()) -> list[Diagnostic]:
+def _literal_secrets(
+    report: Report, name: str, kind: Kind, data: Any, extra: tuple[str, ...], path: tuple[str, ...] = (),
+) -> list[Diagnostic]:
     """Secret fields holding a literal value (a password committed to git, or CDM's placeholder)."""
-    if isinstance(data, dict):
+    if isinstance(data, dict) and isinstance(data.get('name'), str) and 'value' in data:
+        # An API-form pair (`{name: linkConfig.password, value: ...}`) counts as the field it names.
+        return _literal_secrets(report, name, kind, data['value'], extra, (*path, data['name']))
+    if isinstance(data, (dict, list)):
+        items = data.items() if isinstance(data, dict) else enumerate(data)
         out: list[Diagnostic] = []
-        for k, v in data.items():
-            out.extend(_literal_secrets(doc, kind, v, (*path, str(k))))
+        for k, v in items:
+            out.extend(_literal_secrets(report, name, kind, v, extra, (*path, str(k))))
         return out
-    if not (isinstance(data, str) and data and is_secret_field(kind, path)):
+    if not (isinstance(data, str) and data and is_secret_field(kind, path, extra)):
         return []
     if secrets.REF_PATTERN.search(data):
         return []
     pointer = ''.join(f'/{secrets.escape_pointer(p)}' for p in path)
-    stem = PurePosixPath(doc.path).stem
-    ref = f'${{secret:env:{suggested_secret_name(stem, path[-1])}}}'
+    ref = f'${{secret:env:{suggested_secret_name(name, path[-1])}}}'
     if data in secrets.PLACEHOLDERS:
-        return [Diagnostic('error', f'{path[-1]} holds the export placeholder {data!r}, not a secret reference',
-                           doc.where(pointer), f'write a reference instead, e.g. {path[-1]}: {ref!r}')]
-    return [Diagnostic('error', f'{path[-1]} holds a literal secret; passwords must not be committed to git',
-                       doc.where(pointer),
-                       f'replace it with a reference such as {ref!r}, set the value in CI, and rotate '
-                       'the password: it is in the git history now')]
+        return [report('error', f'{path[-1]} holds the export placeholder {data!r}, not a secret reference',
+                       pointer, f'write a reference instead, e.g. {path[-1]}: {ref!r}')]
+    return [report('error', f'{path[-1]} holds a literal secret; passwords must not be committed to git',
+                   pointer, f'replace it with a reference such as {ref!r}, set the value in CI, and rotate '
+                   'the password: it is in the git history now')]
 
 
-def check_references(
-    desired: Mapping[ObjectKey, Definition], where: Callable[[ObjectKey, str], str] | None = None,
+# --- templates ------------------------------------------------------------------------------------
+
+
+def _load_template(ctx: _Context, rel: str, raw: bytes, loc: Located) -> list[_Built]:
+    """Every definition a template file generates (see templates.py), each reported against its parameter set."""
+    doc = _parse_mapping(ctx, rel, raw, 'schemas/template.schema.json for the fields of a template')
+    if doc is None:
+        return []
+    report = _doc_report(doc)
+    data, failed = _fill_variables(ctx, doc.data, report)
+    schema_problems = _schema_problems_but(report, 'template', data, failed)
+    ctx.problems.extend(schema_problems)
+    if schema_problems or failed:
+        return []
+    name_field = codec.NAME_FIELD[loc.kind]
+    if name_field in data['template']:
+        ctx.problems.append(report('error', f'a template body must not set {name_field}', f'/template/{name_field}',
+                                   'the generated name comes from the template\'s `name` field'))
+        return []
+    instances, found = templates.expand(data)
+    ctx.problems.extend(report('error', p.summary, p.pointer, p.hint) for p in found)
+    content = _script_content(ctx, rel, loc, data['template']) if loc.kind == 'script' else None
+    sidecar = next((f'{loc.folder}/{loc.stem}{s}' for s in SIDECAR_SUFFIXES
+                    if f'{loc.folder}/{loc.stem}{s}' in ctx.files), '')
+    collected: list[tuple[_Built | None, list[Diagnostic], list[_Noted]]] = []
+    for instance in instances:
+        own: list[Diagnostic] = []
+        notes: list[_Noted] = []
+        sub = _Context(ctx.target, ctx.files, own, ctx.renamed, ctx.broken, ctx.secret_fields)
+        key_text = str(ObjectKey(loc.kind, str(instance.name), loc.cluster))
+        inst_report = _instance_report(doc, instance, key_text, name_field, notes)
+        body = {name_field: instance.name, **instance.data}  # so that the schema checks the generated name
+        inst_content = content
+        if content is not None:
+            filled = subst.substitute_text(content, 'param', instance.params)
+            for problem in filled.problems:
+                own.append(Diagnostic(
+                    'error', f'parameter set {instance.index} has no parameter {problem.name!r} '
+                             f'(used in {sidecar}:{_line_at(content, problem.offset)})',
+                    doc.where(f'/params/{instance.index}'), 'add it to this parameter set'))
+            inst_content = str(filled.value)
+        schema_problems = _schema_problems(inst_report, loc.kind, body)
+        own.extend(schema_problems)
+        built = None if schema_problems else _build(
+            sub, loc, str(instance.name), body, inst_content, inst_report,
+            SourceRef(rel, doc.line_of(f'/params/{instance.index}'), f'/params/{instance.index}'))
+        if built is None:
+            ctx.broken.add(remap_key(ObjectKey(loc.kind, str(instance.name), loc.cluster), ctx.target.remap))
+        collected.append((built, own, notes))
+    ctx.problems.extend(_merge_repeated(doc, [(own, notes) for _, own, notes in collected]))
+    return [b for b, _, _ in collected if b is not None]
+
+
+@dataclass(frozen=True)
+class _Noted:
+    """A diagnostic about a generated definition, with what is needed to tell repeats apart."""
+
+    diagnostic: Diagnostic
+    template_pointer: str
+    summary: str
+    hint: str
+    traced: bool  # attributed to one parameter's value
+
+
+def _instance_report(doc: yamlio.Document, instance: templates.Instance, key_text: str, name_field: str,
+                     notes: list[_Noted]) -> Report:
+    """Reports a generated definition's problems against the template file and its parameter set.
+
+    A value filled from one parameter is reported at that parameter (`#/params/3/table`); any
+    other at the parameter set (`#/params/3`), naming the template field.
+    """
+    def report(severity: Severity, summary: str, pointer: str, hint: str) -> Diagnostic:
+        name_pointer = f'/{secrets.escape_pointer(name_field)}'
+        template_pointer = '/name' if pointer == name_pointer else f'/template{pointer}'
+        params = instance.used.get(template_pointer, ())
+        base = f'/params/{instance.index}'
+        if params:
+            where = doc.where(f'{base}/{secrets.escape_pointer(params[0])}')
+            note = f'{key_text} from parameter set {instance.index}, template field {template_pointer}'
+        else:
+            where = doc.where(base)
+            line = doc.line_of(template_pointer)
+            note = f'{key_text} from parameter set {instance.index}, template field {template_pointer}' + (
+                f' at line {line}' if line else '')
+        diagnostic = Diagnostic(severity, f'{summary} ({note})', where, hint)
+        notes.append(_Noted(diagnostic, template_pointer, summary, hint, bool(params)))
+        return diagnostic
+
+    return report
+
+
+def _merge_repeated(doc: yamlio.Document, per_set: list[tuple[list[Diagnostic], list[_Noted]]]) -> list[Diagnostic]:
+    """Every generated definition's diagnostics; one that every parameter set shares is said once.
+
+    A problem of the template body itself (an unknown field, say) would otherwise be repeated
+    for every parameter set; it is reported once at the template field instead.
+    """
+    def ident(note: _Noted) -> tuple[str, str, str, str]:
+        return note.diagnostic.severity, note.template_pointer, note.summary, note.hint
+
+    counts = Counter(ident(n) for _, notes in per_set for n in {ident(n): n for n in notes if not n.traced}.values())
+    shared = {i for i, count in counts.items() if count == len(per_set) > 1}
+    out: list[Diagnostic] = []
+    said: set[tuple[str, str, str, str]] = set()
+    for own, notes in per_set:
+        noted = {id(n.diagnostic): n for n in notes}
+        for diagnostic in own:
+            note = noted.get(id(diagnostic))
+            if note is None or note.traced or ident(note) not in shared:
+                out.append(diagnostic)
+            elif ident(note) not in said:
+                said.add(ident(note))
+                out.append(Diagnostic(diagnostic.severity, f'{note.summary} (template field {note.template_pointer}, '
+                                      'every parameter set)', doc.where(note.template_pointer), note.hint))
+    return out
+
+
+# --- references and remapping ---------------------------------------------------------------------
+
+
+def _check_references(
+    target: Target, built: Mapping[ObjectKey, _Built], present: Collection[ObjectKey] | None,
+    broken: Collection[ObjectKey],
 ) -> list[Diagnostic]:
-    """References that point nowhere in the repo: a node's script, connection or CDM job, links, dependJobs.
+    """References that point nowhere: not in the repo, nor (when given) in the workspace listing.
 
-    `where(key, pointer)` locates a reference for the message (file and line); by default the file.
+    A reference to a definition whose own file has problems (`broken`) is not reported again.
     """
     problems = []
-    for key, definition in desired.items():
-        for ref in references(key, definition.spec):
-            if ref.target not in desired:
-                problems.append(Diagnostic(
-                    'error', f'{ref.what} {ref.target.name!r} is not defined in the repo ({ref.target})',
-                    where(key, ref.pointer) if where else definition.source.at(ref.pointer),
-                    f'add it under {_folder_of(ref.target)} or fix the name',
-                ))
+    for key, item in built.items():
+        for ref in references(key, item.definition.spec):
+            if ref.target in built or ref.target in broken or (present is not None and ref.target in present):
+                continue
+            where = 'the repo' if present is None else 'the repo nor in the workspace'
+            problems.append(item.report(
+                'error', f'{ref.what} {ref.target.name!r} is not defined in {where} ({ref.target})', ref.pointer,
+                _reference_hint(target, ref.target, item.remapped.renamed_at(ref.pointer), online=present is not None),
+            ))
     return problems
+
+
+def _reference_hint(target: Target, missing: ObjectKey, renamed: Renamed | None, *, online: bool) -> str:
+    folder = _folder_of(missing)
+    check = '' if online else '; if it exists in the workspace, `validate --online` accepts it'
+    if renamed is not None:
+        return (f'{renamed.old!r} is remapped to {renamed.new!r} by targets.{target.name}.remap.{renamed.section} in '
+                f'jobsync.yaml: define {renamed.new} under {folder}, or fix the mapping{check}')
+    section = {'connection': 'connections', 'cdm-job': 'cdm_clusters', 'cdm-link': 'cdm_clusters'}.get(missing.kind)
+    if section == 'connections':
+        return (f'define it under {folder}, or map it to a connection of target {target.name!r}: '
+                f'targets.{target.name}.remap.connections: {{{missing.name}: NAME}} in jobsync.yaml{check}')
+    if section == 'cdm_clusters':
+        return (f'add it under {folder}, fix the name, or map the cluster for target {target.name!r}: '
+                f'targets.{target.name}.remap.cdm_clusters in jobsync.yaml{check}')
+    return f'add it under {folder} or fix the name{check}'
+
+
+def _unused_remaps(ctx: _Context, config_doc: yamlio.Document | None) -> list[Diagnostic]:
+    """Remap entries of the target that matched no name in the repo: most likely a typo."""
+    out = []
+    for section, names in sorted(ctx.target.remap.items()):
+        for name in sorted(names):
+            if (section, name) in ctx.renamed:
+                continue
+            pointer = (f'/targets/{secrets.escape_pointer(ctx.target.name)}/remap/{section}/'
+                       f'{secrets.escape_pointer(name)}')
+            out.append(Diagnostic('warning', f'remap entry {section}.{name} matches nothing in the repo',
+                                  config_doc.where(pointer) if config_doc else pointer,
+                                  'names are matched exactly; check the spelling or remove the entry'))
+    return out
 
 
 def _folder_of(key: ObjectKey) -> str:

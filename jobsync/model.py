@@ -64,14 +64,24 @@ class ObjectKey:
 
 @dataclass(frozen=True)
 class SourceRef:
-    """Where a definition came from: a path relative to the repo root, and a line when known."""
+    """Where a definition came from: a path relative to the repo root, and a line when known.
+
+    `origin` is the place inside the file the definition comes from when the file is not the
+    definition itself: `/params/3` for the fourth parameter set of a template.
+    """
 
     path: str
     line: int | None = None
+    origin: str = ''
 
     def at(self, pointer: str = '') -> str:
         where = self.path if self.line is None else f'{self.path}:{self.line}'
         return f'{where}#{pointer}' if pointer else where
+
+    @property
+    def label(self) -> str:
+        """For plans and messages: `jobs/daily.yaml`, `cdm/c/jobs/tables.template.yaml#/params/3`."""
+        return f'{self.path}#{self.origin}' if self.origin else self.path
 
 
 @dataclass(frozen=True)

@@ -6,16 +6,20 @@ A plan is never re-decided during apply: apply checks it is still fresh and exec
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
 from jobsync import secrets
+from jobsync.config import DEFAULT_MAX_DELETE_SHARE
 from jobsync.diff import FieldChange, diff_specs
 from jobsync.errors import PlanError
 from jobsync.model import Definition, LiveObject, ObjectKey, Spec
 from jobsync.refs import references
+from jobsync.scope import DIRECTORY_KINDS, Scope, in_scope, may_be_in_scope
+from jobsync.state import ObjectState, State, content_hash, is_reserved, live_hash
 
 FORMAT_VERSION = 1
 
@@ -24,9 +28,27 @@ class Action(str, Enum):
     CREATE = 'create'
     UPDATE = 'update'
     DELETE = 'delete'
-    EXPORT = 'export'
+    EXPORT = 'export'  # the workspace holds what git should adopt (`jobsync export`); apply leaves it
     NOOP = 'noop'
-    CONFLICT = 'conflict'
+    CONFLICT = 'conflict'  # changed in git and in the workspace since the last apply: apply refuses
+
+
+WRITES = (Action.CREATE, Action.UPDATE, Action.DELETE)
+
+
+class Side(str, Enum):
+    """With state: which side changed since jobsync last applied the object."""
+
+    GIT = 'git'  # an import: git moved, the workspace did not
+    WORKSPACE = 'workspace'  # drift: the workspace moved, git did not
+    BOTH = 'both'  # a conflict (or both moved to the same content)
+
+
+class Take(str, Enum):
+    """How to settle conflicts: `git` overwrites the workspace, `live` keeps it (for `export`)."""
+
+    GIT = 'git'
+    LIVE = 'live'
 
 
 @dataclass(frozen=True)
@@ -38,9 +60,20 @@ class Change:
     reason: str
     fields: tuple[FieldChange, ...] = ()
     desired: Spec | None = None  # API form, secrets as references
-    live_updated: int | None = None  # the live lastUpdateTime this change was planned against
-    source: str | None = None  # repo file of the definition
-    requires: tuple[ObjectKey, ...] = ()  # planned objects this one references: written first
+    live_updated: int | None = None  # the live lastUpdateTime this change was planned against; None: absent
+    source: str | None = None  # repo file of the definition (`file#/params/N` for a template's)
+    requires: tuple[ObjectKey, ...] = ()  # upserts: planned objects it references (written first);
+    # deletes: planned deletions referencing it (deleted first)
+    side: Side | None = None  # with state: which side changed since the last apply
+    secrets_changed: tuple[str, ...] = ()  # references whose value changed since the last apply (no values)
+
+
+@dataclass(frozen=True)
+class Orphan:
+    """An object jobsync manages (per the state) that git no longer defines, and why it stays."""
+
+    key: ObjectKey
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -49,10 +82,16 @@ class Plan:
     target: str
     workspace: str
     changes: tuple[Change, ...]
-    unmanaged: tuple[ObjectKey, ...] = ()  # in the workspace, not in git: reported, left alone
+    unmanaged: tuple[ObjectKey, ...] = ()  # in the workspace, not in git, not in the state: left alone
     batches: tuple[tuple[ObjectKey, ...], ...] = ()
     api_calls: Mapping[str, int] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
+    orphans: tuple[Orphan, ...] = ()  # managed, removed from git, not deleted by this plan
+    state_serial: int | None = None  # the state this plan was made against; None: none used
+    base_rev: str | None = None  # `plan --base REV`
+    branch_changes: tuple[ObjectKey, ...] = ()  # definitions this branch adds, changes or removes vs base_rev
+    target_settings: Mapping[str, Any] = field(default_factory=dict)  # to reopen the workspace without the repo
+    notes: tuple[str, ...] = ()  # things a reader should know about how the plan was made
 
     @property
     def actionable(self) -> tuple[Change, ...]:
@@ -62,6 +101,14 @@ class Plan:
     def has_changes(self) -> bool:
         return bool(self.actionable)
 
+    @property
+    def conflicts(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.action is Action.CONFLICT)
+
+    @property
+    def writes(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.action in WRITES)
+
     def change(self, key: ObjectKey) -> Change:
         for c in self.changes:
             if c.key == key:
@@ -69,7 +116,81 @@ class Plan:
         raise KeyError(str(key))
 
 
+@dataclass(frozen=True)
+class PlanOptions:
+    """Choices the user makes on the command line that shape a plan."""
+
+    refresh_secrets: bool = False
+    take: Take | None = None
+    prune: bool = False
+    scope: Scope = field(default_factory=Scope)
+    max_delete_share: float = DEFAULT_MAX_DELETE_SHARE
+    allow_mass_delete: bool = False
+
+
+# Upper bound of an import package's bytes for some items; must be additive: size_of([]) plus one
+# term per item (package.estimate_package_bytes is).
 SizeOf = Callable[[Sequence[tuple[ObjectKey, Spec]]], int]
+
+
+def _fields_reason(fields: Sequence[FieldChange], tail: str = 'from the workspace') -> str:
+    n = len(fields)
+    return f'{n} field{"s" if n != 1 else ""} differ{"s" if n == 1 else ""} {tail}'
+
+
+def definition_hashes(desired: Mapping[ObjectKey, Definition]) -> dict[ObjectKey, str]:
+    """`state.content_hash` of every definition, computed once for `keys_to_read` and `make_plan`."""
+    return {key: content_hash(key.kind, d.spec) for key, d in desired.items()}
+
+
+def scope_verdict(key: ObjectKey, scope: Scope, live: LiveObject | None, directory: str | None) -> bool | None:
+    """Whether a workspace object is inside `scope`: True, False, or None when only its content can tell.
+
+    `directory` is what its list entry said (None: the listing did not say).
+    """
+    if not may_be_in_scope(key, scope):
+        return False
+    if not scope.directories or key.kind not in DIRECTORY_KINDS:
+        return True
+    if live is not None:
+        return in_scope(key, live.spec, scope)
+    if directory is not None:
+        return in_scope(key, {'directory': directory}, scope)
+    return None
+
+
+def keys_to_read(
+    desired: Mapping[ObjectKey, Definition],
+    listed: Mapping[ObjectKey, int],
+    state: State | None,
+    options: PlanOptions = PlanOptions(),
+    hashes: Mapping[ObjectKey, str] | None = None,
+    directories: Mapping[ObjectKey, str] | None = None,
+) -> set[ObjectKey]:
+    """The objects whose content a plan needs; everything else is decided from list fingerprints.
+
+    Without state: every defined object that exists. With state: only those jobsync does not
+    manage yet, those whose definition changed since the last apply (to show field changes) and
+    those whose fingerprint moved; with `--prune`, also the candidates for deletion (their
+    references decide the order). Objects git does not define are read only when the scope
+    needs their directory and the listing did not give it. A plan with nothing to do then costs
+    the list calls only.
+    """
+    dirs = directories or {}
+    managed = state.managed if state is not None else frozenset()
+    out = {k for k in listed if k not in desired and not is_reserved(k)
+           and scope_verdict(k, options.scope, None, dirs.get(k)) is None}
+    present = [k for k in desired if k in listed]
+    if state is None:
+        return out | set(present)
+    digests = hashes if hashes is not None else definition_hashes(desired)
+    for key in present:
+        entry = state.objects.get(key)
+        if entry is None or entry.fingerprint != listed[key] or entry.content_hash != digests[key]:
+            out.add(key)
+    if options.prune:
+        out |= {k for k in managed if k not in desired and k in listed}
+    return out
 
 
 def make_plan(
@@ -83,43 +204,232 @@ def make_plan(
     max_bytes: int,
     size_of: SizeOf,
     api_calls: Mapping[str, int] | None = None,
+    refresh_secrets: bool = False,
+    listed: Mapping[ObjectKey, int] | None = None,
+    state: State | None = None,
+    options: PlanOptions | None = None,
+    secret_fingerprints: Mapping[str, str] | None = None,
+    base_rev: str | None = None,
+    branch_changes: Iterable[ObjectKey] = (),
+    target_settings: Mapping[str, Any] | None = None,
+    hashes: Mapping[ObjectKey, str] | None = None,
+    directories: Mapping[ObjectKey, str] | None = None,
 ) -> Plan:
-    """Compare desired with live: create what is missing, update what differs, leave the rest.
+    """Compare desired with live (and, given one, with the state of the last apply).
 
-    Objects only in the workspace are listed as unmanaged and never touched here.
+    `live` holds content for at least `keys_to_read(...)`; `listed` maps every object in the
+    workspace to its list fingerprint (`lastUpdateTime`), by default the fingerprints in `live`;
+    `hashes` are `definition_hashes(desired)` when the caller has them already; `directories`
+    the Factory directories list entries gave (to judge the scope without content).
+
+    Only the target's scope (`options.scope`) is looked at: workspace objects outside it are not
+    listed as unmanaged, and never pruned.
+
+    Without state: create what is missing, update what differs, leave the rest; objects only in
+    the workspace are listed as unmanaged and never touched. With state, each object that moved
+    since the last apply is classified: changed in git only (an import, `side=git`), in the
+    workspace only (drift, `side=workspace`: apply reverts it to git; `jobsync export` adopts it
+    instead), on both sides (a CONFLICT, refused by apply unless `take` settles it: `git`
+    overwrites the workspace, `live` keeps it and reports it for export). With `prune`, objects
+    the state manages that git no longer defines are deleted when inside `scope`, in reverse
+    dependency order; a plan deleting more than `max_delete_share` of the managed objects raises
+    PlanError unless `allow_mass_delete`.
+
+    With `refresh_secrets`, unchanged objects that carry secrets are re-sent (rotation); with
+    `secret_fingerprints` (reference text -> HMAC of today's value), those whose HMAC differs from
+    the one the state recorded are re-sent as "secret changed". Reserved jobsync objects (state
+    and lock scripts) are never planned.
     """
+    opts = options or PlanOptions(refresh_secrets=refresh_secrets)
+    refresh = refresh_secrets or opts.refresh_secrets
+    fingerprints = dict(listed) if listed is not None else {k: v.updated for k, v in live.items()}
+    fingerprints = {k: v for k, v in fingerprints.items() if not is_reserved(k)}
+    rotated_refs = secret_fingerprints or {}
+    digests = hashes if hashes is not None else (definition_hashes(desired) if state is not None else {})
     changes: list[Change] = []
     for key in sorted(desired):
         definition = desired[key]
-        current = live.get(key)
-        if current is None:
-            changes.append(Change(key, Action.CREATE, 'not in the workspace', desired=definition.spec,
-                                  source=definition.source.path))
-            continue
-        fields = tuple(diff_specs(key.kind, definition.spec, current.spec))
-        if fields:
-            reason = f'{len(fields)} field{"s" if len(fields) != 1 else ""} differ{"s" if len(fields) == 1 else ""} ' \
-                     'from the workspace'
-            changes.append(Change(key, Action.UPDATE, reason, fields, definition.spec, current.updated,
-                                  definition.source.path))
+        entry = state.objects.get(key) if state is not None else None
+        if entry is None:
+            changes.append(_two_way(definition, live.get(key), fingerprints.get(key), refresh,
+                                    adopting=state is not None))
         else:
-            changes.append(Change(key, Action.NOOP, 'matches the workspace', desired=definition.spec,
-                                  live_updated=current.updated, source=definition.source.path))
-    changes = _with_requirements(changes)
-    unmanaged = tuple(sorted(k for k in live if k not in desired))
+            changes.append(_three_way(definition, live.get(key), fingerprints.get(key), entry, opts, refresh,
+                                      rotated_refs, digests[key]))
+    orphans: list[Orphan] = []
+    notes: list[str] = []
+    dirs = directories or {}
+    if state is not None:
+        deletes, orphans = _removed_from_git(desired, live, fingerprints, dirs, state, opts)
+        changes.extend(deletes)
+        _guard_mass_delete(deletes, state, target, opts)
+    elif opts.prune:
+        notes.append(f'--prune deletes nothing yet: target {target} has no state (jobsync has not applied to it), '
+                     'so no object in the workspace is known to be managed by jobsync')
+    changes = _with_requirements(sorted(changes, key=lambda c: c.key), live)
+    managed = state.managed if state is not None else frozenset()
+    unmanaged = tuple(sorted(k for k in fingerprints if k not in desired and k not in managed
+                             and scope_verdict(k, opts.scope, live.get(k), dirs.get(k))))
     batches = make_batches(changes, max_objects=max_objects, max_bytes=max_bytes, size_of=size_of)
-    return Plan(repo_rev, target, workspace, tuple(changes), unmanaged, batches, dict(api_calls or {}))
+    return Plan(repo_rev, target, workspace, tuple(changes), unmanaged, batches, dict(api_calls or {}),
+                orphans=tuple(orphans), state_serial=state.serial if state is not None else None,
+                base_rev=base_rev, branch_changes=tuple(sorted(set(branch_changes))),
+                target_settings=dict(target_settings or {}), notes=tuple(notes))
 
 
-def _with_requirements(changes: list[Change]) -> list[Change]:
+def _two_way(
+    definition: Definition, current: LiveObject | None, fingerprint: int | None, refresh: bool, *, adopting: bool,
+) -> Change:
+    """An object the state does not know: desired against live only."""
+    key, spec, source = definition.key, definition.spec, definition.source.label
+    if fingerprint is None:
+        return Change(key, Action.CREATE, 'not in the workspace', desired=spec, source=source)
+    if current is None:
+        raise ValueError(f'internal: the content of {key} was not read (see keys_to_read)')
+    fields = tuple(diff_specs(key.kind, spec, current.spec))
+    tail = ' (exists in the workspace, not yet applied by jobsync: adopting it)' if adopting else ''
+    if fields:
+        return Change(key, Action.UPDATE, _fields_reason(fields) + tail, fields, spec, fingerprint, source)
+    if refresh and secrets.refs_in(spec):
+        return Change(key, Action.UPDATE, 'carries secrets: re-sent to rotate them (--refresh-secrets)',
+                      desired=spec, live_updated=fingerprint, source=source)
+    return Change(key, Action.NOOP, 'matches the workspace' + tail, desired=spec, live_updated=fingerprint,
+                  source=source)
+
+
+def _three_way(
+    definition: Definition, current: LiveObject | None, fingerprint: int | None, entry: ObjectState,
+    opts: PlanOptions, refresh: bool, secret_fingerprints: Mapping[str, str], digest: str,
+) -> Change:
+    """An object jobsync applied before: which side moved since, and what to do about it."""
+    key, spec, source = definition.key, definition.spec, definition.source.label
+    git_moved = digest != entry.content_hash
+    if fingerprint is None:  # gone from the workspace since the last apply
+        if not git_moved:
+            return Change(key, Action.CREATE, 'drift: deleted in the workspace since the last apply; '
+                          'apply recreates it (delete it from git to adopt the deletion)',
+                          desired=spec, source=source, side=Side.WORKSPACE)
+        return _settle(Change(key, Action.CONFLICT, 'conflict: changed in git and deleted in the workspace since '
+                              'the last apply', desired=spec, source=source, side=Side.BOTH),
+                       opts.take, create=True)
+    if not git_moved and fingerprint == entry.fingerprint:
+        rotated = tuple(sorted(ref for ref, mac in entry.secrets.items()
+                               if ref in secret_fingerprints and secret_fingerprints[ref] != mac))
+        if rotated:
+            return Change(key, Action.UPDATE, f'secret changed since the last apply: {", ".join(rotated)}',
+                          desired=spec, live_updated=fingerprint, source=source, secrets_changed=rotated)
+        if refresh and secrets.refs_in(spec):
+            return Change(key, Action.UPDATE, 'carries secrets: re-sent to rotate them (--refresh-secrets)',
+                          desired=spec, live_updated=fingerprint, source=source)
+        return Change(key, Action.NOOP, 'unchanged in git and in the workspace since the last apply',
+                      desired=spec, live_updated=fingerprint, source=source)
+    if current is None:
+        raise ValueError(f'internal: the content of {key} was not read (see keys_to_read)')
+    fields = tuple(diff_specs(key.kind, spec, current.spec))
+    if not fields:
+        why = 'matches the workspace' + (' (git and the workspace moved to the same content)'
+                                         if git_moved and fingerprint != entry.fingerprint else '')
+        return Change(key, Action.NOOP, why, desired=spec, live_updated=fingerprint, source=source)
+    workspace_moved = (fingerprint != entry.fingerprint
+                       and live_hash(key.kind, spec, current.spec) != entry.live_hash)
+    if not workspace_moved:
+        return Change(key, Action.UPDATE, _fields_reason(fields, 'from the workspace: changed in git'),
+                      fields, spec, fingerprint, source, side=Side.GIT)
+    if not git_moved:
+        return Change(key, Action.UPDATE, _fields_reason(fields, 'from git: drift, changed in the workspace since '
+                                                                 'the last apply; apply reverts it to git '
+                                                                 '(`jobsync export` adopts it instead)'),
+                      fields, spec, fingerprint, source, side=Side.WORKSPACE)
+    return _settle(Change(key, Action.CONFLICT, _fields_reason(fields, 'and both git and the workspace changed '
+                                                                        'since the last apply: conflict'),
+                          fields, spec, fingerprint, source, side=Side.BOTH), opts.take)
+
+
+def _settle(conflict: Change, take: Take | None, *, create: bool = False, delete: bool = False) -> Change:
+    """A conflict as is, or settled by `--take`."""
+    if take is None:
+        return conflict
+    if take is Take.GIT:
+        action = Action.CREATE if create else Action.DELETE if delete else Action.UPDATE
+        return replace(conflict, action=action, reason=f'{conflict.reason}; --take git: git wins')
+    kept = '--take live: the workspace is kept (`jobsync export` brings it into git)'
+    return replace(conflict, action=Action.EXPORT, reason=f'{conflict.reason}; {kept}')
+
+
+def _removed_from_git(
+    desired: Mapping[ObjectKey, Definition], live: Mapping[ObjectKey, LiveObject],
+    fingerprints: Mapping[ObjectKey, int], directories: Mapping[ObjectKey, str], state: State, opts: PlanOptions,
+) -> tuple[list[Change], list[Orphan]]:
+    """Managed objects git no longer defines: deletions under --prune inside the scope, else orphans."""
+    deletes: list[Change] = []
+    orphans: list[Orphan] = []
+    for key in sorted(state.objects):
+        if key in desired or key not in fingerprints:
+            continue  # still defined, or already gone from the workspace (the next state drops it)
+        if not opts.prune:
+            orphans.append(Orphan(key, 'removed from git; apply --prune deletes it'))
+            continue
+        if not scope_verdict(key, opts.scope, live.get(key), directories.get(key)):  # None: unknown, so outside
+            orphans.append(Orphan(key, f'removed from git, but outside the target\'s scope ({opts.scope.describe()}): '
+                                       'never pruned'))
+            continue
+        change = Change(key, Action.DELETE, 'managed by jobsync and removed from git (--prune)',
+                        live_updated=fingerprints[key])
+        if fingerprints[key] != state.objects[key].fingerprint:
+            change = _settle(replace(change, action=Action.CONFLICT, side=Side.BOTH,
+                                     reason='conflict: removed from git, and changed in the workspace since the '
+                                            'last apply (--prune would lose that change)'),
+                             opts.take, delete=True)
+        deletes.append(change)
+    return deletes, orphans
+
+
+def _guard_mass_delete(changes: Sequence[Change], state: State, target: str, opts: PlanOptions) -> None:
+    deleting = sum(1 for c in changes if c.action is Action.DELETE)
+    managed = len(state.objects)
+    allowed = max(1, math.floor(opts.max_delete_share * managed))
+    if deleting > allowed and not opts.allow_mass_delete:
+        raise PlanError(
+            f'refusing a plan that deletes {deleting} of the {managed} objects jobsync manages in target {target} '
+            f'(more than {opts.max_delete_share:.0%}, the limit: {allowed})',
+            hint='check the repo is complete (a wrong --ref or a missing folder looks like mass deletion); '
+                 'if the deletions are intended, re-run with --allow-mass-delete '
+                 '(or raise prune.max_delete_share for the target in jobsync.yaml)',
+        )
+
+
+def _with_requirements(changes: list[Change], live: Mapping[ObjectKey, LiveObject]) -> list[Change]:
+    """Upserts require the planned upserts they reference; deletions require the planned deletions
+    of what references them (a job is deleted before the script it runs)."""
     planned = {c.key for c in changes if c.action in (Action.CREATE, Action.UPDATE)}
+    deleted = {c.key for c in changes if c.action is Action.DELETE}
+    users: dict[ObjectKey, set[ObjectKey]] = {}
+    for key in deleted:
+        if key in live:
+            for ref in references(key, live[key].spec):
+                if ref.target in deleted and ref.target != key:
+                    users.setdefault(ref.target, set()).add(key)
     out = []
     for c in changes:
         if c.desired is not None and c.action in (Action.CREATE, Action.UPDATE):
             needs = sorted({r.target for r in references(c.key, c.desired) if r.target in planned} - {c.key})
-            c = Change(c.key, c.action, c.reason, c.fields, c.desired, c.live_updated, c.source, tuple(needs))
+            c = replace(c, requires=tuple(needs))
+        elif c.action is Action.DELETE:
+            c = replace(c, requires=tuple(sorted(users.get(c.key, ()))))
         out.append(c)
     return out
+
+
+def branch_changes(
+    desired: Mapping[ObjectKey, Definition], base: Mapping[ObjectKey, Definition],
+) -> tuple[ObjectKey, ...]:
+    """Definitions added, changed or removed relative to `base` (the definitions at `--base REV`)."""
+    keys = set(desired) | set(base)
+    return tuple(sorted(
+        k for k in keys
+        if k not in desired or k not in base
+        or content_hash(k.kind, desired[k].spec) != content_hash(k.kind, base[k].spec)
+    ))
 
 
 def _job_waves(changes: Iterable[Change]) -> dict[ObjectKey, int]:
@@ -142,7 +452,7 @@ def _job_waves(changes: Iterable[Change]) -> dict[ObjectKey, int]:
 def make_batches(
     changes: Sequence[Change], *, max_objects: int, max_bytes: int, size_of: SizeOf,
 ) -> tuple[tuple[ObjectKey, ...], ...]:
-    """Upserts dependencies first, deletes last and reversed; one kind (and job wave) per batch.
+    """Upserts dependencies first, deletes last in reverse dependency order; one kind (and job wave) per batch.
 
     Each batch holds at most `max_objects` objects and its package is estimated under `max_bytes`.
     """
@@ -150,21 +460,30 @@ def make_batches(
     waves = _job_waves(todo)
 
     def rank(c: Change) -> tuple[int, int, tuple[int, str, str]]:
-        return (c.key.sort_key()[0], waves.get(c.key, 0), c.key.sort_key())
+        kind_rank = c.key.sort_key()[0]
+        # Deletions run kinds in reverse; their `requires` are the deletions that must run first.
+        return (-kind_rank if c.action is Action.DELETE else kind_rank, waves.get(c.key, 0), c.key.sort_key())
 
     upserts = sorted((c for c in todo if c.action is not Action.DELETE), key=rank)
-    deletes = sorted((c for c in todo if c.action is Action.DELETE), key=rank, reverse=True)
+    deletes = sorted((c for c in todo if c.action is Action.DELETE), key=rank)
+    # The estimate is additive (overhead + one term per item): size each item once, then sum,
+    # instead of re-estimating the growing batch (quadratic for 10,000 objects).
+    overhead = size_of([])
+    item_bytes = {c.key: size_of([(c.key, c.desired or {})]) - overhead for c in upserts}
     batches: list[tuple[ObjectKey, ...]] = []
     for ordered in (upserts, deletes):
         current: list[Change] = []
+        current_bytes = overhead
         for c in ordered:
+            size = item_bytes.get(c.key, 0)
             group_changed = current and rank(current[-1])[:2] != rank(c)[:2]
             too_many = len(current) >= max_objects
-            too_big = current and size_of([(x.key, x.desired or {}) for x in [*current, c]]) > max_bytes
+            too_big = current_bytes + size > max_bytes
             if current and (group_changed or too_many or too_big):
                 batches.append(tuple(x.key for x in current))
-                current = []
+                current, current_bytes = [], overhead
             current.append(c)
+            current_bytes += size
         if current:
             batches.append(tuple(x.key for x in current))
     return tuple(batches)
@@ -179,24 +498,32 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         'repo_rev': plan.repo_rev,
         'target': plan.target,
         'workspace': plan.workspace,
+        'target_settings': dict(plan.target_settings),
+        'state_serial': plan.state_serial,
+        'base_rev': plan.base_rev,
         'summary': summary_counts(plan),
         'changes': [
             {
                 'key': str(c.key),
                 'action': c.action.value,
                 'reason': c.reason,
+                'side': c.side.value if c.side is not None else None,
                 'source': c.source,
                 'live_updated': c.live_updated,
                 'requires': [str(k) for k in c.requires],
                 'fields': [{'pointer': f.pointer, 'before': secrets.to_jsonable(f.before),
                             'after': secrets.to_jsonable(f.after)} for f in c.fields],
+                'secrets_changed': list(c.secrets_changed),
                 'desired': secrets.to_jsonable(c.desired),
             }
             for c in plan.changes
         ],
         'unmanaged': [str(k) for k in plan.unmanaged],
+        'orphans': [{'key': str(o.key), 'reason': o.reason} for o in plan.orphans],
+        'branch_changes': [str(k) for k in plan.branch_changes],
         'batches': [[str(k) for k in batch] for batch in plan.batches],
         'api_calls': dict(sorted(plan.api_calls.items())),
+        'notes': list(plan.notes),
     }
 
 
@@ -205,7 +532,7 @@ def plan_to_json(plan: Plan) -> str:
 
 
 def plan_from_json(text: str) -> Plan:
-    """Read a saved plan; refuses unknown format versions."""
+    """Read a saved plan; refuses unknown format versions and documents that are not plans."""
     try:
         doc = json.loads(text)
         version = doc.get('format_version')
@@ -223,6 +550,8 @@ def plan_from_json(text: str) -> Plan:
                 live_updated=c['live_updated'],
                 source=c['source'],
                 requires=tuple(ObjectKey.parse(k) for k in c['requires']),
+                side=Side(c['side']) if c.get('side') is not None else None,
+                secrets_changed=tuple(c.get('secrets_changed') or ()),
             )
             for c in doc['changes']
         )
@@ -231,11 +560,34 @@ def plan_from_json(text: str) -> Plan:
             unmanaged=tuple(ObjectKey.parse(k) for k in doc['unmanaged']),
             batches=tuple(tuple(ObjectKey.parse(k) for k in b) for b in doc['batches']),
             api_calls=doc.get('api_calls', {}), format_version=version,
+            orphans=tuple(Orphan(ObjectKey.parse(o['key']), o['reason']) for o in doc.get('orphans') or ()),
+            state_serial=doc.get('state_serial'), base_rev=doc.get('base_rev'),
+            branch_changes=tuple(ObjectKey.parse(k) for k in doc.get('branch_changes') or ()),
+            target_settings=doc.get('target_settings') or {}, notes=tuple(doc.get('notes') or ()),
         )
     except PlanError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise PlanError(f'not a jobsync plan file: {err}', hint='pass a file written by `jobsync plan --out`') from None
+
+
+def stale_changes(plan: Plan, listed: Mapping[ObjectKey, int]) -> list[tuple[ObjectKey, str]]:
+    """Planned writes whose object changed in the workspace since the plan was made, and how.
+
+    `listed` maps every object now in the workspace to its list fingerprint. A create is stale
+    when the object now exists; an update or delete when its fingerprint moved or it is gone.
+    """
+    out = []
+    for c in plan.writes:
+        now = listed.get(c.key)
+        if c.live_updated is None:
+            if now is not None:
+                out.append((c.key, 'now exists in the workspace (the plan creates it)'))
+        elif now is None:
+            out.append((c.key, 'was deleted from the workspace'))
+        elif now != c.live_updated:
+            out.append((c.key, 'was changed in the workspace'))
+    return out
 
 
 def summary_counts(plan: Plan) -> dict[str, int]:

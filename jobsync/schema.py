@@ -32,16 +32,21 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unus
 from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped, unused-ignore]
 
 from jobsync.errors import Diagnostic
-from jobsync.model import KINDS, Kind, SourceRef
+from jobsync.model import KINDS, SourceRef
 
-SchemaName = Literal['connection', 'resource', 'script', 'job', 'cdm-link', 'cdm-job', 'config']
-"""A kind, or `config` for jobsync.yaml."""
+SchemaName = Literal['connection', 'resource', 'script', 'job', 'cdm-link', 'cdm-job', 'config', 'template', 'plan',
+                     'state']
+"""A kind, `config` for jobsync.yaml, `template` for a `*.template.yaml` file (templates.py), `plan` for
+saved plans, `state` for the state and lock documents (state.py)."""
 
 SCHEMA_NAMES: tuple[SchemaName, ...] = get_args(SchemaName)
 
 SCHEMA_FILES: dict[SchemaName, str] = {
     **{kind: f'{kind}.schema.json' for kind in KINDS},
     'config': 'jobsync.schema.json',
+    'template': 'template.schema.json',
+    'plan': 'plan.schema.json',
+    'state': 'state.schema.json',
 }
 
 PathElement = str | int
@@ -122,7 +127,7 @@ def load_schemas() -> dict[SchemaName, Any]:
 # Validation
 
 
-def validate(name: Kind | Literal['config'], document: Any) -> list[SchemaProblem]:
+def validate(name: SchemaName, document: Any) -> list[SchemaProblem]:
     """Every problem of `document` against the schema of `name`, in document order; [] if valid.
 
     `document` is the parsed YAML/JSON (any value: a non-mapping is itself a problem). Messages
@@ -263,12 +268,14 @@ def _meaning(schema: Mapping[str, Any]) -> str:
 
 
 def _missing_field(error: ValidationError) -> str:
-    # jsonschema says "'x' is a required property"; the name is the first quoted part.
+    """The field a `required` error is about: jsonschema emits one error per missing field,
+    each with the message "'<name>' is a required property"."""
     instance = error.instance if isinstance(error.instance, Mapping) else {}
-    for name in error.validator_value:
-        if name not in instance:
-            return str(name)
-    return str(error.message)
+    missing = [str(name) for name in error.validator_value if name not in instance]
+    for name in missing:
+        if error.message.startswith(repr(name)):
+            return name
+    return missing[0] if missing else str(error.message)
 
 
 def _required_because(error: ValidationError, schema: Mapping[str, Any]) -> str:

@@ -196,6 +196,19 @@ class SecretResolver:
         self.redactor.learn(value)
         return value
 
+    def check(self, refs: set[SecretRef]) -> list[tuple[SecretRef, str]]:
+        """Resolve each reference once to prove it works; return (ref, why) for those that fail.
+
+        Values are taught to the redactor and dropped at once; only references and reasons return.
+        """
+        problems = []
+        for ref in sorted(refs, key=str):
+            try:
+                self.resolve(ref)
+            except SecretError as err:
+                problems.append((ref, err.message))
+        return problems
+
     def missing(self, refs: set[SecretRef]) -> list[SecretRef]:
         """References that cannot be resolved now, without reading or keeping any value."""
         out = []
@@ -213,6 +226,11 @@ def default_resolver(
 ) -> SecretResolver:
     """The built-in providers: `env` over `environ`, `file` under `secrets_dir`."""
     return SecretResolver({'env': EnvProvider(environ), 'file': FileProvider(secrets_dir)}, redactor)
+
+
+def refs_in(value: Any) -> set[SecretRef]:
+    """Every reference inside a value."""
+    return {ref for _, text in iter_secrets(value) for ref in text.refs}
 
 
 def fill_secrets(value: Any, resolver: SecretResolver) -> Any:

@@ -6,7 +6,9 @@ schema errors can say `jobs/daily.yaml:14`.
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,13 +125,74 @@ def _walk(node: yaml.Node, pointer: str, lines: dict[str, int], problems: list[D
             _walk(item, f'{pointer}/{i}', lines, problems, path)
 
 
-def dump_yaml(data: Any) -> str:
-    """Stable, review-friendly YAML: key order kept, block style, unicode as is."""
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=120)
+def dump_yaml(
+    data: Any,
+    *,
+    double_quotes: bool = False,
+    indent_sequences: bool = False,
+    flow: Callable[[str, Any], bool] | None = None,
+    quotes: Callable[[str, str], str | None] | None = None,
+) -> str:
+    """Stable, review-friendly YAML: key order kept, block style, unicode as is.
+
+    The options let a rewrite keep a file's own style (export.py): `double_quotes` quotes with
+    `"` where quoting is needed, `indent_sequences` indents a list under its key (`  - a`), and
+    `flow(pointer, value)` says which collections to write inline (`{x: "1", y: "2"}`), and
+    `quotes(pointer, text)` which quote (`'` or `"`) a one-line string gets, None for the default
+    (plain when YAML allows it). A quote that cannot represent the string is not used.
+    """
+    if flow is not None or quotes is not None:
+        data = _mark(data, '', flow or (lambda _p, _v: False), quotes or (lambda _p, _t: None))
+    dumper = _dumper(double_quotes, indent_sequences)
+    return yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=120)
 
 
 class _Dumper(yaml.SafeDumper):
     pass
+
+
+class _FlowDict(dict[str, Any]):
+    pass
+
+
+class _FlowList(list[Any]):
+    pass
+
+
+class _QuotedStr(str):
+    style: str | None = None
+
+
+def _mark(
+    value: Any, pointer: str, flow: Callable[[str, Any], bool], quotes: Callable[[str, str], str | None],
+) -> Any:
+    if isinstance(value, dict):
+        out = {k: _mark(v, f'{pointer}/{escape_pointer(str(k))}', flow, quotes) for k, v in value.items()}
+        return _FlowDict(out) if value and flow(pointer, value) else out
+    if isinstance(value, list):
+        items = [_mark(v, f'{pointer}/{i}', flow, quotes) for i, v in enumerate(value)]
+        return _FlowList(items) if value and flow(pointer, value) else items
+    if isinstance(value, str) and '\n' not in value:
+        style = quotes(pointer, value)
+        if style in ('"', "'"):
+            marked = _QuotedStr(value)
+            marked.style = style
+            return marked
+    return value
+
+
+@functools.cache
+def _dumper(double_quotes: bool, indent_sequences: bool) -> type[_Dumper]:
+    class Styled(_Dumper):
+        def choose_scalar_style(self) -> str:
+            style: str = super().choose_scalar_style()
+            asked = self.event.style if isinstance(self.event, yaml.ScalarEvent) else None
+            return '"' if double_quotes and style == "'" and asked != "'" else style
+
+        def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+            super().increase_indent(flow, indentless and not indent_sequences)
+
+    return Styled
 
 
 def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
@@ -137,4 +200,19 @@ def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
     return dumper.represent_scalar('tag:yaml.org,2002:str', value, style=style)
 
 
+def _quoted_presenter(dumper: yaml.SafeDumper, value: _QuotedStr) -> yaml.Node:
+    return dumper.represent_scalar('tag:yaml.org,2002:str', str(value), style=value.style)
+
+
+def _flow_dict(dumper: yaml.SafeDumper, value: _FlowDict) -> yaml.Node:
+    return dumper.represent_mapping('tag:yaml.org,2002:map', value.items(), flow_style=True)
+
+
+def _flow_list(dumper: yaml.SafeDumper, value: _FlowList) -> yaml.Node:
+    return dumper.represent_sequence('tag:yaml.org,2002:seq', value, flow_style=True)
+
+
 _Dumper.add_representer(str, _str_presenter)
+_Dumper.add_representer(_QuotedStr, _quoted_presenter)
+_Dumper.add_representer(_FlowDict, _flow_dict)
+_Dumper.add_representer(_FlowList, _flow_list)

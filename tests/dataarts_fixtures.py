@@ -8,7 +8,7 @@ projects apart), so tests never see each other's objects. Faults are reset after
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +35,8 @@ class RunningEmulator:
         return self.server.url
 
     def workspace(self, project: str | None = None, *, workspace_id: str = 'ws-test', max_attempts: int = 6,
-                  concurrency: int = 4, backoff: float = 0.01) -> DataArtsWorkspace:
+                  concurrency: int = 4, backoff: float = 0.01,
+                  clock: Callable[[], int] | None = None) -> DataArtsWorkspace:
         """A `dataarts` workspace on a project of its own (fresh unless `project` is given)."""
         settings = HttpSettings(
             project_id=project or uuid.uuid4().hex,
@@ -44,7 +45,9 @@ class RunningEmulator:
             rate_limits={'factory': 0, 'management': 0, 'cdm': 0}, max_attempts=max_attempts,
             backoff_base=backoff, timeout=30,
         )
-        return DataArtsWorkspace(Transport(settings), concurrency=concurrency)
+        if clock is None:
+            return DataArtsWorkspace(Transport(settings), concurrency=concurrency)
+        return DataArtsWorkspace(Transport(settings), concurrency=concurrency, clock=clock)
 
 
 @pytest.fixture(scope='session')

@@ -26,7 +26,7 @@ def test_one_cron_change_shows_exactly_that_field(example_repo: Path) -> None:
     assert planned.code == 2, planned
     changed = [line for line in planned.stdout.splitlines() if line.startswith(('+', '~', '-', '    '))]
     assert changed == [
-        '~ job/job_batch  (1 field differs from the workspace)',
+        '~ job/job_batch  (1 field differs from the workspace: changed in git)',
         '    ~ /schedule/cron/expression: "0 0 2 * * ?" -> "0 30 2 * * ?"',
     ]
 

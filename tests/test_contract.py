@@ -7,11 +7,14 @@ is all or nothing, HTTP writes object by object (test_dataarts.py); reading cost
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from workspace_specs import cdm_job_spec, connection_spec, job_spec, link_spec, resource_spec, script_spec
 
-from jobsync.errors import ImportRefused, WorkspaceError
+from jobsync.errors import ImportRefused, LockError, StateError, WorkspaceError
 from jobsync.model import ObjectKey
+from jobsync.state import ObjectState, State
 from jobsync.workspace.base import Workspace, read_all
 
 JOB = ObjectKey('job', 'daily_sales')
@@ -28,9 +31,14 @@ LIST_JOBS_ROUTE = 'GET /v1/{pid}/jobs'
 
 
 @pytest.fixture(params=['local', 'dataarts'])
-def workspace(request: pytest.FixtureRequest) -> Workspace:
-    ws: Workspace = request.getfixturevalue('local_workspace' if request.param == 'local' else 'dataarts_workspace')
-    return ws
+def workspace(request: pytest.FixtureRequest, fake_clock) -> Iterator[Workspace]:
+    """A fresh workspace of each backend; both keep lock time by `fake_clock`."""
+    if request.param == 'local':
+        yield request.getfixturevalue('local_workspace')
+        return
+    ws = request.getfixturevalue('running_emulator').workspace(clock=fake_clock)
+    yield ws
+    ws.close()
 
 
 def _everything() -> list[tuple[ObjectKey, dict]]:
@@ -193,3 +201,57 @@ def test_calls_are_counted_by_route(workspace):
     assert workspace.calls[LIST_JOBS_ROUTE] == 2  # BATCH and REAL_TIME
     assert workspace.calls[EXPORT_ROUTE] == 1
     assert all(' /v1' in route for route in workspace.calls)
+
+
+# --- jobsync's own records: the state and the lock -----------------------------------------------
+
+MINUTE = 60_000
+
+
+def _state(serial: int, *keys: ObjectKey) -> State:
+    return State('prod', serial, {k: ObjectState(1, 'sha256:a', 'sha256:b', 'rev') for k in keys}, git_rev='rev')
+
+
+def test_state_is_written_serial_by_serial(workspace):
+    assert workspace.read_state('prod') is None
+    workspace.write_state(_state(1, JOB))
+    with pytest.raises(StateError, match='changed while this apply ran'):
+        workspace.write_state(_state(1, SCRIPT))  # another apply wrote serial 1 already
+    workspace.write_state(_state(2, JOB, SCRIPT))
+    stored = workspace.read_state('prod')
+    assert (stored.serial, sorted(stored.objects)) == (2, sorted([SCRIPT, JOB]))
+    assert workspace.read_state('dev') is None
+    assert workspace.list_objects() == {}  # the records are not objects of the workspace
+
+
+def test_a_held_lock_names_its_holder_and_an_expired_one_is_taken_over(workspace, fake_clock):
+    held = workspace.acquire_lock('prod', 'alice@runner-1', 'https://ci.example/runs/42', MINUTE)
+    with pytest.raises(LockError) as caught:
+        workspace.acquire_lock('prod', 'bob', '', MINUTE)
+    assert 'locked by alice@runner-1' in caught.value.message and held.id in caught.value.message
+    assert caught.value.holder == held
+    assert workspace.acquire_lock('dev', 'bob', '', MINUTE).target == 'dev'  # another target, another lock
+    fake_clock.advance(MINUTE)
+    taken = workspace.acquire_lock('prod', 'bob', '', MINUTE)
+    assert taken.owner == 'bob' and taken.id != held.id
+    with pytest.raises(LockError, match='lost the lock on target prod: now held by bob'):
+        workspace.renew_lock(held, MINUTE)
+    workspace.release_lock(held)  # no longer ours: frees nothing
+    with pytest.raises(LockError, match='locked by bob'):
+        workspace.acquire_lock('prod', 'carol', '', MINUTE)
+
+
+def test_renew_release_and_force_unlock(workspace, fake_clock):
+    lock = workspace.acquire_lock('prod', 'alice', '', MINUTE)
+    fake_clock.advance(MINUTE - 10)
+    lock = workspace.renew_lock(lock, MINUTE)
+    fake_clock.advance(MINUTE - 10)
+    with pytest.raises(LockError):
+        workspace.acquire_lock('prod', 'bob', '', MINUTE)
+    workspace.release_lock(lock)
+    again = workspace.acquire_lock('prod', 'bob', '', MINUTE)
+    with pytest.raises(LockError, match=f'no lock with id nope .*prod: bob .*lock id {again.id}'):
+        workspace.force_unlock('nope')
+    assert workspace.force_unlock(again.id) == again
+    assert workspace.acquire_lock('prod', 'carol', '', MINUTE).owner == 'carol'
+    assert workspace.list_objects() == {}

@@ -286,11 +286,25 @@ def test_route_matching():
 
 
 def _point_repo_at(repo: Path, url: str, project: str, **dataarts) -> None:
-    config = {'default_target': 'cloud', 'targets': {'cloud': {'workspace': 'dataarts', 'dataarts': {
+    """Add a target `cloud` for the emulator to the repo's jobsync.yaml and make it the default."""
+    config = yaml.safe_load((repo / 'jobsync.yaml').read_text(encoding='utf-8'))
+    config['default_target'] = 'cloud'
+    config['targets']['cloud'] = {'workspace': 'dataarts', 'expressionTimeZone': 'GMT+8', 'dataarts': {
         'project_id': project, 'workspace_id': 'ws-example',
         'endpoints': {'factory': url, 'management': url, 'cdm': url},
-        'rate_limits': {'factory': 0, 'management': 0, 'cdm': 0}, 'backoff_seconds': 0.01, **dataarts}}}}
+        'rate_limits': {'factory': 0, 'management': 0, 'cdm': 0}, 'backoff_seconds': 0.01, **dataarts}}
     (repo / 'jobsync.yaml').write_text(yaml.safe_dump(config), encoding='utf-8')
+
+
+def _rows(running, sql: str, *params) -> list[tuple]:
+    """Rows of the emulator's database, read with a connection of our own."""
+    import sqlite3
+
+    conn = sqlite3.connect(running.emulator.engine.path)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
 
 
 ENV = {'HUAWEICLOUD_SDK_AK': EMULATOR_AK, 'HUAWEICLOUD_SDK_SK': EMULATOR_SK, **EXAMPLE_SECRETS}
@@ -301,15 +315,17 @@ def test_apply_then_plan_through_the_emulator(example_repo, running_emulator):
     _point_repo_at(example_repo, running_emulator.url, project)
     applied = run_jobsync('apply', '--repo', str(example_repo), '--auto-approve', env=ENV)
     assert applied.code == 0, applied
-    assert re.search(r'22 applied, 0 failed, 0 skipped', applied.stdout), applied.stdout[-500:]
+    assert re.search(r'Apply: \d+ applied, 0 failed, 0 skipped', applied.stdout), applied.stdout[-500:]
     again = run_jobsync('plan', '--repo', str(example_repo), '--detailed-exitcode', env=ENV)
     assert again.code == 0, again
-    assert 'POST /v1/{pid}/jobs/batch-export x1' in again.stdout  # the plan reports its API calls
+    # The plan reports its API calls: with the state apply wrote (a reserved script), nothing has
+    # moved, so only list calls and the state's read are spent, no export.
+    assert 'GET /v1/{pid}/jobs x2' in again.stdout and 'GET /v1/{pid}/scripts/{script_name} x1' in again.stdout
+    assert 'batch-export' not in again.stdout
     assert all(v not in again.stdout + again.stderr + applied.stdout + applied.stderr
                for v in EXAMPLE_SECRETS.values())
     # The passwords reached the service: stored as sent, read back masked.
-    stored = ' '.join(row[0] for row in running_emulator.emulator.engine._store.conn().execute(
-        'SELECT spec FROM objects WHERE project=?', (project,)))
+    stored = ' '.join(row[0] for row in _rows(running_emulator, 'SELECT spec FROM objects WHERE project=?', project))
     assert EXAMPLE_SECRETS['DWS_PASSWORD'] in stored and EXAMPLE_SECRETS['MYSQL_PASSWORD'] in stored
 
 
@@ -325,13 +341,12 @@ def test_apply_under_5xx_and_throttling_applies_everything_once(example_repo, ru
     running_emulator.emulator.faults = Faults()
     again = run_jobsync('plan', '--repo', str(example_repo), '--detailed-exitcode', env=ENV)
     assert again.code == 0, again  # everything applied, nothing left to do
-    engine = running_emulator.emulator.engine
-    rows = engine._store.conn().execute(
-        "SELECT kind, name, COUNT(*) FROM objects WHERE project=? AND kind != 'cluster' GROUP BY kind, scope, name",
-        (project,)).fetchall()
+    rows = _rows(running_emulator, "SELECT kind, name, COUNT(*) FROM objects WHERE project=? AND kind != 'cluster'"
+                                   ' GROUP BY kind, scope, name', project)
     assert rows and all(count == 1 for _, _, count in rows)
     expected = len(list((example_repo / 'jobs').glob('*.*'))) + len(list((example_repo / 'scripts').glob('*.yaml')))
-    assert sum(1 for kind, _, _ in rows if kind in ('job', 'script')) == expected
+    assert sum(1 for kind, name, _ in rows if kind in ('job', 'script') and not name.startswith('jobsync_')) == expected
+    assert ('script', 'jobsync_state_cloud', 1) in rows  # the state apply recorded, once
 
 
 def test_plan_without_credentials_says_what_to_set(example_repo, running_emulator):

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import zipfile
 
@@ -398,7 +401,7 @@ def test_imported_objects_get_a_fresh_last_update_time(engine, fake_clock):
 
 
 def test_package_over_one_megabyte_is_refused_whole(engine):
-    noise = os.urandom(900 * 1024).hex()  # 1.8 MB of hex digits: deflate cannot get it under 1 MB
+    noise = base64.b64encode(os.urandom(1_200_000)).decode()  # 1.6 MB that deflate keeps above 1.2 MB
     items = [
         (ObjectKey('connection', 'dws'), connection_spec('dws')),
         (ObjectKey('job', 'j'), job_spec('j', scripts=('big',), connection='dws')),
@@ -681,7 +684,45 @@ def test_concurrent_writers_from_threads(tmp_path, fake_clock):
     assert len(set(ids)) == 80
 
 
-# --- listing in SQL (pages stay cheap on large workspaces) -------------------------------------------
+def test_a_link_in_use_cannot_be_renamed_but_a_free_one_can(engine):
+    cluster = _with_cluster(engine)
+    engine.create_link(cluster, link_spec('src'))
+    engine.create_link(cluster, link_spec('spare'))
+    engine.create_cdm_job(cluster, cdm_job_spec('copy', source='src', target='src'))
+    with pytest.raises(EngineError) as caught:
+        engine.update_link(cluster, 'src', link_spec('renamed'))
+    assert caught.value.code == 'Cdm.0321'
+    engine.update_link(cluster, 'spare', link_spec('renamed'))
+    assert [link['name'] for link in engine.list_links(cluster)['links']] == ['renamed', 'src']
+
+
+def test_a_thread_per_call_does_not_pile_up_connections(engine):
+    engine.create_job(job_spec('j'))
+    results: list[str] = []
+    threads = [threading.Thread(target=lambda: results.append(engine.job_status('j'))) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == ['STOPPED'] * 50
+    assert len(engine._store._idle) <= engine._store.MAX_IDLE
+
+
+def test_two_processes_write_one_file(tmp_path):
+    path = tmp_path / 'shared.db'
+    code = (
+        'import sys\n'
+        'from jobsync.workspace.engine import Engine\n'
+        'e = Engine(sys.argv[1])\n'
+        'for i in range(30):\n'
+        '    e.create_job({"name": f"{sys.argv[2]}{i}", "processType": "BATCH", "nodes": [{"name": "n"}]})\n'
+    )
+    procs = [subprocess.Popen([sys.executable, '-c', code, str(path), prefix]) for prefix in ('a', 'b')]
+    assert [proc.wait(timeout=120) for proc in procs] == [0, 0]
+    assert Engine(path).list_jobs(limit=100)['total'] == 60
+
+
+# --- listing pages ----------------------------------------------------------------------------------
 
 
 def test_list_pages_filter_and_order_like_the_whole_listing(engine):

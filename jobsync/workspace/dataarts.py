@@ -43,6 +43,7 @@ from jobsync.codec import NAME_FIELD
 from jobsync.config import Target
 from jobsync.errors import ImportRefused, UsageError, WorkspaceError
 from jobsync.model import CDM_KINDS, LiveObject, ObjectKey, Spec
+from jobsync.state import Lock, State, is_reserved
 from jobsync.workspace import package
 from jobsync.workspace.base import MAX_EXPORT_JOBS, ListEntry
 from jobsync.workspace.dataarts_http import (
@@ -59,6 +60,7 @@ from jobsync.workspace.dataarts_http import (
     credentials_from_env,
     default_endpoints,
 )
+from jobsync.workspace.dataarts_records import ScriptRecordStore, now_ms
 
 PAGE = 100  # the largest page every list route accepts (reference §3.3)
 DEFAULT_CONCURRENCY = 4
@@ -230,13 +232,15 @@ class DataArtsWorkspace:
 
     def __init__(
             self, transport: Transport, *, cdm_clusters: Mapping[str, str] | None = None,
-            concurrency: int = DEFAULT_CONCURRENCY, region: str = '',
+            concurrency: int = DEFAULT_CONCURRENCY, region: str = '', clock: Callable[[], int] = now_ms,
     ) -> None:
         self.http = transport
         self.calls: Counter[str] = transport.calls
         settings = transport.settings
         self.url = f'dataarts:{region or settings.endpoints["factory"]}/{settings.project_id}/' \
                    f'{settings.workspace_id or "default"}'
+        # jobsync's state and locks: reserved scripts of the workspace (dataarts_records.py).
+        self.records = ScriptRecordStore(transport, where=self.url, clock=clock)
         self._configured_clusters = dict(cdm_clusters) if cdm_clusters else None
         self._pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix=_POOL_PREFIX)
         self._lock = threading.Lock()
@@ -306,23 +310,27 @@ class DataArtsWorkspace:
         for job_type in ('BATCH', 'REAL_TIME'):  # real-time jobs are listed only when asked for
             for job in self._paged(LIST_JOBS, [('jobType', job_type)], 'jobs', 'total', 'name'):
                 key = ObjectKey('job', job['name'])
-                out[key] = ListEntry(key, _updated(job, 'createTime'), job.get('status'))
+                out[key] = ListEntry(key, _updated(job, 'createTime'), job.get('status'), job.get('path') or '/')
                 types[job['name']] = job_type
         self._job_types = types
         self._forget('job', {k: '' for k in out})
         return out
 
     def _list_scripts(self) -> dict[ObjectKey, ListEntry]:
-        scripts = self._paged(LIST_SCRIPTS, [], 'scripts', 'total', 'name')
+        # jobsync's own state and lock scripts are not objects of the workspace (state.py).
+        scripts = [s for s in self._paged(LIST_SCRIPTS, [], 'scripts', 'total', 'name')
+                   if not is_reserved(ObjectKey('script', s['name']))]
         self._script_entries = {s['name']: s for s in scripts if 'content' in s}
-        out = {ObjectKey('script', s['name']): ListEntry(ObjectKey('script', s['name']), _updated(s))
+        out = {ObjectKey('script', s['name']): ListEntry(ObjectKey('script', s['name']), _updated(s),
+                                                         directory=s.get('directory') or '/')
                for s in scripts}
         self._forget('script', {k: '' for k in out})
         return out
 
     def _list_resources(self) -> dict[ObjectKey, ListEntry]:
         resources = self._paged(LIST_RESOURCES, [], 'resources', 'total', 'name')
-        out = {ObjectKey('resource', r['name']): ListEntry(ObjectKey('resource', r['name']), _updated(r))
+        out = {ObjectKey('resource', r['name']): ListEntry(ObjectKey('resource', r['name']), _updated(r),
+                                                           directory=r.get('directory') or '/')
                for r in resources}
         self._forget('resource', {ObjectKey('resource', r['name']): str(r.get('id', '')) for r in resources})
         return out
@@ -764,3 +772,23 @@ class DataArtsWorkspace:
     def close(self) -> None:
         self._pool.shutdown(wait=True)
         self.http.close()
+
+    # --- jobsync's state and lock (reserved scripts, dataarts_records.py) ---------------------------
+
+    def read_state(self, target: str) -> State | None:
+        return self.records.read_state(target)
+
+    def write_state(self, state: State) -> None:
+        self.records.write_state(state)
+
+    def acquire_lock(self, target: str, owner: str, run_url: str, ttl_ms: int) -> Lock:
+        return self.records.acquire_lock(target, owner, run_url, ttl_ms)
+
+    def renew_lock(self, lock: Lock, ttl_ms: int) -> Lock:
+        return self.records.renew_lock(lock, ttl_ms)
+
+    def release_lock(self, lock: Lock) -> None:
+        self.records.release_lock(lock)
+
+    def force_unlock(self, lock_id: str) -> Lock:
+        return self.records.force_unlock(lock_id)

@@ -23,9 +23,11 @@ from typing import Any, TypeVar
 
 from jobsync.errors import ImportRefused, UsageError, WorkspaceError
 from jobsync.model import CDM_KINDS, LiveObject, ObjectKey, Spec
+from jobsync.state import Lock, State
 from jobsync.workspace import package
 from jobsync.workspace.base import MAX_EXPORT_JOBS, MAX_PACKAGE_BYTES, ListEntry
 from jobsync.workspace.engine import CDM_JOB_TYPES, Engine, EngineError
+from jobsync.workspace.statestore import SqliteStateStore
 
 URL_SCHEME = 'local:'
 DEFAULT_PATH = '.jobsync/workspace.db'
@@ -89,6 +91,9 @@ class LocalWorkspace:
         self.calls: Counter[str] = Counter()
         self.max_package_bytes = max_package_bytes
         self.engine = Engine(self.path, project=project, workspace=workspace, user=user, **engine_options)
+        # jobsync's state and locks: tables of the same file, beside the engine's (statestore.py).
+        self.records = SqliteStateStore(self.path, project=project, workspace=workspace, where=self.url,
+                                        clock=self.engine.now)
         # name -> id, as last listed: the API addresses these by id, jobsync by name.
         self._resource_ids: dict[str, str] = {}
         self._connection_ids: dict[str, str] = {}
@@ -123,20 +128,22 @@ class LocalWorkspace:
                 return jobs
             for job in self._paged(LIST_JOBS, fetch):
                 key = ObjectKey('job', job['name'])
-                out[key] = ListEntry(key, job['lastUpdateTime'], job['status'])
+                out[key] = ListEntry(key, job['lastUpdateTime'], job['status'], job.get('path') or '/')
         return out
 
     def _list_scripts(self) -> dict[ObjectKey, ListEntry]:
         scripts = self._paged(LIST_SCRIPTS, lambda offset: self.engine.list_scripts(
             limit=PAGE, offset=offset)['scripts'])
-        return {ObjectKey('script', s['name']): ListEntry(ObjectKey('script', s['name']), s['lastUpdateTime'])
+        return {ObjectKey('script', s['name']): ListEntry(ObjectKey('script', s['name']), s['lastUpdateTime'],
+                                                          directory=s.get('directory') or '/')
                 for s in scripts}
 
     def _list_resources(self) -> dict[ObjectKey, ListEntry]:
         resources = self._paged(LIST_RESOURCES, lambda offset: self.engine.list_resources(
             limit=PAGE, offset=offset)['resources'])
         self._resource_ids = {r['name']: r['id'] for r in resources}
-        return {ObjectKey('resource', r['name']): ListEntry(ObjectKey('resource', r['name']), r['lastUpdateTime'])
+        return {ObjectKey('resource', r['name']): ListEntry(ObjectKey('resource', r['name']), r['lastUpdateTime'],
+                                                            directory=r.get('directory') or '/')
                 for r in resources}
 
     def _list_connections(self) -> dict[ObjectKey, ListEntry]:
@@ -390,6 +397,26 @@ class LocalWorkspace:
 
     def close(self) -> None:
         self.engine.close()
+
+    # --- jobsync's state and lock (kept in this file, see statestore.py) -------------------------
+
+    def read_state(self, target: str) -> State | None:
+        return self.records.read_state(target)
+
+    def write_state(self, state: State) -> None:
+        self.records.write_state(state)
+
+    def acquire_lock(self, target: str, owner: str, run_url: str, ttl_ms: int) -> Lock:
+        return self.records.acquire_lock(target, owner, run_url, ttl_ms)
+
+    def renew_lock(self, lock: Lock, ttl_ms: int) -> Lock:
+        return self.records.renew_lock(lock, ttl_ms)
+
+    def release_lock(self, lock: Lock) -> None:
+        self.records.release_lock(lock)
+
+    def force_unlock(self, lock_id: str) -> Lock:
+        return self.records.force_unlock(lock_id)
 
 
 def open_local(url: str, **options: Any) -> LocalWorkspace:

@@ -96,13 +96,13 @@ def _entries(items: Iterable[tuple[ObjectKey, Spec]]) -> Iterator[tuple[str, byt
         if key in seen:
             raise PackageError(f'{key} appears twice in one package')
         seen.add(key)
-        _check_name(key, key.name, 'name')
         named = _named_spec(key, spec)
-        if key.kind in _CDM_LISTS:
+        if key.kind in _CDM_LISTS:  # inside a JSON file: only the cluster name is a file name
             _check_name(key, key.cluster, 'cluster name')
             lists = cdm.setdefault(key.cluster, {'links': [], 'jobs': []})
             lists[_CDM_LISTS[key.kind]].append(named)
         else:
+            _check_name(key, key.name, 'name')
             yield f'{_FOLDER[key.kind]}/{key.name}{SUFFIX[key.kind]}', _dumps(named)
     for cluster in sorted(cdm):
         yield f'{_CDM_FOLDER}/{cluster}.json', _dumps(cdm[cluster])

@@ -1,0 +1,100 @@
+"""What the console or the API exports, read as objects: the input of `jobsync import-bundle`. Pure.
+
+Accepted bundles:
+
+* a Factory job export zip, in either documented layout (reference §4.6): `DLF_<job>.zip`
+  (`jobs/<job>.job`, `scripts/<s>.script`, `resources/<r>.resource`) or `jobs.zip` from batch
+  export (`jobs/<job>/<job>.job` with its scripts and resources next to it); also jobsync's own
+  package layout (`workspace/package.py`), which adds data connections and `cdm/<cluster>.json`;
+* a CDM console export, one JSON file `{"links": [...], "jobs": [...]}` (reference §9.5). It does
+  not say which cluster it came from, so the caller names one;
+* a single console `.job` file (a JSON job with `nodes`).
+
+Hostile input is refused whole, before anything is written: zip entries with absolute paths,
+`..` segments or symbolic links, encrypted entries, archives that inflate past the limit
+(counted while inflating, `package.read_package`), files larger than the limit, and object or
+cluster names that could not be file names in the repo (`export.unsafe_name`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jobsync.errors import JobsyncError
+from jobsync.export import unsafe_name
+from jobsync.model import Kind, ObjectKey, Spec
+from jobsync.workspace import package
+
+MAX_BUNDLE_BYTES = package.MAX_UNCOMPRESSED_BYTES  # 10 MB, the service's own import limit (§4.7, §10)
+_ZIP_MAGIC = (b'PK\x03\x04', b'PK\x05\x06')
+
+
+class BundleError(JobsyncError):
+    """A bundle cannot be imported; nothing was written."""
+
+
+def _refuse(name: str, why: str, hint: str = '') -> BundleError:
+    return BundleError(f'refusing {name}: {why}; nothing was written', hint=hint)
+
+
+def read_bundle(
+    name: str, data: bytes, *, cluster: str | None = None, max_bytes: int = MAX_BUNDLE_BYTES,
+) -> list[tuple[ObjectKey, Spec]]:
+    """The objects in a bundle (API form), sorted by key. `name` is for messages.
+
+    `cluster` names the CDM cluster of a CDM JSON export (required for one). Raises BundleError.
+    """
+    if len(data) > max_bytes:
+        raise _refuse(name, f'it is {len(data)} bytes, more than the {max_bytes}-byte limit')
+    if data.startswith(_ZIP_MAGIC):
+        try:
+            items = package.read_package(data, max_uncompressed=max_bytes)
+        except package.PackageError as err:
+            raise _refuse(name, err.message.removesuffix('; refusing the package')) from None
+        if not items:
+            raise _refuse(name, 'the archive holds no .job, .script, .resource, .conn or cdm/<cluster>.json file',
+                          'pass a job export (DLF_<job>.zip, jobs.zip) or a CDM JSON export')
+    else:
+        items = _read_json(name, data, cluster)
+    for key, _ in items:
+        for what, value in (('name', key.name), ('cluster name', key.cluster)):
+            why = unsafe_name(value) if value or what == 'name' else ''
+            if why:
+                raise _refuse(name, f'the {what} {value!r} of {key.kind} cannot be a file name in the repo ({why})')
+    return items
+
+
+def _read_json(name: str, data: bytes, cluster: str | None) -> list[tuple[ObjectKey, Spec]]:
+    try:
+        doc = json.loads(data.decode('utf-8-sig'))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise _refuse(name, f'it is neither a zip archive nor JSON ({err})',
+                      'pass a job export zip or a CDM JSON export {"links": [...], "jobs": [...]}') from None
+    if isinstance(doc, dict) and 'nodes' in doc and isinstance(doc.get('name'), str):
+        return [(ObjectKey('job', doc['name']), doc)]
+    if not (isinstance(doc, dict) and ('jobs' in doc or 'links' in doc)):
+        raise _refuse(name, 'the JSON is not a CDM export (an object with "links" and "jobs" lists)')
+    if not cluster:
+        raise BundleError(f'{name} is a CDM export, which does not say which cluster it came from',
+                          hint='name the cluster: import-bundle FILE --cluster NAME')
+    found: dict[ObjectKey, Spec] = {}
+    lists: dict[str, Kind] = {'links': 'cdm-link', 'jobs': 'cdm-job'}
+    for field, kind in lists.items():
+        elements = doc.get(field, [])
+        if not isinstance(elements, list):
+            raise _refuse(name, f'"{field}" is not a list')
+        for i, element in enumerate(elements):
+            obj_name = element.get('name') if isinstance(element, dict) else None
+            if not isinstance(obj_name, str) or not obj_name:
+                raise _refuse(name, f'{field}[{i}] has no name')
+            key = ObjectKey(kind, obj_name, cluster)
+            if key in found:
+                raise _refuse(name, f'{key} appears twice')
+            found[key] = _as_spec(element)
+    return sorted(found.items())
+
+
+def _as_spec(value: Any) -> Spec:
+    assert isinstance(value, dict)
+    return value

@@ -1,0 +1,314 @@
+"""The console's batch operations over a workspace: run, stop, delete, CDM groups.
+
+Everything it touches comes in as arguments: the workspace, and for waiting a `sleep` function
+and a `clock`, so tests drive time instead of waiting for it. Progress goes out through
+`on_event`, never by printing.
+
+What "run" means per kind (reference §4.5, §9.4):
+
+* a Factory job is *started*: its schedule begins (`SCHEDULING` for batch jobs, `NORMAL` for
+  real-time ones), as the console's batch "Start" does. Waiting follows it until it is scheduling
+  or running (success) or in `EXCEPTION` (failure). Starting a job that already runs is not an
+  error (the service answers `DLF.3051 ... is running`, reference §4.5).
+* a CDM job is *submitted*: waiting follows the submission through `BOOTING` and `RUNNING` to
+  `SUCCEEDED` (success) or `FAILED` / `FAILURE_ON_SUBMIT` / `UNKNOWN` (failure). A CDM job that
+  already runs (`Cdm.0052`) is followed, not started twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from jobsync.errors import UsageError, WorkspaceError
+from jobsync.model import APPLY_ORDER, LiveObject, ObjectKey, Spec
+from jobsync.refs import references
+from jobsync.selection import JOB_KINDS, group_of, name_matches
+from jobsync.workspace.base import Workspace
+
+# Factory job schedule states (reference §4.5: TF polls start -> SCHEDULING/NORMAL, EXCEPTION = failure).
+FACTORY_STARTED = frozenset({'SCHEDULING', 'NORMAL'})
+FACTORY_FAILED = frozenset({'EXCEPTION'})
+# CDM submission states (reference §9.4).
+CDM_SUCCEEDED = frozenset({'SUCCEEDED'})
+CDM_FAILED = frozenset({'FAILED', 'FAILURE_ON_SUBMIT', 'UNKNOWN', 'NEVER_EXECUTED'})
+CDM_RUNNING = frozenset({'BOOTING', 'RUNNING'})
+
+DEFAULT_INTERVAL = 5.0  # seconds between status polls
+DEFAULT_TIMEOUT = 3600.0  # seconds --wait follows jobs before giving up on them
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one object ended. `status` is the last state seen (`SUCCEEDED`, `SCHEDULING`, `deleted`, ...)."""
+
+    key: ObjectKey
+    ok: bool
+    status: str
+    message: str = ''
+
+
+@dataclass(frozen=True)
+class OpsResult:
+    outcomes: tuple[Outcome, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(o.ok for o in self.outcomes)
+
+    def count(self, ok: bool) -> int:
+        return sum(1 for o in self.outcomes if o.ok is ok)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Progress: a job started, a status seen for the first time, an object deleted."""
+
+    key: ObjectKey
+    message: str
+
+
+OnEvent = Callable[[Event], None]
+
+
+def _ignore(_: Event) -> None:
+    return None
+
+
+# --- choosing what to act on -------------------------------------------------------------------
+
+def resolve(
+    keys: Iterable[ObjectKey],
+    names: Sequence[str],
+    *,
+    kinds: frozenset[str] = JOB_KINDS,
+    clusters: Sequence[str] = (),
+) -> list[ObjectKey]:
+    """The objects `names` address among `keys`: job names, or object keys (`cdm-job/c/x`, `script/s`).
+
+    A bare name must mean exactly one job; raises UsageError for unknown or ambiguous names, and
+    for keys of kinds outside `kinds`.
+    """
+    pool = [k for k in keys if not (clusters and k.cluster and k.cluster not in clusters)]
+    out: list[ObjectKey] = []
+    problems: list[str] = []
+    for name in names:
+        found = [k for k in pool if name_matches(name, k)]
+        if not found:
+            problems.append(f'{name}: not in the workspace')
+        elif len(found) > 1:
+            problems.append(f'{name}: ambiguous, it names {", ".join(map(str, found))}; give the key instead')
+        elif found[0].kind not in kinds:
+            problems.append(f'{name}: a {found[0].kind} cannot be acted on here')
+        else:
+            out.append(found[0])
+    if problems:
+        raise UsageError('; '.join(problems), hint='name jobs as listed by the console, or by key '
+                                                   '(job/NAME, cdm-job/CLUSTER/NAME)')
+    return sorted(set(out))
+
+
+def group_members(
+    cdm_jobs: Mapping[ObjectKey, LiveObject], groups: Sequence[str], clusters: Sequence[str] = (),
+) -> list[ObjectKey]:
+    """The CDM jobs of `groups` (in `clusters`, when given). Raises UsageError for a group with no job."""
+    out: list[ObjectKey] = []
+    empty = []
+    for group in groups:
+        members = [k for k, o in cdm_jobs.items() if k.kind == 'cdm-job' and group_of(o.spec) == group
+                   and (not clusters or k.cluster in clusters)]
+        if not members:
+            empty.append(group)
+        out.extend(members)
+    if empty:
+        raise UsageError(f'no CDM job in group {", ".join(empty)}' + (f' (clusters {", ".join(clusters)})'
+                                                                       if clusters else ''),
+                         hint='`jobsync groups` lists the groups and their jobs')
+    return sorted(set(out))
+
+
+def cdm_groups(cdm_jobs: Mapping[ObjectKey, LiveObject]) -> dict[tuple[str, str], list[ObjectKey]]:
+    """(cluster, group) -> its CDM jobs, sorted; a job without a group is in `DEFAULT`."""
+    out: dict[tuple[str, str], list[ObjectKey]] = {}
+    for key, obj in sorted(cdm_jobs.items()):
+        if key.kind == 'cdm-job':
+            out.setdefault((key.cluster, group_of(obj.spec)), []).append(key)
+    return dict(sorted(out.items()))
+
+
+# --- run and stop -------------------------------------------------------------------------------
+
+def _already_running(key: ObjectKey, err: WorkspaceError) -> bool:
+    if key.kind == 'cdm-job':
+        return err.code == 'Cdm.0052'
+    return err.code == 'DLF.3051' and 'is running' in err.message
+
+
+def _settled(key: ObjectKey, status: str) -> bool | None:
+    """True: succeeded; False: failed; None: still going."""
+    if key.kind == 'cdm-job':
+        return True if status in CDM_SUCCEEDED else False if status in CDM_FAILED else None
+    return True if status in FACTORY_STARTED else False if status in FACTORY_FAILED else None
+
+
+def start_jobs(workspace: Workspace, keys: Sequence[ObjectKey], *, on_event: OnEvent = _ignore) -> dict[
+        ObjectKey, Outcome]:
+    """Start each job; an outcome per job (ok: started or already running)."""
+    out: dict[ObjectKey, Outcome] = {}
+    for key in keys:
+        try:
+            workspace.start_job(key)
+            out[key] = Outcome(key, True, 'started')
+            on_event(Event(key, 'started'))
+        except WorkspaceError as err:
+            if _already_running(key, err):
+                out[key] = Outcome(key, True, 'running', 'was already running')
+                on_event(Event(key, 'already running'))
+            else:
+                out[key] = Outcome(key, False, 'not started', str(err))
+                on_event(Event(key, f'not started: {err}'))
+    return out
+
+
+def wait_for(
+    workspace: Workspace,
+    keys: Sequence[ObjectKey],
+    *,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+    interval: float = DEFAULT_INTERVAL,
+    timeout: float = DEFAULT_TIMEOUT,
+    on_event: OnEvent = _ignore,
+) -> dict[ObjectKey, Outcome]:
+    """Poll each job's status until it settles (see the module docstring) or `timeout` seconds pass.
+
+    Each status change is reported once through `on_event`. A job still going at the deadline
+    fails with `timed out`.
+    """
+    deadline = clock() + timeout
+    pending = list(keys)
+    seen: dict[ObjectKey, str] = {}
+    out: dict[ObjectKey, Outcome] = {}
+    while pending:
+        for key in list(pending):
+            try:
+                status = workspace.job_status(key)
+            except WorkspaceError as err:
+                out[key] = Outcome(key, False, 'unknown', f'cannot read its status: {err}')
+                pending.remove(key)
+                continue
+            if seen.get(key) != status:
+                seen[key] = status
+                on_event(Event(key, status))
+            settled = _settled(key, status)
+            if settled is not None:
+                out[key] = Outcome(key, settled, status)
+                pending.remove(key)
+        if not pending:
+            break
+        if clock() >= deadline:
+            for key in pending:
+                out[key] = Outcome(key, False, seen.get(key, 'unknown'),
+                                   f'timed out after {timeout:g}s, still {seen.get(key, "unknown")}')
+            break
+        sleep(interval)
+    return out
+
+
+def run_jobs(
+    workspace: Workspace,
+    keys: Sequence[ObjectKey],
+    *,
+    wait: bool = False,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+    interval: float = DEFAULT_INTERVAL,
+    timeout: float = DEFAULT_TIMEOUT,
+    on_event: OnEvent = _ignore,
+) -> OpsResult:
+    """Start every job, then (with `wait`) follow them all to the end. One outcome per job, in key order."""
+    started = start_jobs(workspace, keys, on_event=on_event)
+    if wait:
+        going = [k for k in keys if started[k].ok]
+        started.update(wait_for(workspace, going, sleep=sleep, clock=clock, interval=interval, timeout=timeout,
+                                on_event=on_event))
+    return OpsResult(tuple(started[k] for k in sorted(started)))
+
+
+def stop_jobs(workspace: Workspace, keys: Sequence[ObjectKey], *, on_event: OnEvent = _ignore) -> OpsResult:
+    """Stop each job (a Factory job's schedule; a CDM job's running submission). Not running is fine."""
+    out = []
+    for key in sorted(keys):
+        try:
+            workspace.stop_job(key)
+            out.append(Outcome(key, True, 'stopped'))
+            on_event(Event(key, 'stopped'))
+        except WorkspaceError as err:
+            if key.kind == 'cdm-job' and err.code == 'Cdm.0053':
+                out.append(Outcome(key, True, 'not running'))
+                on_event(Event(key, 'was not running'))
+            else:
+                out.append(Outcome(key, False, 'not stopped', str(err)))
+                on_event(Event(key, f'not stopped: {err}'))
+    return OpsResult(tuple(out))
+
+
+# --- delete -------------------------------------------------------------------------------------
+
+def deletion_order(specs: Mapping[ObjectKey, Spec]) -> list[ObjectKey]:
+    """Users before what they use: reverse apply order by kind, and among the objects given, a
+    referring object before the one it references (a job before its upstream `dependJobs` job)."""
+    rank = {kind: i for i, kind in enumerate(APPLY_ORDER)}
+    uses = {k: {r.target for r in references(k, s)} & set(specs) - {k} for k, s in specs.items()}
+    done: list[ObjectKey] = []
+    placed: set[ObjectKey] = set()
+
+    def place(key: ObjectKey, stack: frozenset[ObjectKey]) -> None:
+        # Depth-first: everything that uses `key` is placed before it.
+        if key in placed:
+            return
+        for user in sorted(k for k, used in uses.items() if key in used and k not in stack):
+            place(user, stack | {key})
+        if key not in placed:
+            placed.add(key)
+            done.append(key)
+
+    for key in sorted(specs, key=lambda k: (-rank[k.kind], k.cluster, k.name)):
+        place(key, frozenset())
+    return done
+
+
+def delete_objects(
+    workspace: Workspace, specs: Mapping[ObjectKey, Spec], *, on_event: OnEvent = _ignore,
+) -> OpsResult:
+    """Delete the objects (live specs, for their references) in `deletion_order`.
+
+    When one cannot be deleted, what it uses among the rest is skipped (still in use), not deleted.
+    """
+    uses = {k: {r.target for r in references(k, s)} & set(specs) - {k} for k, s in specs.items()}
+    blocked: dict[ObjectKey, ObjectKey] = {}
+    out: list[Outcome] = []
+    for key in deletion_order(specs):
+        if key in blocked:
+            out.append(Outcome(key, False, 'skipped', f'still used by {blocked[key]}, which was not deleted'))
+            on_event(Event(key, f'skipped: still used by {blocked[key]}'))
+            _block(key, blocked[key], uses, blocked)
+            continue
+        try:
+            workspace.delete(key)
+            out.append(Outcome(key, True, 'deleted'))
+            on_event(Event(key, 'deleted'))
+        except WorkspaceError as err:
+            if err.not_found:
+                out.append(Outcome(key, True, 'gone', 'was already deleted'))
+                continue
+            out.append(Outcome(key, False, 'not deleted', str(err)))
+            on_event(Event(key, f'not deleted: {err}'))
+            _block(key, key, uses, blocked)
+    return OpsResult(tuple(out))
+
+
+def _block(key: ObjectKey, cause: ObjectKey, uses: Mapping[ObjectKey, set[ObjectKey]],
+           blocked: dict[ObjectKey, ObjectKey]) -> None:
+    for used in uses.get(key, ()):
+        blocked.setdefault(used, cause)
