@@ -297,16 +297,24 @@ def test_after_a_fatal_answer_the_rest_is_not_tried(running_emulator):
     ws.close()
 
 
-def test_full_bodies_with_explicit_empty_lists_are_sent(dataarts_workspace, running_emulator):
-    """An update clears what the body leaves empty (reference §4.4: omitted lists are not cleared)."""
+def test_full_bodies_say_explicitly_what_is_empty(dataarts_workspace, running_emulator):
+    """The service keeps what an update leaves out (reference §4.4): a job whose definition has no
+    dependencies, parameters or upstream nodes is sent with explicit empty lists."""
     key = ObjectKey('job', 'j')
     dataarts_workspace.import_objects([(ObjectKey('job', 'up'), job_spec('up')),
-                                       (key, job_spec('j', schedule={'type': 'CRON', 'cron': {
-                                           'expression': '0 0 2 * * ?', 'dependJobs': {'jobs': ['up']}}}))])
-    dataarts_workspace.import_objects([(key, job_spec('j', schedule={'type': 'CRON', 'cron': {
-        'expression': '0 0 2 * * ?', 'dependJobs': {'jobs': []}}}))])
-    live = dataarts_workspace.read([key])[key]
-    assert live.spec['schedule']['cron']['dependJobs']['jobs'] == []
+                                       (key, job_spec('j', params=[{'name': 'p', 'value': '1'}], schedule={
+                                           'type': 'CRON', 'cron': {'expression': '0 0 2 * * ?',
+                                                                    'dependJobs': {'jobs': ['up']}}}))])
+    bare = job_spec('j', schedule={'type': 'CRON', 'cron': {'expression': '0 0 2 * * ?'}})
+    del bare['nodes'][0]['preNodeName']
+    assert 'params' not in bare and 'dependJobs' not in bare['schedule']['cron']  # git says nothing of them
+    dataarts_workspace.import_objects([(key, bare)])
+    engine = running_emulator.emulator.engine.scoped(dataarts_workspace.http.settings.project_id, 'ws-test')
+    sent = engine.versions('job', 'j')[-1]['spec']  # the body exactly as the service received it
+    assert sent['params'] == [] and sent['nodes'][0]['preNodeName'] == []
+    assert sent['schedule']['cron']['dependJobs'] == {'jobs': []}
+    dataarts_workspace.import_objects([(ObjectKey('resource', 'r'), resource_spec('r'))])
+    assert engine.show_resource(engine.resource_id('r'))['dependFiles'] == []
 
 
 def test_an_object_gone_since_listing_is_created(dataarts_workspace, running_emulator):

@@ -19,8 +19,8 @@ Reading, in batches (design §5):
 
 Writing: the service has no usable atomic import here (`jobs/import` reads a zip from OBS,
 §4.7, and covers neither connections nor CDM), so `import_objects` writes each object through
-its REST route, in the given order, with its full body (explicit empty lists included:
-omitted fields are not cleared, §4.4): update when it exists, create otherwise. This is not
+its REST route, in the given order, with its full body (`full_body`: explicit empty lists,
+since omitted fields are not cleared, §4.4): update when it exists, create otherwise. Not
 all or nothing: `ImportRefused` names each object that failed, and `written` says which went
 through. A create whose answer was lost (dropped connection, 5xx) is checked before it is
 repeated, so a retried write never duplicates an object.
@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
+from jobsync import codec
 from jobsync.codec import NAME_FIELD
 from jobsync.config import Target
 from jobsync.errors import ImportRefused, UsageError, WorkspaceError
@@ -209,6 +210,35 @@ def decode_cdm_values(spec: Spec) -> Spec:
                 config = {**config, 'inputs': inputs}
             configs.append(config)
         out[field] = {**values, 'configs': configs}
+    return out
+
+
+def full_body(kind: str, spec: Spec) -> Spec:
+    """The body to send for a create or update: `spec` with the lists that clear state made explicit.
+
+    The service merges an update with what it has: a list left out is kept, not emptied (§4.4;
+    terraform had to always send `dependJobs.jobs` to remove a dependency, PR #5262). A
+    definition in git that has no dependencies, parameters or upstream nodes must therefore
+    say so with empty lists: job `params`, each node's `preNodeName`, a cron schedule's and each
+    node cron trigger's `dependJobs.jobs`, and a resource's `dependFiles`. Reading back `[]`
+    where git has nothing is no change (diff.py treats empty as absent).
+    """
+    out: Spec = codec.json_copy(spec)
+    if kind == 'job':
+        out.setdefault('params', [])
+        schedule = out.get('schedule')
+        crons = [schedule.get('cron')] if isinstance(schedule, dict) else []
+        for node in out.get('nodes') or []:
+            if isinstance(node, dict):
+                node.setdefault('preNodeName', [])
+                crons.append(node.get('cronTrigger'))
+        for cron in crons:
+            if isinstance(cron, dict):
+                depend = cron.setdefault('dependJobs', {})
+                if isinstance(depend, dict):
+                    depend.setdefault('jobs', [])
+    elif kind == 'resource':
+        out.setdefault('dependFiles', [])
     return out
 
 
@@ -553,7 +583,8 @@ class DataArtsWorkspace:
                 reasons[str(key)] = f'not attempted: {fatal}'
                 continue
             try:
-                self._upsert(key, {**spec, NAME_FIELD[key.kind]: spec.get(NAME_FIELD[key.kind], key.name)})
+                body = full_body(key.kind, {**spec, NAME_FIELD[key.kind]: spec.get(NAME_FIELD[key.kind], key.name)})
+                self._upsert(key, body)
                 written.append(str(key))
             except ApiError as err:
                 reasons[str(key)] = str(err) + (f' (hint: {err.hint})' if err.hint else '')
