@@ -9,15 +9,16 @@ empty values for fields nobody set.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from jobsync import codec
 from jobsync.fields import FIELD_RULES, is_secret_field
 from jobsync.model import Kind, Spec
-from jobsync.secrets import SecretText, escape_pointer, iter_secrets
+from jobsync.secrets import SecretText, escape_pointer
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,69 @@ def _fold_default(value: Any, pattern: str, default: Any) -> None:
             del container[key]
 
 
+@dataclass
+class _Node:
+    """Patterns sharing a prefix, as a tree: one walk applies them all."""
+
+    leaves: dict[str, Any] = dataclasses.field(default_factory=dict)  # last segment -> default (drops: None)
+    children: dict[str, _Node] = dataclasses.field(default_factory=dict)
+
+
+def _overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Whether one pattern could address something inside (or at) what the other addresses."""
+    return all(x == y or '*' in (x, y) for x, y in zip(a, b, strict=False))
+
+
+def _tree(patterns: tuple[tuple[str, Any], ...]) -> _Node | None:
+    """The patterns (with their defaults) as one tree, or None when two of them overlap: then
+    applying them one after the other, in order, is what the rules mean."""
+    split = [(_split(p), d) for p, d in patterns]
+    for i, (a, _) in enumerate(split):
+        if not a or any(_overlap(a, b) for b, _ in split[i + 1:]):
+            return None
+    root = _Node()
+    for segments, default in split:
+        node = root
+        for segment in segments[:-1]:
+            node = node.children.setdefault(segment, _Node())
+        node.leaves[segments[-1]] = default
+    return root
+
+
+def _walk(value: Any, node: _Node, fold: bool) -> None:
+    """Apply a tree in one walk: drop (`fold` False) or fold-if-default (`fold` True) every leaf it
+    addresses in a dict; lists are walked into but never lose items (indices would shift)."""
+    if isinstance(value, dict):
+        for segment, default in node.leaves.items():
+            keys = list(value) if segment == '*' else [segment] if segment in value else []
+            for key in keys:
+                if not fold or _same(value[key], default):
+                    del value[key]
+        for segment, child in node.children.items():
+            if segment == '*':
+                for item in value.values():
+                    _walk(item, child, fold)
+            elif segment in value:
+                _walk(value[segment], child, fold)
+    elif isinstance(value, list):
+        for segment, child in node.children.items():
+            if segment == '*':
+                for item in value:
+                    _walk(item, child, fold)
+            elif segment.isdigit() and int(segment) < len(value):
+                _walk(value[int(segment)], child, fold)
+
+
+@functools.cache
+def _rules(kind: Kind) -> tuple[tuple[str, ...], _Node | None, tuple[tuple[str, Any], ...], _Node | None]:
+    """A kind's drop patterns and (pattern, default) pairs, each with its tree (None: they overlap)."""
+    rules = FIELD_RULES[kind]
+    drops = (*rules.server_managed, *rules.ignored)
+    defaults = tuple((pattern, _stringify_scalars(default) if '/properties/' in pattern else default)
+                     for pattern, (default, _reason) in rules.defaults.items())
+    return drops, _tree(tuple((p, None) for p in drops)), defaults, _tree(defaults)
+
+
 def _same(a: Any, b: Any) -> bool:
     """Equality where `True` is not `1`: a boolean only equals a boolean."""
     if isinstance(a, bool) or isinstance(b, bool):
@@ -151,9 +215,13 @@ def _drop_secrets(kind: Kind, value: Any, desired: Any, path: tuple[str, ...] = 
 def comparable(kind: Kind, spec: Spec, *, desired: Spec | None = None) -> dict[str, Any]:
     """The normalised form both sides are compared in. `desired` tells which fields hold secrets."""
     rules = FIELD_RULES[kind]
+    drops, drop_tree, defaults, default_tree = _rules(kind)
     work = codec.json_copy(spec)
-    for pattern in (*rules.server_managed, *rules.ignored):
-        _drop(work, pattern)
+    if drop_tree is not None:
+        _walk(work, drop_tree, fold=False)
+    else:
+        for pattern in drops:
+            _drop(work, pattern)
     work, content = codec.to_repo(kind, work, copy=False)
     if content is not None:
         work['content'] = content
@@ -162,8 +230,11 @@ def comparable(kind: Kind, spec: Spec, *, desired: Spec | None = None) -> dict[s
     for pairs in _pair_maps(kind, work):
         for name in list(pairs):
             pairs[name] = _stringify_scalars(pairs[name])
-    for pattern, (default, _reason) in rules.defaults.items():
-        _fold_default(work, pattern, _stringify_scalars(default) if '/properties/' in pattern else default)
+    if default_tree is not None:
+        _walk(work, default_tree, fold=True)
+    else:
+        for pattern, default in defaults:
+            _fold_default(work, pattern, default)
     if desired is not None:
         work = _drop_secrets(kind, work, desired)
     pruned = _prune(work)
@@ -179,7 +250,7 @@ def compared_forms(kind: Kind, desired: Spec, live: Spec | None = None) -> tuple
     """
     want = comparable(kind, desired, desired=None)
     have = None if live is None else comparable(kind, live)
-    if kind in _KINDS_WITH_SECRET_FIELDS or any(True for _ in iter_secrets(want)):
+    if kind in _KINDS_WITH_SECRET_FIELDS or _holds_secret(want):
         return _drop_secrets(kind, want, want), None if have is None else _drop_secrets(kind, have, want)
     return want, have  # nothing write-only on either side: skip two walks (most Factory jobs)
 
@@ -187,21 +258,42 @@ def compared_forms(kind: Kind, desired: Spec, live: Spec | None = None) -> tuple
 def diff_specs(kind: Kind, desired: Spec, live: Spec) -> list[FieldChange]:
     """Field changes that would turn `live` into `desired`, sorted by pointer."""
     desired_cmp, live_cmp = compared_forms(kind, desired, live)
-    return sorted(_compare(live_cmp, desired_cmp, ''), key=lambda c: c.pointer)
+    return sorted(_compare(live_cmp, desired_cmp, ()), key=lambda c: c.pointer)
 
 
-def _compare(before: Any, after: Any, pointer: str) -> Iterator[FieldChange]:
-    if isinstance(before, Mapping) and isinstance(after, Mapping):
-        for key in sorted(set(before) | set(after), key=str):
-            child = f'{pointer}/{escape_pointer(str(key))}'
+def _compare(before: Any, after: Any, path: tuple[Any, ...]) -> Iterator[FieldChange]:
+    """Changes between two comparable forms, in no particular order (the caller sorts by pointer).
+
+    The pointer of a field is spelt only when it changed: most fields of most objects do not.
+    """
+    if isinstance(before, dict) and isinstance(after, dict):  # comparable forms are plain dicts
+        for key in before.keys() | after.keys():
             if key not in before:
-                yield FieldChange(child, None, after[key])
+                yield FieldChange(_pointer((*path, key)), None, after[key])
             elif key not in after:
-                yield FieldChange(child, before[key], None)
+                yield FieldChange(_pointer((*path, key)), before[key], None)
             else:
-                yield from _compare(before[key], after[key], child)
+                yield from _compare(before[key], after[key], (*path, key))
     elif not _same(before, after):
-        yield FieldChange(pointer, before, after)
+        yield FieldChange(_pointer(path), before, after)
+
+
+def _pointer(path: tuple[Any, ...]) -> str:
+    return ''.join(f'/{escape_pointer(str(key))}' for key in path)
+
+
+def _holds_secret(value: Any) -> bool:
+    """Whether a secret reference sits anywhere in `value` (what `iter_secrets` would find)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, SecretText):
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def without_server_managed(kind: Kind, spec: Spec) -> Spec:

@@ -74,3 +74,65 @@ def test_script_content_is_compared() -> None:
 
 def test_boolean_is_not_one() -> None:
     assert diff_specs('cdm-link', {'name': 'l', 'enabled': False}, {'name': 'l', 'enabled': 0}) != []
+
+
+# --- speed-ups that must not change a result ---------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from jobsync import codec, diff  # noqa: E402
+from jobsync.fields import FIELD_RULES  # noqa: E402
+
+_SEGMENTS = sorted({seg for rules in FIELD_RULES.values()
+                    for pattern in (*rules.server_managed, *rules.ignored, *rules.defaults)
+                    for seg in diff._split(pattern) if seg != '*'})
+_LEAVES = st.sampled_from([None, '', 0, 1, True, False, '0', 'FAIL', 'variable', 10, 60, 120, '/', 'x'])
+_JSON = st.recursive(_LEAVES, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.sampled_from([*_SEGMENTS, 'other']), inner, max_size=5)),
+    max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from(sorted(FIELD_RULES)), spec=st.dictionaries(st.sampled_from(_SEGMENTS), _JSON, max_size=6))
+def test_rules_applied_in_one_walk_mean_the_same_as_one_by_one(kind, spec) -> None:
+    drops, drop_tree, defaults, default_tree = diff._rules(kind)
+    assert drop_tree is not None and default_tree is not None  # the real rules never overlap
+    one_by_one, walked = codec.json_copy(spec), codec.json_copy(spec)
+    for pattern in drops:
+        diff._drop(one_by_one, pattern)
+    diff._walk(walked, drop_tree, fold=False)
+    assert walked == one_by_one
+    for pattern, default in defaults:
+        diff._fold_default(one_by_one, pattern, default)
+    diff._walk(walked, default_tree, fold=True)
+    assert walked == one_by_one
+
+
+def test_overlapping_patterns_are_not_walked_as_one() -> None:
+    assert diff._tree((('/a', 1), ('/*/b', 1))) is None
+    assert diff._tree((('/a/b', 1), ('/a/c', 1))) is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(before=_JSON, after=_JSON)
+def test_changes_are_those_of_a_plain_recursive_comparison(before, after) -> None:
+    assert sorted(diff._compare(before, after, ()), key=lambda c: c.pointer) == _reference(before, after, '')
+
+
+def _reference(before, after, pointer: str) -> list:
+    """The comparison spelt plainly: every key visited in order, every pointer built."""
+    from jobsync.secrets import escape_pointer
+
+    if isinstance(before, dict) and isinstance(after, dict):
+        out: list = []
+        for key in sorted(set(before) | set(after), key=str):
+            child = f'{pointer}/{escape_pointer(str(key))}'
+            if key not in before:
+                out.append(FieldChange(child, None, after[key]))
+            elif key not in after:
+                out.append(FieldChange(child, before[key], None))
+            else:
+                out.extend(_reference(before[key], after[key], child))
+        return sorted(out, key=lambda c: c.pointer)
+    return [] if diff._same(before, after) else [FieldChange(pointer, before, after)]
