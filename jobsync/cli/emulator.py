@@ -61,6 +61,12 @@ def emulator(
     """
     output = Output()
     with error_handler(output):
+        try:
+            import starlette  # noqa: F401
+            import uvicorn  # noqa: F401
+        except ImportError as exc:
+            raise UsageError(f'the emulator needs the `emulator` extra ({exc.name} is not installed)',
+                             hint="pip install 'jobsync[emulator]'") from None
         from jobsync.workspace.emulator import Emulator, EmulatorServer, Faults
 
         aks, sks = list(ak or []), list(sk or [])
