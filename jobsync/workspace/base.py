@@ -117,3 +117,42 @@ class Workspace(Protocol):
 def read_all(workspace: Workspace) -> dict[ObjectKey, LiveObject]:
     """Every object with its content: one round of list calls, then batched reads."""
     return workspace.read(workspace.list_objects())
+
+
+class RecordStore(Protocol):
+    """Where a backend keeps jobsync's own records (the targets' state and locks)."""
+
+    def read_state(self, target: str) -> State | None: ...
+    def write_state(self, state: State) -> None: ...
+    def acquire_lock(self, target: str, owner: str, run_url: str, ttl_ms: int) -> Lock: ...
+    def renew_lock(self, lock: Lock, ttl_ms: int) -> Lock: ...
+    def release_lock(self, lock: Lock) -> None: ...
+    def force_unlock(self, lock_id: str) -> Lock: ...
+
+
+class KeepsRecords:
+    """The Workspace protocol's state and lock methods, delegated to the backend's `records` store.
+
+    `local:` keeps them in tables of its SQLite file (statestore.py); the HTTP backend in reserved
+    scripts of the workspace (dataarts_records.py).
+    """
+
+    records: RecordStore
+
+    def read_state(self, target: str) -> State | None:
+        return self.records.read_state(target)
+
+    def write_state(self, state: State) -> None:
+        self.records.write_state(state)
+
+    def acquire_lock(self, target: str, owner: str, run_url: str, ttl_ms: int) -> Lock:
+        return self.records.acquire_lock(target, owner, run_url, ttl_ms)
+
+    def renew_lock(self, lock: Lock, ttl_ms: int) -> Lock:
+        return self.records.renew_lock(lock, ttl_ms)
+
+    def release_lock(self, lock: Lock) -> None:
+        self.records.release_lock(lock)
+
+    def force_unlock(self, lock_id: str) -> Lock:
+        return self.records.force_unlock(lock_id)

@@ -44,9 +44,9 @@ from jobsync.codec import NAME_FIELD
 from jobsync.config import Target
 from jobsync.errors import ImportRefused, UsageError, WorkspaceError
 from jobsync.model import CDM_KINDS, LiveObject, ObjectKey, Spec
-from jobsync.state import Lock, State, is_reserved
+from jobsync.state import is_reserved
 from jobsync.workspace import package
-from jobsync.workspace.base import MAX_EXPORT_JOBS, ListEntry
+from jobsync.workspace.base import MAX_EXPORT_JOBS, KeepsRecords, ListEntry
 from jobsync.workspace.dataarts_http import (
     DEFAULT_BACKOFF_BASE,
     DEFAULT_MAX_ATTEMPTS,
@@ -253,7 +253,7 @@ def _updated(entry: Mapping[str, Any], *fallbacks: str) -> int:
     return 0
 
 
-class DataArtsWorkspace:
+class DataArtsWorkspace(KeepsRecords):
     """The DataArts service behind a `Transport`. Implements `jobsync.workspace.base.Workspace`.
 
     Errors are `ApiError`s (`WorkspaceError` with status, code, request id, hint, `not_found`).
@@ -803,23 +803,3 @@ class DataArtsWorkspace:
     def close(self) -> None:
         self._pool.shutdown(wait=True)
         self.http.close()
-
-    # --- jobsync's state and lock (reserved scripts, dataarts_records.py) ---------------------------
-
-    def read_state(self, target: str) -> State | None:
-        return self.records.read_state(target)
-
-    def write_state(self, state: State) -> None:
-        self.records.write_state(state)
-
-    def acquire_lock(self, target: str, owner: str, run_url: str, ttl_ms: int) -> Lock:
-        return self.records.acquire_lock(target, owner, run_url, ttl_ms)
-
-    def renew_lock(self, lock: Lock, ttl_ms: int) -> Lock:
-        return self.records.renew_lock(lock, ttl_ms)
-
-    def release_lock(self, lock: Lock) -> None:
-        self.records.release_lock(lock)
-
-    def force_unlock(self, lock_id: str) -> Lock:
-        return self.records.force_unlock(lock_id)

@@ -23,9 +23,8 @@ from typing import Any, TypeVar
 
 from jobsync.errors import ImportRefused, UsageError, WorkspaceError
 from jobsync.model import CDM_KINDS, LiveObject, ObjectKey, Spec
-from jobsync.state import Lock, State
 from jobsync.workspace import package
-from jobsync.workspace.base import MAX_EXPORT_JOBS, MAX_PACKAGE_BYTES, ListEntry
+from jobsync.workspace.base import MAX_EXPORT_JOBS, MAX_PACKAGE_BYTES, KeepsRecords, ListEntry
 from jobsync.workspace.engine import CDM_JOB_TYPES, Engine, EngineError
 from jobsync.workspace.statestore import SqliteStateStore
 
@@ -68,7 +67,7 @@ def _chunks(items: Sequence[_T], size: int) -> Iterable[Sequence[_T]]:
         yield items[start:start + size]
 
 
-class LocalWorkspace:
+class LocalWorkspace(KeepsRecords):
     """The embedded workspace in the SQLite file at `path` (created if missing).
 
     Implements `jobsync.workspace.base.Workspace`. Errors are `EngineError`s (a
@@ -397,26 +396,6 @@ class LocalWorkspace:
 
     def close(self) -> None:
         self.engine.close()
-
-    # --- jobsync's state and lock (kept in this file, see statestore.py) -------------------------
-
-    def read_state(self, target: str) -> State | None:
-        return self.records.read_state(target)
-
-    def write_state(self, state: State) -> None:
-        self.records.write_state(state)
-
-    def acquire_lock(self, target: str, owner: str, run_url: str, ttl_ms: int) -> Lock:
-        return self.records.acquire_lock(target, owner, run_url, ttl_ms)
-
-    def renew_lock(self, lock: Lock, ttl_ms: int) -> Lock:
-        return self.records.renew_lock(lock, ttl_ms)
-
-    def release_lock(self, lock: Lock) -> None:
-        self.records.release_lock(lock)
-
-    def force_unlock(self, lock_id: str) -> Lock:
-        return self.records.force_unlock(lock_id)
 
 
 def open_local(url: str, **options: Any) -> LocalWorkspace:
