@@ -382,7 +382,10 @@ def read_plan(text: str, *, where: str) -> Plan:
     except ValueError as err:
         raise PlanError(f'{where} is not a jobsync plan file: {err}',
                         hint='pass the file written by `jobsync plan --out`') from None
-    if isinstance(doc, dict) and doc.get('format_version') == FORMAT_VERSION:
+    if not (isinstance(doc, dict) and 'format_version' in doc):
+        raise PlanError(f'{where} is not a jobsync plan file: it has no format_version',
+                        hint='pass the file written by `jobsync plan --out`')
+    if doc.get('format_version') == FORMAT_VERSION:
         problems = schema.validate('plan', doc)
         if problems:
             listed = '; '.join(f'{p.pointer or "/"}: {p.message}' for p in problems[:5])

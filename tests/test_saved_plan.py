@@ -138,6 +138,11 @@ def test_saved_plan_for_another_target_or_format_is_refused(example_repo: Path, 
     edited.write_text(json.dumps(doc))
     invalid = run_jobsync('apply', str(edited), env=EXAMPLE_SECRETS)
     assert invalid.code == 1 and 'not a valid jobsync plan' in invalid.stderr and '/changes/0/action' in invalid.stderr
+
+    stray = tmp_path / 'package.json'
+    stray.write_text('{"name": "not-a-plan"}')
+    wrong_file = run_jobsync('apply', str(stray), env=EXAMPLE_SECRETS)
+    assert wrong_file.code == 1 and 'is not a jobsync plan file: it has no format_version' in wrong_file.stderr
     assert not _db(example_repo).exists() or _state_serial(example_repo) is None
 
 
