@@ -140,6 +140,34 @@ def _walk(value: Any, node: _Node, fold: bool) -> None:
                 _walk(value[int(segment)], child, fold)
 
 
+def _copy_dropping(value: Any, node: _Node) -> Any:
+    """`json_copy(value)` then `_walk(copy, node, fold=False)`, in one walk: what the drop tree
+    addresses is never copied. The normalisation's first step for every object, so it counts."""
+    if isinstance(value, dict):
+        if '*' in node.leaves:
+            return {}
+        star = node.children.get('*')
+        out = {}
+        for key, item in value.items():
+            if key in node.leaves:
+                continue
+            out[key] = _copy_child(item, node.children.get(key), star)
+        return out
+    if isinstance(value, list):
+        star = node.children.get('*')
+        return [_copy_child(item, node.children.get(str(i)), star) for i, item in enumerate(value)]
+    return value
+
+
+def _copy_child(item: Any, named: _Node | None, star: _Node | None) -> Any:
+    if named is None and star is None:
+        return codec.json_copy(item)
+    copied = _copy_dropping(item, named if named is not None else star)  # type: ignore[arg-type]
+    if named is not None and star is not None:  # both address it, as in `_walk`
+        _walk(copied, star, fold=False)
+    return copied
+
+
 @functools.cache
 def _rules(kind: Kind) -> tuple[tuple[str, ...], _Node | None, tuple[tuple[str, Any], ...], _Node | None]:
     """A kind's drop patterns and (pattern, default) pairs, each with its tree (None: they overlap)."""
@@ -216,10 +244,10 @@ def comparable(kind: Kind, spec: Spec, *, desired: Spec | None = None) -> dict[s
     """The normalised form both sides are compared in. `desired` tells which fields hold secrets."""
     rules = FIELD_RULES[kind]
     drops, drop_tree, defaults, default_tree = _rules(kind)
-    work = codec.json_copy(spec)
     if drop_tree is not None:
-        _walk(work, drop_tree, fold=False)
+        work = _copy_dropping(spec, drop_tree)
     else:
+        work = codec.json_copy(spec)
         for pattern in drops:
             _drop(work, pattern)
     work, content = codec.to_repo(kind, work, copy=False)

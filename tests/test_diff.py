@@ -84,7 +84,7 @@ from hypothesis import strategies as st  # noqa: E402
 from jobsync import codec, diff  # noqa: E402
 from jobsync.fields import FIELD_RULES  # noqa: E402
 
-_SEGMENTS = sorted({seg for rules in FIELD_RULES.values()
+_SEGMENTS = sorted({'a', 'b', 'x', 'y', 'z', '0'} | {seg for rules in FIELD_RULES.values()
                     for pattern in (*rules.server_managed, *rules.ignored, *rules.defaults)
                     for seg in diff._split(pattern) if seg != '*'})
 _LEAVES = st.sampled_from([None, '', 0, 1, True, False, '0', 'FAIL', 'variable', 10, 60, 120, '/', 'x'])
@@ -103,6 +103,7 @@ def test_rules_applied_in_one_walk_mean_the_same_as_one_by_one(kind, spec) -> No
         diff._drop(one_by_one, pattern)
     diff._walk(walked, drop_tree, fold=False)
     assert walked == one_by_one
+    assert diff._copy_dropping(spec, drop_tree) == one_by_one  # the copy that drops as it goes
     for pattern, default in defaults:
         diff._fold_default(one_by_one, pattern, default)
     diff._walk(walked, default_tree, fold=True)
@@ -136,3 +137,13 @@ def _reference(before, after, pointer: str) -> list:
                 out.extend(_reference(before[key], after[key], child))
         return sorted(out, key=lambda c: c.pointer)
     return [] if diff._same(before, after) else [FieldChange(pointer, before, after)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(spec=_JSON)
+def test_copying_while_dropping_equals_copy_then_walk_even_with_named_and_star_children(spec) -> None:
+    tree = diff._tree((('/a/x', None), ('/*/y', None), ('/0/x', None), ('/b/z/*', None)))
+    assert tree is not None
+    walked = codec.json_copy(spec)
+    diff._walk(walked, tree, fold=False)
+    assert diff._copy_dropping(spec, tree) == walked
