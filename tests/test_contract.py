@@ -224,6 +224,21 @@ def test_state_is_written_serial_by_serial(workspace):
     assert workspace.list_objects() == {}  # the records are not objects of the workspace
 
 
+def test_a_state_larger_than_a_script_holds_round_trips(workspace):
+    """20,000 managed objects: about 5 MB of state, more than one 4 MB script (kept in parts over HTTP)."""
+    keys = [ObjectKey('job', f'etl_job_{i:05d}_with_a_long_descriptive_name') for i in range(20_000)]
+    big = State('prod', 1, {k: ObjectState(1_735_689_600_000 + i, f'sha256:{i:064x}', f'sha256:{i + 1:064x}',
+                                           'f' * 40) for i, k in enumerate(keys)}, git_rev='f' * 40)
+    workspace.write_state(big)
+    assert workspace.read_state('prod') == big
+    smaller = State('prod', 2, dict(list(big.objects.items())[:10]), git_rev='e' * 40)
+    workspace.write_state(smaller)  # back to one script: the parts of serial 1 are gone
+    assert workspace.read_state('prod') == smaller
+    assert workspace.list_objects() == {}
+    with pytest.raises(StateError, match='changed while this apply ran'):
+        workspace.write_state(State('prod', 2, {}, git_rev='x'))
+
+
 def test_a_held_lock_names_its_holder_and_an_expired_one_is_taken_over(workspace, fake_clock):
     held = workspace.acquire_lock('prod', 'alice@runner-1', 'https://ci.example/runs/42', MINUTE)
     with pytest.raises(LockError) as caught:

@@ -444,3 +444,30 @@ def test_rate_limiter_spaces_calls_out():
         limiter.acquire()
     assert round(now[0], 6) == 2.0  # 1 at once, then 10 more at 5 a second
     assert RateLimiter(0).acquire() == 0.0
+
+
+def test_a_large_state_is_kept_in_parts_and_old_parts_are_removed(dataarts_workspace: DataArtsWorkspace) -> None:
+    from jobsync.errors import StateError
+    from jobsync.state import ObjectState, State
+    from jobsync.workspace import dataarts_records as records
+
+    def state(serial: int, n: int) -> State:
+        return State('big', serial, {ObjectKey('job', f'job_{i:05d}_' + 'x' * 60): ObjectState(
+            i, f'sha256:{i:064x}', f'sha256:{i:064x}', 'a' * 40) for i in range(n)}, git_rev='a' * 40)
+
+    store = dataarts_workspace.records
+    first = state(1, 20_000)
+    dataarts_workspace.write_state(first)
+    manifest = records._manifest(store._read('jobsync_state_big') or '')
+    assert manifest is not None and manifest['parts'] >= 2
+    parts = records._part_names('big', manifest)
+    assert all(len((store._read(name) or '').encode()) <= records.MAX_SCRIPT_CONTENT for name in parts)
+    assert dataarts_workspace.read_state('big') == first
+    dataarts_workspace.write_state(state(2, 20_001))  # new parts, then the manifest, then the old parts go
+    assert all(store._read(name) is None for name in parts)
+    assert dataarts_workspace.read_state('big') == state(2, 20_001)
+    # A part edited by hand is caught, not half-read.
+    new_parts = records._part_names('big', records._manifest(store._read('jobsync_state_big') or '') or {})
+    store._update(new_parts[0], '{}', 'state part')
+    with pytest.raises(StateError, match='does not match its manifest'):
+        dataarts_workspace.read_state('big')

@@ -16,11 +16,17 @@ The service offers no compare-and-swap, so these are as atomic as its REST route
   [INF: a window of one round trip, for locks that had already expired].
 
 Script type `FlinkSQL`, the one script type for which the reference lists no mandatory
-connection (§5) [INF]; content at most 4 MB, as for any script.
+connection (§5) [INF]; content at most 4 MB, as for any script. A state larger than that (about
+15,000 objects) is kept in parts: scripts `jobsync_state_<key>.s<serial>.<n>` written first, then
+the script `jobsync_state_<key>` itself, holding a small manifest (serial, number of parts, digest)
+as the commit point; the previous serial's parts are deleted after. A reader follows the manifest
+and checks the digest, so it never sees half a state.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -42,6 +48,8 @@ from jobsync.workspace.dataarts_http import ApiError, Route, Transport
 RECORD_DIRECTORY = '/jobsync'
 RECORD_SCRIPT_TYPE = 'FlinkSQL'
 MAX_SCRIPT_CONTENT = 4 * 1024 * 1024  # reference §5
+PART_BYTES = MAX_SCRIPT_CONTENT - 64 * 1024  # room to spare under the limit
+MANIFEST_FORMAT = 'jobsync-state-parts'
 
 LIST_SCRIPTS = Route('factory', 'GET', '/v1/{pid}/scripts')
 SHOW_SCRIPT = Route('factory', 'GET', '/v1/{pid}/scripts/{script_name}')
@@ -108,24 +116,63 @@ class ScriptRecordStore:
 
     def read_state(self, target: str) -> State | None:
         content = self._read(STATE_SCRIPT_PREFIX + target)
-        return None if content is None else state_from_json(content, where=f'target {target} in {self.where}')
+        if content is None:
+            return None
+        where = f'target {target} in {self.where}'
+        manifest = _manifest(content)
+        if manifest is not None:
+            content = self._join_parts(target, manifest, where)
+        return state_from_json(content, where=where)
+
+    def _join_parts(self, target: str, manifest: dict[str, Any], where: str) -> str:
+        parts = []
+        for name in _part_names(target, manifest):
+            part = self._read(name)
+            if part is None:
+                raise StateError(f'the state of {where} is missing its part {name}',
+                                 hint='restore it, or delete the state script so that the next apply starts anew')
+            parts.append(part)
+        text = ''.join(parts)
+        if hashlib.sha256(text.encode('utf-8')).hexdigest() != manifest.get('digest'):
+            raise StateError(f'the state of {where} does not match its manifest (parts edited or mixed)',
+                             hint='delete the state scripts so that the next apply starts anew')
+        return text
 
     def write_state(self, state: State) -> None:
         name = STATE_SCRIPT_PREFIX + state.target
         current = self._read(name)
         where = f'target {state.target} in {self.where}'
-        stored = 0 if current is None else state_from_json(current, where=where).serial
+        old_manifest = None if current is None else _manifest(current)
+        if current is None:
+            stored = 0
+        elif old_manifest is not None:
+            stored = int(old_manifest.get('serial', 0))
+        else:
+            stored = state_from_json(current, where=where).serial
         changed = StateError(
             f'the state of {where} changed while this apply ran (serial {stored}, expected {state.serial - 1});'
             ' it was not overwritten',
             hint='another apply ran without the lock (or took over an expired one); run plan again')
         if stored != state.serial - 1:
             raise changed
+        text = _compact(state)
+        content = text
+        if len(text.encode('utf-8')) > MAX_SCRIPT_CONTENT:
+            chunks = _split_utf8(text, PART_BYTES)
+            manifest = {'format': MANIFEST_FORMAT, 'serial': state.serial, 'parts': len(chunks),
+                        'digest': hashlib.sha256(text.encode('utf-8')).hexdigest()}
+            for part_name, chunk in zip(_part_names(state.target, manifest), chunks, strict=True):
+                if not self._create(part_name, chunk, 'state part'):
+                    self._update(part_name, chunk, 'state part')  # left over by an apply that died
+            content = json.dumps(manifest)
         if current is None:
-            if not self._create(name, state_to_json(state), 'state'):
+            if not self._create(name, content, 'state'):
                 raise changed
         else:
-            self._update(name, state_to_json(state), 'state')
+            self._update(name, content, 'state')  # the commit point
+        if old_manifest is not None:
+            for part_name in _part_names(state.target, old_manifest):
+                self._delete(part_name)
 
     # --- locks ---------------------------------------------------------------------------------
 
@@ -207,3 +254,37 @@ class ScriptRecordStore:
         current = '; '.join(f'{h.target}: {h.describe()}' for h in locks) or 'no target is locked'
         raise LockError(f'no lock with id {lock_id} in {self.where} ({current})',
                         hint='copy the lock id from the error of the apply that is waiting')
+
+
+def _compact(state: State) -> str:
+    """The state document without indentation: a workspace script holds at most 4 MB."""
+    return json.dumps(json.loads(state_to_json(state)), ensure_ascii=False, separators=(',', ':'))
+
+
+def _manifest(content: str) -> dict[str, Any] | None:
+    """The manifest a sharded state's main script holds, or None for a state kept whole."""
+    if MANIFEST_FORMAT not in content[:200]:
+        return None
+    try:
+        doc = json.loads(content)
+    except ValueError:
+        return None
+    return doc if isinstance(doc, dict) and doc.get('format') == MANIFEST_FORMAT else None
+
+
+def _part_names(target: str, manifest: dict[str, Any]) -> list[str]:
+    serial, count = int(manifest.get('serial', 0)), int(manifest.get('parts', 0))
+    return [f'{STATE_SCRIPT_PREFIX}{target}.s{serial}.{i}' for i in range(count)]
+
+
+def _split_utf8(text: str, max_bytes: int) -> list[str]:
+    """`text` in pieces of at most `max_bytes` UTF-8 bytes each, cut between characters."""
+    data = text.encode('utf-8')
+    pieces, start = [], 0
+    while start < len(data):
+        end = min(start + max_bytes, len(data))
+        while end < len(data) and (data[end] & 0xC0) == 0x80:  # never inside a character
+            end -= 1
+        pieces.append(data[start:end].decode('utf-8'))
+        start = end
+    return pieces
