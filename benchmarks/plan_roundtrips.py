@@ -307,7 +307,8 @@ def main() -> None:
             with_state = results['state', 0.0]['calls']
             content = {r: c for r, c in with_state.items() if r.startswith('POST') or '{' in r.rsplit('/', 1)[-1]}
             print(f'  target: with state, a no-op plan makes list calls only -> {sum(with_state.values())} calls, '
-                  f'of which content reads: {content or "none"} (those are the state's own reserved scripts: one, or a manifest and its parts past 4 MB)')
+                  f'of which content reads: {content or "none"} '
+                  '(the state\'s own reserved scripts: one, or a manifest and its parts past 4 MB)')
 
 
 if __name__ == '__main__':
