@@ -10,6 +10,11 @@ What "run" means per kind (reference §4.5, §9.4):
   real-time ones), as the console's batch "Start" does. Waiting follows it until it is scheduling
   or running (success) or in `EXCEPTION` (failure). Starting a job that already runs is not an
   error (the service answers `DLF.3051 ... is running`, reference §4.5).
+* a Factory job run *once* (`run_once`; `run --once`, and by default a batch job scheduled
+  `EXECUTE_ONCE`, which has no schedule to start) gets one instance now (`run-immediate`, reference
+  §4.5) and keeps its schedule as it is. Waiting follows that instance to a terminal status:
+  `success`, `forceSuccess`, `ignoreSuccess`, `skip-by-depend` (success), or `fail`,
+  `running-exception`, `manual-stop` (failure).
 * a CDM job is *submitted*: waiting follows the submission through `BOOTING` and `RUNNING` to
   `SUCCEEDED` (success) or `FAILED` / `FAILURE_ON_SUBMIT` / `UNKNOWN` (failure). A CDM job that
   already runs (`Cdm.0052`) is followed, not started twice.
@@ -17,7 +22,7 @@ What "run" means per kind (reference §4.5, §9.4):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from jobsync.errors import UsageError, WorkspaceError
@@ -33,6 +38,10 @@ FACTORY_FAILED = frozenset({'EXCEPTION'})
 CDM_SUCCEEDED = frozenset({'SUCCEEDED'})
 CDM_FAILED = frozenset({'FAILED', 'FAILURE_ON_SUBMIT', 'UNKNOWN', 'NEVER_EXECUTED'})
 CDM_RUNNING = frozenset({'BOOTING', 'RUNNING'})
+# Factory job instance states (reference §4.5); the others (waiting, running, freeze, pause,
+# waiting-confirm) are still going.
+INSTANCE_SUCCEEDED = frozenset({'success', 'forceSuccess', 'ignoreSuccess', 'skip-by-depend'})
+INSTANCE_FAILED = frozenset({'fail', 'running-exception', 'manual-stop'})
 
 DEFAULT_INTERVAL = 5.0  # seconds between status polls
 DEFAULT_TIMEOUT = 3600.0  # seconds --wait follows jobs before giving up on them
@@ -144,18 +153,47 @@ def _already_running(key: ObjectKey, err: WorkspaceError) -> bool:
     return err.code == 'DLF.3051' and 'is running' in err.message
 
 
-def _settled(key: ObjectKey, status: str) -> bool | None:
-    """True: succeeded; False: failed; None: still going."""
+def runs_once_by_default(key: ObjectKey, spec: Spec) -> bool:
+    """A batch Factory job scheduled `EXECUTE_ONCE`: it has no schedule to start (the service
+    refuses with `DLF.3051`, reference §4.5), so running it can only mean running it once."""
+    schedule = spec.get('schedule')
+    return (key.kind == 'job' and spec.get('processType', 'BATCH') != 'REAL_TIME'
+            and isinstance(schedule, Mapping) and schedule.get('type') == 'EXECUTE_ONCE')
+
+
+def instance_settled(status: str) -> bool | None:
+    """A Factory job instance's status: True: succeeded; False: failed; None: still going (reference §4.5)."""
+    return True if status in INSTANCE_SUCCEEDED else False if status in INSTANCE_FAILED else None
+
+
+def _settled(key: ObjectKey, status: str, instance: bool = False) -> bool | None:
+    """True: succeeded; False: failed; None: still going. `instance`: a job instance's status."""
+    if instance:
+        return instance_settled(status)
     if key.kind == 'cdm-job':
         return True if status in CDM_SUCCEEDED else False if status in CDM_FAILED else None
     return True if status in FACTORY_STARTED else False if status in FACTORY_FAILED else None
 
 
-def start_jobs(workspace: Workspace, keys: Sequence[ObjectKey], *, on_event: OnEvent = _ignore) -> dict[
-        ObjectKey, Outcome]:
-    """Start each job; an outcome per job (ok: started or already running)."""
+def start_jobs(
+    workspace: Workspace, keys: Sequence[ObjectKey], *, once: Collection[ObjectKey] = frozenset(),
+    on_event: OnEvent = _ignore,
+) -> tuple[dict[ObjectKey, Outcome], dict[ObjectKey, str]]:
+    """Start each job, or run once those in `once` (Factory jobs). An outcome per job (ok: started,
+    already running, or an instance made), and the instance id of each job run once."""
     out: dict[ObjectKey, Outcome] = {}
+    instances: dict[ObjectKey, str] = {}
     for key in keys:
+        if key in once and key.kind == 'job':
+            try:
+                instances[key] = workspace.run_once(key)
+            except WorkspaceError as err:
+                out[key] = Outcome(key, False, 'not run', str(err))
+                on_event(Event(key, f'not run: {err}'))
+                continue
+            out[key] = Outcome(key, True, 'started', f'instance {instances[key]}')
+            on_event(Event(key, f'running once: instance {instances[key]}'))
+            continue
         try:
             workspace.start_job(key)
             out[key] = Outcome(key, True, 'started')
@@ -167,7 +205,7 @@ def start_jobs(workspace: Workspace, keys: Sequence[ObjectKey], *, on_event: OnE
             else:
                 out[key] = Outcome(key, False, 'not started', str(err))
                 on_event(Event(key, f'not started: {err}'))
-    return out
+    return out, instances
 
 
 def wait_for(
@@ -178,21 +216,26 @@ def wait_for(
     clock: Callable[[], float],
     interval: float = DEFAULT_INTERVAL,
     timeout: float = DEFAULT_TIMEOUT,
+    instances: Mapping[ObjectKey, str] | None = None,
     on_event: OnEvent = _ignore,
 ) -> dict[ObjectKey, Outcome]:
     """Poll each job's status until it settles (see the module docstring) or `timeout` seconds pass.
 
-    Each status change is reported once through `on_event`. A job still going at the deadline
-    fails with `timed out`.
+    A job in `instances` is followed through that instance's status, not its schedule's; its
+    outcome's message names the instance. Each status change is reported once through
+    `on_event`. A job still going at the deadline fails with `timed out`.
     """
+    instances = instances or {}
     deadline = clock() + timeout
     pending = list(keys)
     seen: dict[ObjectKey, str] = {}
     out: dict[ObjectKey, Outcome] = {}
     while pending:
         for key in list(pending):
+            instance = instances.get(key)
             try:
-                status = workspace.job_status(key)
+                status = (workspace.job_status(key) if instance is None
+                          else workspace.instance_status(key, instance))
             except WorkspaceError as err:
                 out[key] = Outcome(key, False, 'unknown', f'cannot read its status: {err}')
                 pending.remove(key)
@@ -200,19 +243,25 @@ def wait_for(
             if seen.get(key) != status:
                 seen[key] = status
                 on_event(Event(key, status))
-            settled = _settled(key, status)
+            settled = _settled(key, status, instance is not None)
             if settled is not None:
-                out[key] = Outcome(key, settled, status)
+                out[key] = Outcome(key, settled, status, _instance_note(instance))
                 pending.remove(key)
         if not pending:
             break
         if clock() >= deadline:
             for key in pending:
+                note = _instance_note(instances.get(key))
                 out[key] = Outcome(key, False, seen.get(key, 'unknown'),
-                                   f'timed out after {timeout:g}s, still {seen.get(key, "unknown")}')
+                                   f'timed out after {timeout:g}s, still {seen.get(key, "unknown")}'
+                                   + (f' ({note})' if note else ''))
             break
         sleep(interval)
     return out
+
+
+def _instance_note(instance: str | None) -> str:
+    return '' if instance is None else f'instance {instance}'
 
 
 def run_jobs(
@@ -224,14 +273,16 @@ def run_jobs(
     clock: Callable[[], float],
     interval: float = DEFAULT_INTERVAL,
     timeout: float = DEFAULT_TIMEOUT,
+    once: Collection[ObjectKey] = frozenset(),
     on_event: OnEvent = _ignore,
 ) -> OpsResult:
-    """Start every job, then (with `wait`) follow them all to the end. One outcome per job, in key order."""
-    started = start_jobs(workspace, keys, on_event=on_event)
+    """Start every job (run once the Factory jobs in `once`), then (with `wait`) follow them all to
+    the end. One outcome per job, in key order."""
+    started, instances = start_jobs(workspace, keys, once=once, on_event=on_event)
     if wait:
         going = [k for k in keys if started[k].ok]
         started.update(wait_for(workspace, going, sleep=sleep, clock=clock, interval=interval, timeout=timeout,
-                                on_event=on_event))
+                                instances=instances, on_event=on_event))
     return OpsResult(tuple(started[k] for k in sorted(started)))
 
 

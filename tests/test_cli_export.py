@@ -137,6 +137,33 @@ def test_run_a_group_and_wait_starts_every_job_and_reports_each(applied_repo):
     assert unknown.code == 1 and 'no CDM job in group nope' in unknown.stderr
 
 
+def test_run_once_runs_an_instance_and_waits_for_its_success(applied_repo):
+    result = run_jobsync('run', '--once', 'job_batch', '--wait', '--interval', '0.01', '--repo', str(applied_repo))
+    assert result.code == 0, result
+    assert result.stdout.splitlines() == [
+        'ok     job/job_batch: success (instance 1000001)',
+        'Run: 1 ok, 0 failed.',
+    ]
+    assert '  job/job_batch: running once: instance 1000001\n' in result.stderr
+    assert '  job/job_batch: success\n' in result.stderr
+    ws = LocalWorkspace(applied_repo / '.jobsync' / 'workspace.db')
+    try:
+        assert ws.job_status(JOB_BATCH) == 'STOPPED'  # its schedule was not started
+    finally:
+        ws.close()
+
+
+def test_a_job_scheduled_execute_once_is_run_once_without_asking(applied_repo):
+    _console_edit(applied_repo, ObjectKey('job', 'doc1'), lambda spec: spec.update(schedule={'type': 'EXECUTE_ONCE'}))
+    result = run_jobsync('run', 'doc1', 'job_stream', '--wait', '--interval', '0.01', '--repo', str(applied_repo))
+    assert result.code == 0, result
+    assert result.stdout.splitlines() == [
+        'ok     job/doc1: success (instance 1000001)',
+        'ok     job/job_stream: NORMAL',  # real-time: EXECUTE_ONCE is no reason to run it once
+        'Run: 2 ok, 0 failed.',
+    ]
+
+
 def test_delete_asks_and_warns_what_git_still_defines(applied_repo):
     refused = run_jobsync('delete', 'doc1', '--repo', str(applied_repo), stdin='y\n')
     assert refused.code == 1 and '--yes' in refused.stderr

@@ -185,6 +185,26 @@ def test_starting_a_running_job_is_refused(workspace):
     assert 'is running' in caught.value.message
 
 
+def test_run_once_makes_an_instance_that_reaches_success_and_leaves_the_schedule(workspace):
+    workspace.import_objects(_everything())
+    workspace.calls.clear()
+    first = workspace.run_once(JOB)
+    second = workspace.run_once(JOB)
+    assert first != second  # every run is one more instance
+    assert workspace.instance_status(JOB, first) == 'success'  # the engine runs instances in 0 ms by default
+    assert workspace.job_status(JOB) == 'STOPPED'  # run-immediate does not start the schedule (reference §4.5)
+    assert workspace.calls['POST /v1/{pid}/jobs/{job_name}/run-immediate'] == 2
+    assert workspace.calls['GET /v1/{pid}/jobs/{job_name}/instances/{instance_id}'] == 1
+    with pytest.raises(WorkspaceError) as caught:
+        workspace.instance_status(JOB, '999')
+    assert caught.value.not_found
+    with pytest.raises(WorkspaceError) as caught:
+        workspace.run_once(STREAM)
+    assert caught.value.code == 'DLF.0136'  # batch jobs only
+    with pytest.raises(WorkspaceError):
+        workspace.run_once(CDM_JOB)
+
+
 def test_refused_object_is_named_with_the_services_reason(workspace):
     bad = {'name': 'broken', 'processType': 'BATCH', 'nodes': [], 'schedule': {'type': 'EXECUTE_ONCE'}}
     with pytest.raises(ImportRefused) as caught:

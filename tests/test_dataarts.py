@@ -241,6 +241,24 @@ def test_a_start_whose_answer_was_lost_is_not_repeated_on_a_running_job(running_
     ws.close()
 
 
+def test_a_run_once_whose_answer_was_lost_is_not_repeated(running_emulator):
+    """Every run-immediate makes an instance: a lost answer is reported, never sent again."""
+    ws = running_emulator.workspace()
+    key = ObjectKey('job', 'j')
+    ws.import_objects([(key, job_spec('j'))])
+    running_emulator.emulator.faults = Faults(fault_rate=0.9, phase='after', max_faults=1, seed=1)
+    with pytest.raises(WorkspaceError) as caught:
+        ws.run_once(key)
+    running_emulator.emulator.faults = Faults()
+    assert 'may have started' in caught.value.hint
+    assert ws.calls['POST /v1/{pid}/jobs/{job_name}/run-immediate'] == 1
+    engine = running_emulator.emulator.engine.scoped(ws.http.settings.project_id, 'ws-test')
+    assert engine.get_instance('j', 1000001)['status'] == 'success'  # the one instance it made
+    with pytest.raises(WorkspaceError):
+        engine.get_instance('j', 1000002)
+    ws.close()
+
+
 def test_retries_are_bounded(running_emulator):
     ws = running_emulator.workspace(max_attempts=3)
     running_emulator.emulator.faults = Faults(fault_rate=0.9, phase='before', seed=1)

@@ -21,6 +21,7 @@ OTHER = ObjectKey('cdm-job', 'copy_other', CLUSTER)
 DAILY = ObjectKey('job', 'daily')
 REPORT = ObjectKey('job', 'report')
 ONCE = ObjectKey('job', 'once')
+STREAM = ObjectKey('job', 'stream')
 LOAD = ObjectKey('script', 'load')
 CONN = ObjectKey('connection', 'dws')
 RUN_MS = 3000
@@ -28,8 +29,8 @@ RUN_MS = 3000
 
 @pytest.fixture
 def workspace(tmp_path: Path, fake_clock: FakeClock) -> Iterator[LocalWorkspace]:
-    """CDM jobs run 3 s of fake time; a Factory job `report` depends on `daily`."""
-    ws = LocalWorkspace(tmp_path / 'ws.db', clock=fake_clock, cdm_run_ms=RUN_MS)
+    """CDM jobs and Factory job instances run 3 s of fake time; a Factory job `report` depends on `daily`."""
+    ws = LocalWorkspace(tmp_path / 'ws.db', clock=fake_clock, cdm_run_ms=RUN_MS, instance_run_ms=RUN_MS)
     report = job_spec('report')
     report['schedule']['cron']['dependJobs'] = {'jobs': ['daily']}
     ws.import_objects([
@@ -38,6 +39,7 @@ def workspace(tmp_path: Path, fake_clock: FakeClock) -> Iterator[LocalWorkspace]
         (DAILY, job_spec('daily', scripts=('load',), connection='dws')),
         (REPORT, report),
         (ONCE, job_spec('once', schedule={'type': 'EXECUTE_ONCE'})),
+        (STREAM, job_spec('stream', process_type='REAL_TIME', schedule={'type': 'EXECUTE_ONCE'})),
         (SRC, link_spec('src')),
         *((k, cdm_job_spec(k.name, source='src', target='src', group='nightly')) for k in (A, B, C)),
         (OTHER, cdm_job_spec('copy_other', source='src', target='src')),
@@ -106,6 +108,52 @@ def test_factory_jobs_start_their_schedule_and_a_running_one_is_not_an_error(wor
     assert (outcomes[REPORT].ok, outcomes[REPORT].status) == (True, 'SCHEDULING')
     assert not outcomes[ONCE].ok and 'runs once' in outcomes[ONCE].message
     assert not result.ok
+
+
+def test_run_once_follows_each_instance_to_success_and_leaves_the_schedule_alone(workspace, fake_clock):
+    events: list[tuple[str, str]] = []
+    result = ops.run_jobs(workspace, [A, DAILY, ONCE], once={DAILY, ONCE, A}, wait=True, interval=1,
+                          **_time(fake_clock), on_event=lambda e: events.append((e.key.name, e.message)))
+    assert result.ok
+    outcomes = {o.key: o for o in result.outcomes}
+    assert (outcomes[DAILY].status, outcomes[ONCE].status) == ('success', 'success')
+    assert outcomes[DAILY].message.startswith('instance ') and outcomes[DAILY].message != outcomes[ONCE].message
+    assert outcomes[A].status == 'SUCCEEDED'  # a CDM job in `once` runs as always: a start is one run
+    instance = outcomes[DAILY].message.removeprefix('instance ')
+    assert [m for n, m in events if n == 'daily'] == [f'running once: instance {instance}', 'running', 'success']
+    assert workspace.job_status(DAILY) == 'STOPPED' and workspace.job_status(ONCE) == 'STOPPED'
+
+
+def test_run_once_without_wait_leaves_the_instance_running(workspace, fake_clock):
+    result = ops.run_jobs(workspace, [DAILY], once={DAILY}, **_time(fake_clock))
+    (outcome,) = result.outcomes
+    assert result.ok and outcome.status == 'started'
+    assert workspace.instance_status(DAILY, outcome.message.removeprefix('instance ')) == 'running'
+
+
+def test_run_once_of_a_real_time_job_fails_and_a_timed_out_instance_is_named(workspace, fake_clock):
+    result = ops.run_jobs(workspace, [DAILY, STREAM], once={DAILY, STREAM}, wait=True, interval=2, timeout=1.5,
+                          **_time(fake_clock))
+    outcomes = {o.key: o for o in result.outcomes}
+    assert not result.ok
+    assert (outcomes[STREAM].ok, outcomes[STREAM].status) == (False, 'not run')
+    assert 'DLF.0136' in outcomes[STREAM].message
+    assert not outcomes[DAILY].ok
+    assert outcomes[DAILY].message.startswith('timed out after 1.5s, still running (instance ')
+
+
+@pytest.mark.parametrize(('status', 'settled'), [
+    *((s, True) for s in ('success', 'forceSuccess', 'ignoreSuccess', 'skip-by-depend')),
+    *((s, False) for s in ('fail', 'running-exception', 'manual-stop')),
+    *((s, None) for s in ('waiting', 'running', 'freeze', 'waiting-confirm', 'pause')),
+])
+def test_instance_statuses_settle_as_the_reference_says(status, settled):
+    assert ops.instance_settled(status) is settled
+
+
+def test_only_batch_jobs_scheduled_execute_once_run_once_by_default(workspace):
+    specs = {k: o.spec for k, o in workspace.read([DAILY, ONCE, STREAM, A]).items()}
+    assert [k for k, spec in sorted(specs.items()) if ops.runs_once_by_default(k, spec)] == [ONCE]
 
 
 def test_stop_running_jobs_and_jobs_not_running_are_fine(workspace, fake_clock):

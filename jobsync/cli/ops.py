@@ -108,18 +108,26 @@ def run(
     cluster: ClusterOpt = None,
     wait: Annotated[bool, typer.Option('--wait', help='Follow the jobs to the end; exit 1 unless all '
                                                       'succeeded.')] = False,
+    once: Annotated[bool, typer.Option('--once', help='Run Factory jobs once now (one instance), instead of '
+                                                      'starting their schedule; CDM jobs run as always.')] = False,
     timeout: Annotated[float, typer.Option('--timeout', help='Seconds --wait follows the jobs.')] = ops.DEFAULT_TIMEOUT,
     interval: Annotated[float, typer.Option('--interval', help='Seconds between status polls.')] = ops.DEFAULT_INTERVAL,
     repo: RepoOpt = Path('.'),
     target: TargetOpt = None,
     fmt: FormatOpt = Format.TEXT,
 ) -> None:
-    """Start jobs: a Factory job's schedule, a CDM job's run. With --wait, follow them with live status."""
+    """Start jobs: a Factory job's schedule, a CDM job's run. With --wait, follow them with live status.
+
+    With --once, Factory jobs run one instance now and --wait follows it to its end. A batch job
+    scheduled EXECUTE_ONCE has no schedule to start: it is always run once.
+    """
     output = Output()
     with error_handler(output), _workspace(repo, target) as (workspace, _snapshot, the_target):
-        keys = sorted(_select(workspace, the_target, names or [], group or [], cluster or [], kinds=JOB_KINDS))
-        result = ops.run_jobs(workspace, keys, wait=wait, sleep=time.sleep, clock=time.monotonic,
-                              interval=interval, timeout=timeout, on_event=_progress(output))
+        specs = _select(workspace, the_target, names or [], group or [], cluster or [], kinds=JOB_KINDS)
+        run_once = {k for k, spec in specs.items()
+                    if k.kind == 'job' and (once or ops.runs_once_by_default(k, spec))}
+        result = ops.run_jobs(workspace, sorted(specs), wait=wait, sleep=time.sleep, clock=time.monotonic,
+                              interval=interval, timeout=timeout, once=run_once, on_event=_progress(output))
         output.out(_render(result, 'Run', fmt))
     if not result.ok:
         raise typer.Exit(EXIT_ERROR)

@@ -75,6 +75,20 @@ class Workspace(Protocol):
 
     def stop_job(self, key: ObjectKey) -> None: ...
 
+    def run_once(self, key: ObjectKey) -> str:
+        """Run a batch Factory job once now, beside its schedule (`run-immediate`, reference §4.5).
+
+        Returns the new instance's id. Refused (`WorkspaceError`) for other kinds, and by the
+        service for real-time jobs (`DLF.0136`). Not repeated when its answer is lost: a second
+        call would make a second instance.
+        """
+        ...
+
+    def instance_status(self, key: ObjectKey, instance_id: str) -> str:
+        """The status of one instance of a Factory job (`waiting`, `running`, `success`, `fail`, ...;
+        reference §4.5). `WorkspaceError` with `not_found` if the job or instance does not exist."""
+        ...
+
     def close(self) -> None: ...
 
     # --- jobsync's own records, kept in the workspace (state.py) --------------------------------

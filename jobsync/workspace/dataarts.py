@@ -81,6 +81,9 @@ DELETE_JOB = Route('factory', 'DELETE', '/v1/{pid}/jobs/{job_name}')
 START_JOB = Route('factory', 'POST', '/v1/{pid}/jobs/{job_name}/start')
 STOP_JOB = Route('factory', 'POST', '/v1/{pid}/jobs/{job_name}/stop', idempotent=True)
 EXPORT_JOBS = Route('factory', 'POST', '/v1/{pid}/jobs/batch-export', idempotent=True)  # a read
+# Not safe to repeat: every call makes one more instance (reference §4.5).
+RUN_ONCE = Route('factory', 'POST', '/v1/{pid}/jobs/{job_name}/run-immediate', idempotent=False)
+SHOW_INSTANCE = Route('factory', 'GET', '/v1/{pid}/jobs/{job_name}/instances/{instance_id}')
 LIST_SCRIPTS = Route('factory', 'GET', '/v1/{pid}/scripts')
 SHOW_SCRIPT = Route('factory', 'GET', '/v1/{pid}/scripts/{script_name}')
 CREATE_SCRIPT = Route('factory', 'POST', '/v1/{pid}/scripts')
@@ -799,6 +802,32 @@ class DataArtsWorkspace(KeepsRecords):
                 raise
             if self.job_status(key) in RUNNING:
                 self.stop_job(key)
+
+    def run_once(self, key: ObjectKey) -> str:
+        """`run-immediate`, sent without a body (a gateway was seen to refuse any body, reference
+        §4.5). A call whose answer was lost is not repeated: the instance may exist, and only its
+        id would tell us which one; the error says so."""
+        if key.kind != 'job':
+            raise WorkspaceError(f'{key} cannot be run once: only Factory jobs have instances',
+                                 hint='a CDM job runs once each time it is started')
+        try:
+            body = self.http.call(RUN_ONCE, {'job_name': key.name}).json()
+        except ApiError as err:
+            if err.ambiguous:
+                err.hint = (f'the run of {key.name} may have started: look at its instances in the console '
+                            'before running it again')
+            raise
+        instance = body.get('instanceId') if isinstance(body, dict) else None
+        if isinstance(instance, bool) or not isinstance(instance, (int, str)) or not str(instance):
+            raise ApiError(f'run-immediate of {key.name} answered without an instanceId: {body!r}',
+                           route=RUN_ONCE.name)
+        return str(instance)
+
+    def instance_status(self, key: ObjectKey, instance_id: str) -> str:
+        if key.kind != 'job':
+            raise WorkspaceError(f'{key} has no instances: only Factory jobs have them')
+        body = self.http.call(SHOW_INSTANCE, {'job_name': key.name, 'instance_id': instance_id}).json()
+        return str((body or {}).get('status', 'unknown'))
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

@@ -42,6 +42,8 @@ SHOW_TASK = 'GET /v1/{pid}/system-tasks/{task_id}'
 DELETE_JOB = 'DELETE /v1/{pid}/jobs/{job_name}'
 START_JOB = 'POST /v1/{pid}/jobs/{job_name}/start'
 STOP_JOB = 'POST /v1/{pid}/jobs/{job_name}/stop'
+RUN_ONCE = 'POST /v1/{pid}/jobs/{job_name}/run-immediate'
+SHOW_INSTANCE = 'GET /v1/{pid}/jobs/{job_name}/instances/{instance_id}'
 LIST_SCRIPTS = 'GET /v1/{pid}/scripts'
 SHOW_SCRIPT = 'GET /v1/{pid}/scripts/{name}'
 DELETE_SCRIPT = 'DELETE /v1/{pid}/scripts/{name}'
@@ -393,6 +395,22 @@ class LocalWorkspace(KeepsRecords):
             self._call(STOP_JOB, self.engine.stop_job, key.name)
         else:
             self._call(STOP_CDM_JOB, self.engine.stop_cdm_job, self._cluster(key), key.name)
+
+    @staticmethod
+    def _factory_job(key: ObjectKey) -> None:
+        if key.kind != 'job':
+            raise WorkspaceError(f'{key} cannot be run once: only Factory jobs have instances',
+                                 hint='a CDM job runs once each time it is started')
+
+    def run_once(self, key: ObjectKey) -> str:
+        self._factory_job(key)
+        return str(self._call(RUN_ONCE, self.engine.run_immediate, key.name))
+
+    def instance_status(self, key: ObjectKey, instance_id: str) -> str:
+        self._factory_job(key)
+        if not instance_id.isdigit():  # the service's ids are numbers (reference §4.5)
+            raise EngineError('DLF.0137', f'The job instance does not exist: {key.name} {instance_id}.')
+        return str(self._call(SHOW_INSTANCE, self.engine.get_instance, key.name, int(instance_id))['status'])
 
     def close(self) -> None:
         self.engine.close()
