@@ -252,10 +252,12 @@ def test_a_run_once_whose_answer_was_lost_is_not_repeated(running_emulator):
     running_emulator.emulator.faults = Faults()
     assert 'may have started' in caught.value.hint
     assert ws.calls['POST /v1/{pid}/jobs/{job_name}/run-immediate'] == 1
+    # The next run is the job's second instance: the lost call made exactly one (ids are sequential).
+    second = int(ws.run_once(key))
     engine = running_emulator.emulator.engine.scoped(ws.http.settings.project_id, 'ws-test')
-    assert engine.get_instance('j', 1000001)['status'] == 'success'  # the one instance it made
+    assert engine.get_instance('j', second - 1)['status'] == 'success'
     with pytest.raises(WorkspaceError):
-        engine.get_instance('j', 1000002)
+        engine.get_instance('j', second - 2)
     ws.close()
 
 
