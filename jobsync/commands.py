@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jobsync import schema, secrets
-from jobsync.apply import ApplyResult, Event, apply_plan, check_no_conflicts, recorded_state
+from jobsync.apply import ApplyResult, Event, Status, apply_plan, check_no_conflicts, recorded_state
 from jobsync.config import Target
 from jobsync.errors import LockError, PlanError
 from jobsync.gitrepo import Snapshot, read_snapshot
@@ -222,10 +222,6 @@ def open_configured_target(repo: Path, target: str | None) -> tuple[Target, Work
     return chosen, open_workspace(chosen, snapshot.root)
 
 
-def open_target(loaded: Loaded) -> Workspace:
-    return open_workspace(loaded.target, loaded.snapshot.root)
-
-
 def open_plan_target(plan: Plan) -> Workspace:
     """The workspace a saved plan was made for, from the plan alone (no repo needed)."""
     settings = dict(plan.target_settings)
@@ -341,7 +337,7 @@ def apply_command(
                             before_batch=lease.renew if lease is not None else lambda: None)
     else:
         result = ApplyResult(())
-    applied = {o.key for o in result.outcomes if o.status.value == 'applied'}
+    applied = {o.key for o in result.outcomes if o.status is Status.APPLIED}
     hmacs: dict[str, str] = {}
     if fingerprint_key:
         refs = {ref for c in plan.changes if c.key in applied and c.action is not Action.DELETE
@@ -404,7 +400,3 @@ def check_plan_target(plan: Plan, target: str | None) -> None:
     if target is not None and target != plan.target:
         raise PlanError(f'the plan was made for target {plan.target!r}, not {target!r}; nothing was written',
                         hint=f'apply it with --target {plan.target}, or plan again for {target}')
-
-
-def describe_calls(calls: Mapping[str, int]) -> str:
-    return ', '.join(f'{route} x{n}' for route, n in sorted(calls.items()))

@@ -79,11 +79,6 @@ class Reference:
     what: str  # 'script', 'connection', 'CDM job', ...
 
 
-def node_properties(node: Any) -> dict[str, Any]:
-    """A node's properties as a mapping, from either the API list or the repo mapping."""
-    return {name: value for name, (_, value) in _property_slots(node).items()}
-
-
 def _property_slots(node: Any) -> dict[str, tuple[Path, Any]]:
     """name -> (path of the value relative to the node, value), for either property form."""
     props = node.get('properties') if isinstance(node, dict) else None

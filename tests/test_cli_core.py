@@ -43,7 +43,8 @@ def test_apply_without_terminal_needs_auto_approve(example_repo: Path) -> None:
     result = run_jobsync('apply', '--repo', str(example_repo), env=EXAMPLE_SECRETS, stdin='y\n')
     assert result.code == 1
     assert '--auto-approve' in result.stderr
-    assert not (example_repo / '.jobsync' / 'workspace.db').exists() or 'applied' not in result.stdout
+    after = run_jobsync('plan', '--repo', str(example_repo), '--format', 'json')
+    assert '"create": 22' in after.stdout  # nothing was written
 
 
 def test_missing_secret_stops_before_any_write(example_repo: Path) -> None:
