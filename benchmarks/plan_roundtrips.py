@@ -55,7 +55,7 @@ from jobsync.workspace.dataarts import (
     decode_cdm_values,
 )
 from jobsync.workspace.dataarts_http import AkSk, HttpSettings, Transport
-from jobsync.workspace.engine import Engine
+from jobsync.workspace.service import Engine
 
 AK, SK = 'AKBENCHMARK000001', 'SKbenchmark0000000000000000000000000001'
 PROJECT, WORKSPACE, CLUSTER = '0123456789abcdef0123456789abcdef', 'ws-bench', 'cdm-bench'

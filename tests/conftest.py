@@ -10,8 +10,8 @@ import pytest
 # The emulator and `dataarts` workspace fixtures (emulator, running_emulator, dataarts_workspace).
 from dataarts_fixtures import dataarts_workspace, emulator, running_emulator  # noqa: F401
 
-from jobsync.workspace.engine import Engine
 from jobsync.workspace.local import LocalWorkspace
+from jobsync.workspace.service import Engine
 
 
 class FakeClock:

@@ -7,7 +7,7 @@ from pathlib import Path
 import git
 from conftest import EXAMPLE_SECRETS, git_commit_all, run_jobsync
 
-from jobsync.workspace.engine import Engine
+from jobsync.workspace.service import Engine
 
 
 def test_base_separates_the_branchs_changes_from_drift(example_repo: Path) -> None:

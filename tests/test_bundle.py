@@ -14,7 +14,7 @@ from workspace_specs import cdm_job_spec, connection_spec, job_spec, link_spec, 
 
 from jobsync import bundle, gitrepo
 from jobsync.model import ObjectKey
-from jobsync.workspace.engine import Engine
+from jobsync.workspace.service import Engine
 
 DAILY = job_spec('daily', scripts=('load',), connection='dws')
 LOAD = script_spec('load', connection='dws', content='SELECT 1;\n')

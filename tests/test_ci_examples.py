@@ -22,8 +22,8 @@ import yaml
 from conftest import EXAMPLE_SECRETS, git_commit_all, run_jobsync
 
 from jobsync.render.markdown import BUDGET
-from jobsync.workspace.engine import Engine
 from jobsync.workspace.local import LocalWorkspace
+from jobsync.workspace.service import Engine
 
 CI = Path(__file__).resolve().parents[1] / 'examples' / 'ci'
 

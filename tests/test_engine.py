@@ -15,8 +15,8 @@ from workspace_specs import cdm_job_spec, connection_spec, job_spec, link_spec, 
 
 from jobsync.errors import WorkspaceError
 from jobsync.model import ObjectKey
-from jobsync.workspace.engine import Engine, EngineError
 from jobsync.workspace.package import build_package
+from jobsync.workspace.service import Engine, EngineError
 
 
 def _names(data: bytes) -> list[str]:
@@ -712,7 +712,7 @@ def test_two_processes_write_one_file(tmp_path):
     path = tmp_path / 'shared.db'
     code = (
         'import sys\n'
-        'from jobsync.workspace.engine import Engine\n'
+        'from jobsync.workspace.service import Engine\n'
         'e = Engine(sys.argv[1])\n'
         'for i in range(30):\n'
         '    e.create_job({"name": f"{sys.argv[2]}{i}", "processType": "BATCH", "nodes": [{"name": "n"}]})\n'

@@ -10,8 +10,8 @@ from workspace_specs import cdm_job_spec, connection_spec, job_spec, link_spec, 
 from jobsync.errors import ImportRefused, UsageError, WorkspaceError
 from jobsync.model import ObjectKey
 from jobsync.workspace.base import ListEntry, Workspace, read_all
-from jobsync.workspace.engine import Engine
 from jobsync.workspace.local import LocalWorkspace, open_local
+from jobsync.workspace.service import Engine
 
 CONN = ObjectKey('connection', 'dws')
 SCRIPT = ObjectKey('script', 'load')

@@ -17,8 +17,8 @@ from jobsync.plan import Action, Plan, PlanOptions, Take, make_plan
 from jobsync.scope import Scope
 from jobsync.secrets import Redactor, default_resolver
 from jobsync.state import ObjectState, State
-from jobsync.workspace.engine import Engine
 from jobsync.workspace.local import LocalWorkspace
+from jobsync.workspace.service import Engine
 
 DOC1, JOB_BATCH = ObjectKey('job', 'doc1'), ObjectKey('job', 'job_batch')
 DOC1_SQL, DWS_SQL = ObjectKey('script', 'doc1_sql'), ObjectKey('script', 'dws_sql')

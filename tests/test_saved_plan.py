@@ -15,8 +15,8 @@ from conftest import EXAMPLE_SECRETS, run_jobsync
 from jsonschema import Draft202012Validator
 
 from jobsync import schema
-from jobsync.workspace.engine import Engine
 from jobsync.workspace.local import LocalWorkspace
+from jobsync.workspace.service import Engine
 
 
 def _db(repo: Path) -> Path:

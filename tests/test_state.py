@@ -21,8 +21,8 @@ from jobsync.model import ObjectKey
 from jobsync.plan import Action, Plan, Side, Take
 from jobsync.secrets import Redactor, default_resolver
 from jobsync.state import Lock, State, lock_from_json, lock_to_json, state_from_json, state_to_dict, state_to_json
-from jobsync.workspace.engine import Engine
 from jobsync.workspace.local import LocalWorkspace
+from jobsync.workspace.service import Engine
 
 JOB = ObjectKey('job', 'job_batch')
 SCRIPT = ObjectKey('script', 'dws_sql')

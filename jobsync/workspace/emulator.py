@@ -50,7 +50,7 @@ from urllib.parse import quote, unquote
 from jobsync.errors import WorkspaceError
 from jobsync.model import Spec
 from jobsync.workspace import signer
-from jobsync.workspace.engine import Engine, EngineError
+from jobsync.workspace.service import Engine, EngineError
 
 MAX_BODY_BYTES = 12 * 1024 * 1024  # AK/SK request bodies (reference §2.2)
 MAX_OBS_IMPORT_BYTES = 10 * 1024 * 1024  # a job import file from OBS (reference §4.7)

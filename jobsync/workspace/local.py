@@ -25,7 +25,7 @@ from jobsync.errors import ImportRefused, UsageError, WorkspaceError
 from jobsync.model import CDM_KINDS, LiveObject, ObjectKey, Spec
 from jobsync.workspace import package
 from jobsync.workspace.base import MAX_EXPORT_JOBS, MAX_PACKAGE_BYTES, KeepsRecords, ListEntry
-from jobsync.workspace.engine import CDM_JOB_TYPES, Engine, EngineError
+from jobsync.workspace.service import CDM_JOB_TYPES, Engine, EngineError
 from jobsync.workspace.statestore import SqliteStateStore
 
 URL_SCHEME = 'local:'

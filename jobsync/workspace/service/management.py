@@ -1,0 +1,88 @@
+"""Management Center: data connections.
+
+`list_connections` is `GET /v1/{pid}/data-connections`, and so on (reference §7); errors are
+the Management Center's (`{"errors": [...]}` bodies). The rules here: a connection needs a
+name and a type, names are unique, a connection is addressed by a 32-hex `dw_id`, and its
+secret `dw_config` values read back as `*********` (`masking.py`).
+"""
+
+from __future__ import annotations
+
+import copy
+import sqlite3
+import uuid
+from typing import Any
+
+from jobsync.model import Spec
+from jobsync.workspace.service.errors import check_paging, dayu
+from jobsync.workspace.service.masking import mask_connection
+from jobsync.workspace.service.store import Row, Space
+
+
+class Management(Space):
+    """The Management Center routes of one (project, workspace)."""
+
+    # --- data connections (Management Center) -----------------------------------------------
+
+    def _require_connection(self, conn: sqlite3.Connection, dw_id: str) -> Row:
+        row = self._get_by_id(conn, 'connection', dw_id)
+        if row is None:
+            raise dayu('DAYU.1005', f'The data connection does not exist: {dw_id}.')
+        return row
+
+    @staticmethod
+    def _connection_view(row: Row) -> Spec:
+        spec = mask_connection(row.spec)
+        if isinstance(spec.get('dw_config'), dict):
+            spec['dw_config']['update_time'] = row.update_time  # the service adds it on every write
+        spec.update(dw_id=row.id, create_user=row.create_user, create_time=row.create_time)
+        return spec
+
+    def list_connections(self, *, name: str = '', limit: int = 10, offset: int = 0) -> dict[str, Any]:
+        """`GET /v1/{pid}/data-connections`: `{"count", "max_records", "total_size",
+        "data_connection_lists": [...]}`; entries carry no `dw_config`, but `lastUpdateTime`."""
+        check_paging(limit, offset)
+        with self._store.read() as conn:
+            rows = [r for r in self._all(conn, 'connection') if name in r.name]
+        page = rows[offset:offset + limit]
+        entries = [{
+            'dw_name': r.name, 'dw_type': r.spec.get('dw_type', ''), 'dw_id': r.id,
+            'create_user': r.create_user, 'create_time': r.create_time,
+            'agent_id': r.spec.get('agent_id', ''), 'agent_name': r.spec.get('agent_name', ''),
+            'qualified_name': r.name, 'description': r.spec.get('description', ''),
+            'lastUpdateTime': r.update_time,
+        } for r in page]
+        return {'count': len(entries), 'max_records': 50, 'total_size': len(rows), 'data_connection_lists': entries}
+
+    def show_connection(self, dw_id: str) -> Spec:
+        """`GET /v1/{pid}/data-connections/{id}`: passwords read back as `*********`."""
+        with self._store.read() as conn:
+            return self._connection_view(self._require_connection(conn, dw_id))
+
+
+    def create_connection(self, spec: Spec) -> str:
+        """`POST /v1/{pid}/data-connections` (one DataSourceVo): its new 32-hex `dw_id`."""
+        name = spec.get('dw_name')
+        if not isinstance(name, str) or not name or not spec.get('dw_type'):
+            raise dayu('DLF.3051', 'The request parameter is invalid: dw_name and dw_type are required.')
+        with self._store.write() as conn:
+            if self._get(conn, 'connection', name) is not None:
+                raise dayu('DLF.6309', f'The connection name is in use: {name}.')
+            id_ = uuid.uuid4().hex
+            self._insert(conn, 'connection', name, copy.deepcopy(spec), id_=id_)
+        return id_
+
+    def update_connection(self, dw_id: str, spec: Spec) -> None:
+        """`PUT /v1/{pid}/data-connections/{id}`: the whole DataSourceVo; it may be renamed."""
+        with self._store.write() as conn:
+            row = self._require_connection(conn, dw_id)
+            spec = self._named(spec, 'dw_name', row.name) if 'dw_name' not in spec else copy.deepcopy(spec)
+            name = str(spec['dw_name'])
+            if name != row.name and self._get(conn, 'connection', name) is not None:
+                raise dayu('DLF.6309', f'The connection name is in use: {name}.')
+            self._rewrite(conn, row, spec, name=name)
+
+    def delete_connection(self, dw_id: str) -> None:
+        """`DELETE /v1/{pid}/data-connections/{id}`."""
+        with self._store.write() as conn:
+            self._delete(conn, self._require_connection(conn, dw_id))
