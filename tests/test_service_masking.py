@@ -54,8 +54,8 @@ def test_cdm_link_and_job_inputs_are_masked_as_the_rules_say(engine: Engine, nam
     link['link-config-values']['configs'][0]['inputs'].append({'name': name, 'value': 'value-1234'})
     engine.create_link(cluster, link)
     job = cdm_job_spec('copy', source='src', target='src')
-    inputs = [{'name': name, 'value': 'value-1234'}]
-    job['from-config-values'] = {'configs': [{'name': 'fromJobConfig', 'inputs': inputs}]}
+    job_inputs = [{'name': name, 'value': 'value-1234'}]
+    job['from-config-values'] = {'configs': [{'name': 'fromJobConfig', 'inputs': job_inputs}]}
     engine.create_cdm_job(cluster, job)
     views: list[tuple[Kind, dict[str, Any], str]] = [
         ('cdm-link', engine.show_link(cluster, 'src'), 'link-config-values'),
