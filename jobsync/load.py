@@ -29,8 +29,8 @@ from typing import Any, Literal
 from jobsync import codec, schema, secrets, subst, templates, timezones, yamlio
 from jobsync.config import CONFIG_FILES, RepoConfig, Target, default_config, parse_config
 from jobsync.errors import ConfigError, Diagnostic
-from jobsync.fields import is_secret_field
 from jobsync.gitrepo import Snapshot
+from jobsync.kinds import is_secret_field
 from jobsync.model import Definition, Kind, ObjectKey, SourceRef
 from jobsync.refs import references
 from jobsync.remap import Remapped, Renamed, apply_remap, remap_key

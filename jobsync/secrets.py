@@ -14,10 +14,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 from jobsync.errors import SecretError
+from jobsync.kinds import MASKS
 
 REF_PATTERN = re.compile(r'\$\{secret:([a-z][a-z0-9_-]*):([^}\s]+)\}')
-# What CDM writes for every password on export and GET, and what connections read back as.
-PLACEHOLDERS = frozenset({'Add password here', '*********'})
+# What the service reads write-only values back as (CDM: `Add password here`, connections: `*********`).
+PLACEHOLDERS = frozenset(mask for mask, _reason in MASKS.values())
 MIN_SECRET_LENGTH = 4  # shorter values would be scrubbed from every word of output
 MASK = '********'
 

@@ -82,7 +82,7 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from jobsync import codec, diff  # noqa: E402
-from jobsync.fields import FIELD_RULES  # noqa: E402
+from jobsync.kinds import FIELD_RULES  # noqa: E402
 
 _SEGMENTS = sorted({'a', 'b', 'x', 'y', 'z', '0'} | {seg for rules in FIELD_RULES.values()
                     for pattern in (*rules.server_managed, *rules.ignored, *rules.defaults)
