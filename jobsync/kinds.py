@@ -255,7 +255,7 @@ def mask(kind: Kind, spec: Mapping[str, Any]) -> dict[str, Any]:
 
     What a backend returns on read: no backend returns a secret (workspace/base.py).
     """
-    out = _json_copy(spec)
+    out: dict[str, Any] = _json_copy(spec)
     if kind not in MASKS:
         return out
     placeholder = MASKS[kind][0]
@@ -402,7 +402,7 @@ def full_body(kind: Kind, spec: Mapping[str, Any]) -> dict[str, Any]:
 
     Reading back `[]` where git has nothing is no change (diff.py treats empty as absent).
     """
-    out = _json_copy(spec)
+    out: dict[str, Any] = _json_copy(spec)
     for rule in SENT_EMPTY.get(kind, ()):
         for container in find(out, rule.anchor):
             for segment in rule.path[:-1]:

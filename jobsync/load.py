@@ -269,6 +269,8 @@ def _build(
     data = {name_field: name, **{k: v for k, v in data.items() if k != name_field}}
     secret_problems = _literal_secrets(report, name, loc.kind, data, ctx.secret_fields.get(loc.kind, ()))
     ctx.problems.extend(secret_problems)
+    ctx.problems.extend(secrets.reference_problems(  # issue 12: references only in write-only fields
+        report, loc.kind, data, content, ctx.secret_fields.get(loc.kind, ())))
     spec = codec.from_repo(loc.kind, data, content)
     if loc.kind == 'job':
         spec = timezones.default_time_zone(spec, ctx.target.expression_time_zone)

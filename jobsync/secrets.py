@@ -8,13 +8,14 @@ write; the `Redactor` learns each value and scrubs it from everything jobsync pr
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-from jobsync.errors import SecretError
-from jobsync.kinds import MASKS
+from jobsync.errors import Diagnostic, SecretError
+from jobsync.kinds import MASKS, is_secret_field
+from jobsync.model import Kind
 
 REF_PATTERN = re.compile(r'\$\{secret:([a-z][a-z0-9_-]*):([^}\s]+)\}')
 # What the service reads write-only values back as (CDM: `Add password here`, connections: `*********`).
@@ -243,3 +244,55 @@ def fill_secrets(value: Any, resolver: SecretResolver) -> Any:
     if isinstance(value, list):
         return [fill_secrets(v, resolver) for v in value]
     return value
+
+
+# --- where references may stand (issue 12 item 7) ---------------------------------------------
+
+Report = Callable[[Literal['error', 'warning'], str, str, str], Diagnostic]
+
+
+def misplaced_references(
+    kind: Kind, data: Any, extra: Sequence[str] = (), path: tuple[str, ...] = (), pointer: str = '',
+) -> Iterator[tuple[str, str, str]]:
+    """(pointer, field name, reference text) of every reference outside a write-only field.
+
+    `data` is a document as written in git (repo form, or API form in `.job`/`.json` files); a
+    `{name, value}` pair counts as the field it names, as load's literal-secret check reads it.
+    Write-only is what the registry says (kinds.is_secret_field) plus `extra`, the kind's
+    jobsync.yaml `secret_fields`.
+    """
+    if isinstance(data, dict) and isinstance(data.get('name'), str) and 'value' in data:
+        yield from misplaced_references(kind, data['value'], extra, (*path, data['name']), f'{pointer}/value')
+    elif isinstance(data, dict):
+        for k, v in data.items():
+            yield from misplaced_references(kind, v, extra, (*path, str(k)), f'{pointer}/{escape_pointer(str(k))}')
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from misplaced_references(kind, v, extra, (*path, str(i)), f'{pointer}/{i}')
+    elif isinstance(data, (str, SecretText)) and not is_secret_field(kind, path, extra):
+        match = REF_PATTERN.search(str(data))
+        if match:
+            yield pointer, path[-1] if path else kind, match.group(0)
+
+
+def reference_problems(
+    report: Report, kind: Kind, data: Any, content: str | None, extra: Sequence[str] = (),
+) -> list[Diagnostic]:
+    """An error for every secret reference standing where the service keeps the value in clear.
+
+    The service would store the resolved value as it is: readable by anyone with console access,
+    and, since a field holding a reference is never compared, a change there would go unseen.
+    `content` is a script's content read from its sidecar file (reported as `/content`).
+    """
+    found = list(misplaced_references(kind, data, extra))
+    if content is not None and (match := REF_PATTERN.search(content)) and not is_secret_field(
+            kind, ('content',), extra):
+        found.append(('/content', 'content', match.group(0)))
+    return [report(
+        'error', f'secret reference {ref} in {field}, a field the service keeps in clear',
+        pointer,
+        'the service would store the secret in clear there, readable by anyone with console access, and '
+        'jobsync cannot compare a field holding a reference, so a change to it would go unseen; put the '
+        'secret in a write-only field (a connection\'s password, a CDM link\'s linkConfig.password), or, '
+        f'if the service really keeps this field write-only, add it to jobsync.yaml: '
+        f'secret_fields: {{{kind}: [{pointer}]}}') for pointer, field, ref in found]
