@@ -253,26 +253,28 @@ Report = Callable[[Literal['error', 'warning'], str, str, str], Diagnostic]
 
 def misplaced_references(
     kind: Kind, data: Any, extra: Sequence[str] = (), path: tuple[str, ...] = (), pointer: str = '',
-) -> Iterator[tuple[str, str, str]]:
-    """(pointer, field name, reference text) of every reference outside a write-only field.
+) -> Iterator[tuple[str, tuple[str, ...], str]]:
+    """(pointer, repo-form path, reference text) of every reference outside a write-only field.
 
-    `data` is a document as written in git (repo form, or API form in `.job`/`.json` files); a
-    `{name, value}` pair counts as the field it names, as load's literal-secret check reads it.
+    `data` is a document as written in git (repo form, or API form in `.job`/`.json` files). A
+    `{name, value}` pair counts as the field it names, in place of its list index, so that
+    `/nodes/*/properties/token` addresses it in either form; `pointer` is where it is written.
     Write-only is what the registry says (kinds.is_secret_field) plus `extra`, the kind's
     jobsync.yaml `secret_fields`.
     """
-    if isinstance(data, dict) and isinstance(data.get('name'), str) and 'value' in data:
-        yield from misplaced_references(kind, data['value'], extra, (*path, data['name']), f'{pointer}/value')
-    elif isinstance(data, dict):
+    if isinstance(data, dict):
         for k, v in data.items():
             yield from misplaced_references(kind, v, extra, (*path, str(k)), f'{pointer}/{escape_pointer(str(k))}')
     elif isinstance(data, list):
         for i, v in enumerate(data):
-            yield from misplaced_references(kind, v, extra, (*path, str(i)), f'{pointer}/{i}')
+            if isinstance(v, dict) and isinstance(v.get('name'), str) and 'value' in v:
+                yield from misplaced_references(kind, v['value'], extra, (*path, v['name']), f'{pointer}/{i}/value')
+            else:
+                yield from misplaced_references(kind, v, extra, (*path, str(i)), f'{pointer}/{i}')
     elif isinstance(data, (str, SecretText)) and not is_secret_field(kind, path, extra):
         match = REF_PATTERN.search(str(data))
         if match:
-            yield pointer, path[-1] if path else kind, match.group(0)
+            yield pointer, path, match.group(0)
 
 
 def reference_problems(
@@ -287,12 +289,16 @@ def reference_problems(
     found = list(misplaced_references(kind, data, extra))
     if content is not None and (match := REF_PATTERN.search(content)) and not is_secret_field(
             kind, ('content',), extra):
-        found.append(('/content', 'content', match.group(0)))
+        found.append(('/content', ('content',), match.group(0)))
     return [report(
-        'error', f'secret reference {ref} in {field}, a field the service keeps in clear',
+        'error', f'secret reference {ref} in {path[-1] if path else kind}, a field the service keeps in clear',
         pointer,
         'the service would store the secret in clear there, readable by anyone with console access, and '
         'jobsync cannot compare a field holding a reference, so a change to it would go unseen; put the '
         'secret in a write-only field (a connection\'s password, a CDM link\'s linkConfig.password), or, '
         f'if the service really keeps this field write-only, add it to jobsync.yaml: '
-        f'secret_fields: {{{kind}: [{pointer}]}}') for pointer, field, ref in found]
+        f'secret_fields: {{{kind}: [{_pointer(path)}]}}') for pointer, path, ref in found]
+
+
+def _pointer(path: Sequence[str]) -> str:
+    return ''.join(f'/{escape_pointer(p)}' for p in path)
