@@ -3,6 +3,11 @@
 At load time every string holding a reference becomes a `SecretText` (pure). Plans, renderers
 and JSON carry only the reference text. Apply calls `fill_secrets` per object just before its
 write; the `Redactor` learns each value and scrubs it from everything jobsync prints or writes.
+
+A reference may stand only in a field the service keeps write-only (kinds.is_secret_field, plus
+jobsync.yaml `secret_fields`): anywhere else the service would store the resolved value in clear,
+and since a field holding a reference is never compared, a change there would go unseen.
+`reference_problems` is load's check of that.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ class SecretRef:
 
 @dataclass(frozen=True)
 class SecretText:
-    """A string value holding one or more references, possibly inside other text (a JDBC URL)."""
+    """A string value holding one or more references, possibly inside other text (`Bearer ${secret:env:T}`)."""
 
     parts: tuple[str | SecretRef, ...]
 
