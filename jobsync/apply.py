@@ -12,10 +12,11 @@ from enum import Enum
 
 from jobsync import secrets
 from jobsync.errors import ImportRefused, JobsyncError, PlanError, SecretError, WorkspaceError
+from jobsync.kinds import RUNNING_STATES
 from jobsync.model import ObjectKey, Spec
 from jobsync.plan import Action, Change, Plan
 from jobsync.state import ObjectState, State, content_hash, empty_state, live_hash
-from jobsync.workspace.base import RUNNING_STATES, Workspace
+from jobsync.workspace.base import Workspace
 
 
 class Status(str, Enum):

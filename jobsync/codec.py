@@ -15,25 +15,14 @@ doc already in canonical repo form.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
+# NAME_FIELD and CDM_CONFIG_VALUES are registry facts (kinds.py), re-exported for the callers of codec.
+from jobsync.kinds import CDM_CONFIG_VALUES as CDM_CONFIG_VALUES
+from jobsync.kinds import NAME_FIELD as NAME_FIELD
+from jobsync.kinds import config_values
 from jobsync.model import Kind, Spec
-
-# The field holding the object's name, per kind (Management-Center data connections use snake_case).
-NAME_FIELD: dict[Kind, str] = {
-    'connection': 'dw_name',
-    'resource': 'name',
-    'script': 'name',
-    'job': 'name',
-    'cdm-link': 'name',
-    'cdm-job': 'name',
-}
-
-CDM_CONFIG_VALUES: dict[Kind, tuple[str, ...]] = {
-    'cdm-link': ('link-config-values',),
-    'cdm-job': ('from-config-values', 'to-config-values', 'driver-config-values'),
-}
 
 _SIDECAR_SUFFIX = {'Shell': '.sh', 'PYTHON': '.py', 'SparkPython': '.py'}
 
@@ -73,20 +62,13 @@ def json_copy(value: Any) -> Any:
     return value
 
 
-def _config_values(spec: Spec, kind: Kind) -> Iterator[dict[str, Any]]:
-    for field in CDM_CONFIG_VALUES.get(kind, ()):
-        values = spec.get(field)
-        if isinstance(values, dict):
-            yield values
-
-
 def _convert(spec: Spec, kind: Kind, pairs: Callable[[Any, str], Any], *, to_repo: bool, copy: bool = True) -> Spec:
     out: Spec = json_copy(spec) if copy else spec
     if kind == 'job':
         for node in out.get('nodes') or []:
             if isinstance(node, dict) and 'properties' in node:
                 node['properties'] = pairs(node['properties'], 'value')
-    for values in _config_values(out, kind):
+    for values in config_values(kind, out):
         if 'configs' not in values:
             continue
         configs = values['configs']

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jobsync.errors import UsageError
-from jobsync.model import Kind
+from jobsync.model import MAX_EXPORT_JOBS, MAX_PACKAGE_BYTES, Kind
 from jobsync.scope import Scope, parse_scope
-from jobsync.workspace.base import MAX_EXPORT_JOBS, MAX_PACKAGE_BYTES
 
 CONFIG_FILES = ('jobsync.yaml', 'jobsync.yml')
 DEFAULT_TARGET = 'local'

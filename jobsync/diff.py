@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobsync import codec
-from jobsync.fields import FIELD_RULES, is_secret_field
+from jobsync.kinds import FIELD_RULES, SECRET_KINDS, TEXT_VALUES, as_text, compared_as_text, is_secret_field
 from jobsync.model import Kind, Spec
 from jobsync.secrets import SecretText, escape_pointer
 
@@ -34,8 +34,6 @@ class FieldChange:
 
 
 _ABSENT: Any = object()
-# Kinds with built-in write-only fields (fields.is_secret_field); others only when a value is a reference.
-_KINDS_WITH_SECRET_FIELDS = frozenset({'connection', 'cdm-link', 'cdm-job'})
 
 
 @functools.cache
@@ -173,7 +171,7 @@ def _rules(kind: Kind) -> tuple[tuple[str, ...], _Node | None, tuple[tuple[str, 
     """A kind's drop patterns and (pattern, default) pairs, each with its tree (None: they overlap)."""
     rules = FIELD_RULES[kind]
     drops = (*rules.server_managed, *rules.ignored)
-    defaults = tuple((pattern, _stringify_scalars(default) if '/properties/' in pattern else default)
+    defaults = tuple((pattern, as_text(default) if compared_as_text(kind, pattern) else default)
                      for pattern, (default, _reason) in rules.defaults.items())
     return drops, _tree(tuple((p, None) for p in drops)), defaults, _tree(defaults)
 
@@ -194,24 +192,12 @@ def _key_by_name(value: Any, pattern: str) -> None:
                 container[key] = {i['name']: {k: v for k, v in i.items() if k != 'name'} for i in items}
 
 
-def _stringify_scalars(value: Any) -> Any:
-    """Property and input values compare as text: the service returns `22` for `"22"` (reference §9.3)."""
-    if isinstance(value, bool):
-        return 'true' if value else 'false'
-    if isinstance(value, (int, float)):
-        return str(value)
-    return value
-
-
-def _pair_maps(kind: Kind, spec: Spec) -> Iterator[dict[str, Any]]:
-    if kind == 'job':
-        for node in (spec.get('nodes') or {}).values() if isinstance(spec.get('nodes'), dict) else []:
-            if isinstance(node, dict) and isinstance(node.get('properties'), dict):
-                yield node['properties']
-    for field in codec.CDM_CONFIG_VALUES.get(kind, ()):
-        configs = (spec.get(field) or {}).get('configs') if isinstance(spec.get(field), dict) else None
-        if isinstance(configs, dict):
-            yield from (inputs for inputs in configs.values() if isinstance(inputs, dict))
+def _text_maps(kind: Kind, spec: Spec) -> Iterator[dict[str, Any]]:
+    """The mappings whose values compare as text (kinds.TEXT_VALUES), in comparable form."""
+    for pattern in TEXT_VALUES.get(kind, ()):
+        for container, key in list(_matches(spec, _split(pattern))):
+            if isinstance(container[key], dict):
+                yield container[key]
 
 
 def _prune(value: Any) -> Any:
@@ -255,9 +241,9 @@ def comparable(kind: Kind, spec: Spec, *, desired: Spec | None = None) -> dict[s
         work['content'] = content
     for pattern in rules.name_keyed:
         _key_by_name(work, pattern)
-    for pairs in _pair_maps(kind, work):
+    for pairs in _text_maps(kind, work):
         for name in list(pairs):
-            pairs[name] = _stringify_scalars(pairs[name])
+            pairs[name] = as_text(pairs[name])
     if default_tree is not None:
         _walk(work, default_tree, fold=True)
     else:
@@ -278,7 +264,7 @@ def compared_forms(kind: Kind, desired: Spec, live: Spec | None = None) -> tuple
     """
     want = comparable(kind, desired, desired=None)
     have = None if live is None else comparable(kind, live)
-    if kind in _KINDS_WITH_SECRET_FIELDS or _holds_secret(want):
+    if kind in SECRET_KINDS or _holds_secret(want):
         return _drop_secrets(kind, want, want), None if have is None else _drop_secrets(kind, have, want)
     return want, have  # nothing write-only on either side: skip two walks (most Factory jobs)
 

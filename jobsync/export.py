@@ -34,8 +34,8 @@ import yaml
 from jobsync import codec, schema, secrets, templates, yamlio
 from jobsync.diff import FieldChange, diff_specs, without_server_managed
 from jobsync.errors import ConfigError, Diagnostic
-from jobsync.fields import FIELD_RULES, is_secret_field
 from jobsync.gitrepo import Snapshot
+from jobsync.kinds import FIELD_RULES, is_secret_field
 from jobsync.load import (
     DEFINITION_SUFFIXES,
     EXPORT_SUFFIXES,

@@ -29,8 +29,8 @@ from typing import Any, Literal
 from jobsync import codec, schema, secrets, subst, templates, timezones, yamlio
 from jobsync.config import CONFIG_FILES, RepoConfig, Target, default_config, parse_config
 from jobsync.errors import ConfigError, Diagnostic
-from jobsync.fields import is_secret_field
 from jobsync.gitrepo import Snapshot
+from jobsync.kinds import is_secret_field
 from jobsync.model import Definition, Kind, ObjectKey, SourceRef
 from jobsync.refs import references
 from jobsync.remap import Remapped, Renamed, apply_remap, remap_key
@@ -269,6 +269,8 @@ def _build(
     data = {name_field: name, **{k: v for k, v in data.items() if k != name_field}}
     secret_problems = _literal_secrets(report, name, loc.kind, data, ctx.secret_fields.get(loc.kind, ()))
     ctx.problems.extend(secret_problems)
+    ctx.problems.extend(secrets.reference_problems(  # issue 12: references only in write-only fields
+        report, loc.kind, data, content, ctx.secret_fields.get(loc.kind, ())))
     spec = codec.from_repo(loc.kind, data, content)
     if loc.kind == 'job':
         spec = timezones.default_time_zone(spec, ctx.target.expression_time_zone)

@@ -20,6 +20,10 @@ _RANK = {kind: rank for rank, kind in enumerate(APPLY_ORDER)}
 
 Spec = dict[str, Any]
 
+# The service's batch limits; jobsync.yaml `batch` may lower them per target (config.py).
+MAX_EXPORT_JOBS = 100  # batch-export `jobList` limit (reference §4.6, §10)
+MAX_PACKAGE_BYTES = 1024 * 1024  # import package limit (reference §4.7, §10)
+
 
 @dataclass(frozen=True)
 class ObjectKey:

@@ -26,22 +26,11 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from jobsync.errors import UsageError, WorkspaceError
+from jobsync.kinds import CDM_SUBMISSION, JOB_INSTANCE, JOB_SCHEDULE, cdm_group
 from jobsync.model import APPLY_ORDER, LiveObject, ObjectKey, Spec
 from jobsync.refs import references
-from jobsync.selection import JOB_KINDS, group_of, name_matches
+from jobsync.selection import JOB_KINDS, name_matches
 from jobsync.workspace.base import Workspace
-
-# Factory job schedule states (reference §4.5: TF polls start -> SCHEDULING/NORMAL, EXCEPTION = failure).
-FACTORY_STARTED = frozenset({'SCHEDULING', 'NORMAL'})
-FACTORY_FAILED = frozenset({'EXCEPTION'})
-# CDM submission states (reference §9.4).
-CDM_SUCCEEDED = frozenset({'SUCCEEDED'})
-CDM_FAILED = frozenset({'FAILED', 'FAILURE_ON_SUBMIT', 'UNKNOWN', 'NEVER_EXECUTED'})
-CDM_RUNNING = frozenset({'BOOTING', 'RUNNING'})
-# Factory job instance states (reference §4.5); the others (waiting, running, freeze, pause,
-# waiting-confirm) are still going.
-INSTANCE_SUCCEEDED = frozenset({'success', 'forceSuccess', 'ignoreSuccess', 'skip-by-depend'})
-INSTANCE_FAILED = frozenset({'fail', 'running-exception', 'manual-stop'})
 
 DEFAULT_INTERVAL = 5.0  # seconds between status polls
 DEFAULT_TIMEOUT = 3600.0  # seconds --wait follows jobs before giving up on them
@@ -124,7 +113,7 @@ def group_members(
     out: list[ObjectKey] = []
     empty = []
     for group in groups:
-        members = [k for k, o in cdm_jobs.items() if k.kind == 'cdm-job' and group_of(o.spec) == group
+        members = [k for k, o in cdm_jobs.items() if k.kind == 'cdm-job' and cdm_group(o.spec) == group
                    and (not clusters or k.cluster in clusters)]
         if not members:
             empty.append(group)
@@ -141,7 +130,7 @@ def cdm_groups(cdm_jobs: Mapping[ObjectKey, LiveObject]) -> dict[tuple[str, str]
     out: dict[tuple[str, str], list[ObjectKey]] = {}
     for key, obj in sorted(cdm_jobs.items()):
         if key.kind == 'cdm-job':
-            out.setdefault((key.cluster, group_of(obj.spec)), []).append(key)
+            out.setdefault((key.cluster, cdm_group(obj.spec)), []).append(key)
     return dict(sorted(out.items()))
 
 
@@ -163,16 +152,14 @@ def runs_once_by_default(key: ObjectKey, spec: Spec) -> bool:
 
 def instance_settled(status: str) -> bool | None:
     """A Factory job instance's status: True: succeeded; False: failed; None: still going (reference §4.5)."""
-    return True if status in INSTANCE_SUCCEEDED else False if status in INSTANCE_FAILED else None
+    return JOB_INSTANCE.settled(status)
 
 
 def _settled(key: ObjectKey, status: str, instance: bool = False) -> bool | None:
     """True: succeeded; False: failed; None: still going. `instance`: a job instance's status."""
     if instance:
         return instance_settled(status)
-    if key.kind == 'cdm-job':
-        return True if status in CDM_SUCCEEDED else False if status in CDM_FAILED else None
-    return True if status in FACTORY_STARTED else False if status in FACTORY_FAILED else None
+    return (CDM_SUBMISSION if key.kind == 'cdm-job' else JOB_SCHEDULE).settled(status)
 
 
 def start_jobs(

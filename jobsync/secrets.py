@@ -3,21 +3,28 @@
 At load time every string holding a reference becomes a `SecretText` (pure). Plans, renderers
 and JSON carry only the reference text. Apply calls `fill_secrets` per object just before its
 write; the `Redactor` learns each value and scrubs it from everything jobsync prints or writes.
+
+A reference may stand only in a field the service keeps write-only (kinds.is_secret_field, plus
+jobsync.yaml `secret_fields`): anywhere else the service would store the resolved value in clear,
+and since a field holding a reference is never compared, a change there would go unseen.
+`reference_problems` is load's check of that.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-from jobsync.errors import SecretError
+from jobsync.errors import Diagnostic, SecretError
+from jobsync.kinds import MASKS, is_secret_field
+from jobsync.model import Kind
 
 REF_PATTERN = re.compile(r'\$\{secret:([a-z][a-z0-9_-]*):([^}\s]+)\}')
-# What CDM writes for every password on export and GET, and what connections read back as.
-PLACEHOLDERS = frozenset({'Add password here', '*********'})
+# What the service reads write-only values back as (CDM: `Add password here`, connections: `*********`).
+PLACEHOLDERS = frozenset(mask for mask, _reason in MASKS.values())
 MIN_SECRET_LENGTH = 4  # shorter values would be scrubbed from every word of output
 MASK = '********'
 
@@ -33,7 +40,7 @@ class SecretRef:
 
 @dataclass(frozen=True)
 class SecretText:
-    """A string value holding one or more references, possibly inside other text (a JDBC URL)."""
+    """A string value holding one or more references, possibly inside other text (`Bearer ${secret:env:T}`)."""
 
     parts: tuple[str | SecretRef, ...]
 
@@ -242,3 +249,61 @@ def fill_secrets(value: Any, resolver: SecretResolver) -> Any:
     if isinstance(value, list):
         return [fill_secrets(v, resolver) for v in value]
     return value
+
+
+# --- where references may stand (issue 12 item 7) ---------------------------------------------
+
+Report = Callable[[Literal['error', 'warning'], str, str, str], Diagnostic]
+
+
+def misplaced_references(
+    kind: Kind, data: Any, extra: Sequence[str] = (), path: tuple[str, ...] = (), pointer: str = '',
+) -> Iterator[tuple[str, tuple[str, ...], str]]:
+    """(pointer, repo-form path, reference text) of every reference outside a write-only field.
+
+    `data` is a document as written in git (repo form, or API form in `.job`/`.json` files). A
+    `{name, value}` pair counts as the field it names, in place of its list index, so that
+    `/nodes/*/properties/token` addresses it in either form; `pointer` is where it is written.
+    Write-only is what the registry says (kinds.is_secret_field) plus `extra`, the kind's
+    jobsync.yaml `secret_fields`.
+    """
+    if isinstance(data, dict):
+        for k, v in data.items():
+            yield from misplaced_references(kind, v, extra, (*path, str(k)), f'{pointer}/{escape_pointer(str(k))}')
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            if isinstance(v, dict) and isinstance(v.get('name'), str) and 'value' in v:
+                yield from misplaced_references(kind, v['value'], extra, (*path, v['name']), f'{pointer}/{i}/value')
+            else:
+                yield from misplaced_references(kind, v, extra, (*path, str(i)), f'{pointer}/{i}')
+    elif isinstance(data, (str, SecretText)) and not is_secret_field(kind, path, extra):
+        match = REF_PATTERN.search(str(data))
+        if match:
+            yield pointer, path, match.group(0)
+
+
+def reference_problems(
+    report: Report, kind: Kind, data: Any, content: str | None, extra: Sequence[str] = (),
+) -> list[Diagnostic]:
+    """An error for every secret reference standing where the service keeps the value in clear.
+
+    The service would store the resolved value as it is: readable by anyone with console access,
+    and, since a field holding a reference is never compared, a change there would go unseen.
+    `content` is a script's content read from its sidecar file (reported as `/content`).
+    """
+    found = list(misplaced_references(kind, data, extra))
+    if content is not None and (match := REF_PATTERN.search(content)) and not is_secret_field(
+            kind, ('content',), extra):
+        found.append(('/content', ('content',), match.group(0)))
+    return [report(
+        'error', f'secret reference {ref} in {path[-1] if path else kind}, a field the service keeps in clear',
+        pointer,
+        'the service would store the secret in clear there, readable by anyone with console access, and '
+        'jobsync cannot compare a field holding a reference, so a change to it would go unseen; put the '
+        'secret in a write-only field (a connection\'s password, a CDM link\'s linkConfig.password), or, '
+        f'if the service really keeps this field write-only, add it to jobsync.yaml: '
+        f'secret_fields: {{{kind}: [{_pointer(path)}]}}') for pointer, path, ref in found]
+
+
+def _pointer(path: Sequence[str]) -> str:
+    return ''.join(f'/{escape_pointer(p)}' for p in path)

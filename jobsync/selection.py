@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from jobsync.errors import UsageError
+from jobsync.kinds import cdm_group
 from jobsync.model import CDM_KINDS, Kind, LiveObject, ObjectKey, Spec
 from jobsync.refs import references
 from jobsync.scope import Scope as TargetScope
@@ -38,7 +39,6 @@ from jobsync.workspace.base import ListEntry, Workspace
 
 JOB_KINDS: frozenset[Kind] = frozenset({'job', 'cdm-job'})
 LINK_KINDS: frozenset[Kind] = frozenset({'cdm-link', 'connection'})
-DEFAULT_GROUP = 'DEFAULT'  # CDM puts jobs without a group in DEFAULT (reference §9.4)
 
 
 @dataclass(frozen=True)
@@ -75,27 +75,6 @@ class Scope:
         return text
 
 
-def group_of(spec: Spec) -> str:
-    """A CDM job's group: `groupJobConfig.groupName` in `driver-config-values` (API or repo form),
-    else the read-only `group_name`, else `DEFAULT`."""
-    driver = spec.get('driver-config-values')
-    configs = driver.get('configs') if isinstance(driver, dict) else None
-    if isinstance(configs, dict):  # repo form: {config name: {input name: value}}
-        inputs = configs.get('groupJobConfig')
-        value = inputs.get('groupJobConfig.groupName') if isinstance(inputs, dict) else None
-        if value:
-            return str(value)
-    for config in configs if isinstance(configs, list) else []:
-        if not (isinstance(config, dict) and config.get('name') == 'groupJobConfig'):
-            continue
-        inputs = config.get('inputs')
-        for item in inputs if isinstance(inputs, list) else []:
-            if isinstance(item, dict) and item.get('name') == 'groupJobConfig.groupName' and item.get('value'):
-                return str(item['value'])
-    group = spec.get('group_name')
-    return str(group) if group else DEFAULT_GROUP
-
-
 def _parse_key(name: str) -> ObjectKey | None:
     if '/' not in name:
         return None
@@ -130,7 +109,7 @@ def selects(scope: Scope, key: ObjectKey, spec: Spec | None = None) -> bool:
         return True
     if any(name_matches(name, key) for name in scope.names):
         return True
-    return bool(scope.groups and key.kind == 'cdm-job' and spec is not None and group_of(spec) in scope.groups)
+    return bool(scope.groups and key.kind == 'cdm-job' and spec is not None and cdm_group(spec) in scope.groups)
 
 
 def unknown_names(scope: Scope, keys: Iterable[ObjectKey]) -> list[str]:

@@ -82,7 +82,8 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from jobsync import codec, diff  # noqa: E402
-from jobsync.fields import FIELD_RULES  # noqa: E402
+from jobsync.kinds import FIELD_RULES  # noqa: E402
+from jobsync.model import Kind  # noqa: E402
 
 _SEGMENTS = sorted({'a', 'b', 'x', 'y', 'z', '0'} | {seg for rules in FIELD_RULES.values()
                     for pattern in (*rules.server_managed, *rules.ignored, *rules.defaults)
@@ -95,7 +96,7 @@ _JSON = st.recursive(_LEAVES, lambda inner: st.one_of(
 
 @settings(max_examples=300, deadline=None)
 @given(kind=st.sampled_from(sorted(FIELD_RULES)), spec=st.dictionaries(st.sampled_from(_SEGMENTS), _JSON, max_size=6))
-def test_rules_applied_in_one_walk_mean_the_same_as_one_by_one(kind, spec) -> None:
+def test_rules_applied_in_one_walk_mean_the_same_as_one_by_one(kind: Kind, spec: dict[str, Any]) -> None:
     drops, drop_tree, defaults, default_tree = diff._rules(kind)
     assert drop_tree is not None and default_tree is not None  # the real rules never overlap
     one_by_one, walked = codec.json_copy(spec), codec.json_copy(spec)
@@ -117,16 +118,16 @@ def test_overlapping_patterns_are_not_walked_as_one() -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(before=_JSON, after=_JSON)
-def test_changes_are_those_of_a_plain_recursive_comparison(before, after) -> None:
+def test_changes_are_those_of_a_plain_recursive_comparison(before: Any, after: Any) -> None:
     assert sorted(diff._compare(before, after, ()), key=lambda c: c.pointer) == _reference(before, after, '')
 
 
-def _reference(before, after, pointer: str) -> list:
+def _reference(before: Any, after: Any, pointer: str) -> list[FieldChange]:
     """The comparison spelt plainly: every key visited in order, every pointer built."""
     from jobsync.secrets import escape_pointer
 
     if isinstance(before, dict) and isinstance(after, dict):
-        out: list = []
+        out: list[FieldChange] = []
         for key in sorted(set(before) | set(after), key=str):
             child = f'{pointer}/{escape_pointer(str(key))}'
             if key not in before:
@@ -141,7 +142,7 @@ def _reference(before, after, pointer: str) -> list:
 
 @settings(max_examples=300, deadline=None)
 @given(spec=_JSON)
-def test_copying_while_dropping_equals_copy_then_walk_even_with_named_and_star_children(spec) -> None:
+def test_copying_while_dropping_equals_copy_then_walk_even_with_named_and_star_children(spec: Any) -> None:
     tree = diff._tree((('/a/x', None), ('/*/y', None), ('/0/x', None), ('/b/z/*', None)))
     assert tree is not None
     walked = codec.json_copy(spec)

@@ -62,6 +62,13 @@ def test_error_messages_echoing_a_secret_are_scrubbed(example_repo: Path) -> Non
     # Point the CDM job at a link that does not exist and name it after the secret: the engine's
     # refusal then quotes a resolved value back, as a real service's error body might.
     link.write_text(text.replace('from-link-name: mysql_src', 'from-link-name: ${secret:env:MYSQL_PASSWORD}'))
+    # A reference may stand only in a write-only field (issue 12): mark the field so, and make the
+    # template's CDM jobs hold a reference there too, since a literal in a secret field is refused.
+    template = link.parent / 'master_data.template.yaml'
+    template.write_text(template.read_text().replace('from-link-name: mysql_src',
+                                                     'from-link-name: ${secret:env:MYSQL_PASSWORD}'))
+    config = example_repo / 'jobsync.yaml'
+    config.write_text(config.read_text() + '\nsecret_fields:\n  cdm-job: [/from-link-name]\n')
     result = run_jobsync('apply', '--repo', str(example_repo), '--auto-approve', env=EXAMPLE_SECRETS)
     everything = _all_output(result)
     assert result.code == 1, result
