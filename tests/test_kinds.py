@@ -213,8 +213,6 @@ def test_the_embedded_workspace_masks_cdm_link_secrets_as_the_registry_does(loca
     assert read['link-config-values'] == kinds.mask('cdm-link', spec)['link-config-values']
 
 
-@pytest.mark.xfail(strict=True, reason='the engine masks only *password keys of a connection; it must take '
-                                       'kinds.mask (issue 10 item 3), then remove this marker')
 def test_the_embedded_workspace_masks_connection_secrets_as_the_registry_does(local_workspace: Any) -> None:
     from workspace_specs import connection_spec
 

@@ -19,28 +19,17 @@ import time
 import uuid
 from typing import Any
 
+from jobsync import kinds
 from jobsync.model import Spec
 from jobsync.workspace.service.errors import cdm
 from jobsync.workspace.service.masking import mask_cdm_job, mask_link
 from jobsync.workspace.service.store import Row, Space
 
-CDM_RUNNING_STATES = frozenset({'BOOTING', 'RUNNING'})
-DEFAULT_CDM_GROUP = 'DEFAULT'
-CDM_JOB_TYPES = ('NORMAL_JOB', 'BATCH_JOB', 'SCENARIO_JOB')
-
-
-def cdm_group(spec: Spec) -> str:
-    """The group of a CDM job: `driver-config-values` → `groupJobConfig.groupName`, else `DEFAULT`."""
-    driver = spec.get('driver-config-values')
-    configs = driver.get('configs') if isinstance(driver, dict) else None
-    for config in configs if isinstance(configs, list) else []:
-        if not (isinstance(config, dict) and config.get('name') == 'groupJobConfig'):
-            continue
-        inputs = config.get('inputs')
-        for item in inputs if isinstance(inputs, list) else []:
-            if isinstance(item, dict) and item.get('name') == 'groupJobConfig.groupName' and item.get('value'):
-                return str(item['value'])
-    return DEFAULT_CDM_GROUP
+# The registry's facts, under the names this module has always used.
+CDM_RUNNING_STATES = kinds.CDM_SUBMISSION.running
+DEFAULT_CDM_GROUP = kinds.DEFAULT_CDM_GROUP
+CDM_JOB_TYPES = kinds.CDM_JOB_TYPES
+cdm_group = kinds.cdm_group
 
 
 def cdm_links(spec: Spec) -> list[str]:

@@ -18,11 +18,12 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from jobsync import kinds
 from jobsync.model import Spec
 from jobsync.workspace.service.errors import EngineError, check_paging, dlf
 from jobsync.workspace.service.store import Row, Space, dumps
 
-JOB_RUNNING_STATES = frozenset({'SCHEDULING', 'STARTING', 'NORMAL'})
+JOB_RUNNING_STATES = kinds.JOB_SCHEDULE.running  # the service refuses to overwrite a job in these
 
 
 def node_properties(node: Any) -> dict[str, Any]:
