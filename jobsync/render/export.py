@@ -9,6 +9,7 @@ from typing import Any
 
 from jobsync import secrets
 from jobsync.export import ExportResult
+from jobsync.render import escape
 
 _GLYPH = {'added': '+', 'changed': '~', 'unchanged': '=', 'template': '!'}
 
@@ -63,7 +64,7 @@ def render_export_text(result: ExportResult, written: Written) -> str:
         lines.append(f'Wrote {len(written.files)} file(s){where}.')
     if written.commit:
         lines.append(f'Committed {written.commit[:12]}.')
-    return '\n'.join(lines) + '\n'
+    return escape.join_lines(lines)
 
 
 def render_export_json(result: ExportResult, written: Written) -> str:
@@ -86,7 +87,7 @@ def render_export_json(result: ExportResult, written: Written) -> str:
         'branch': written.branch,
         'commit': written.commit,
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + '\n'
+    return escape.json_text(json.dumps(doc, indent=2, ensure_ascii=False)) + '\n'
 
 
 def commit_message(result: ExportResult, source: str, scope: str) -> str:
@@ -111,7 +112,7 @@ def commit_message(result: ExportResult, source: str, scope: str) -> str:
         lines += ['', 'Secrets to set before apply:'] + [f'  {n.reference}' for n in new]
     if result.missing:
         lines += ['', 'In git but not in the workspace (left as they are):'] + [f'  {e.key}' for e in result.missing]
-    return '\n'.join(lines) + '\n'
+    return escape.join_lines(lines)
 
 
 def _pointers(fields: Sequence[Any], limit: int = 5) -> str:

@@ -7,9 +7,11 @@ import json
 from typing import Any
 
 from jobsync import secrets
-from jobsync.apply import ApplyResult, Status
+from jobsync.apply import ApplyResult
+from jobsync.events import Status
 from jobsync.diff import FieldChange, comparable
 from jobsync.plan import Action, Change, Plan, summary_counts
+from jobsync.render import escape
 
 GLYPH = {Action.CREATE: '+', Action.UPDATE: '~', Action.DELETE: '-', Action.EXPORT: '>', Action.CONFLICT: '!'}
 
@@ -105,7 +107,7 @@ def render_plan_text(plan: Plan) -> str:
         total = sum(plan.api_calls.values())
         routes = ', '.join(f'{route} x{n}' for route, n in sorted(plan.api_calls.items()))
         lines.append(f'API calls: {total} ({routes})')
-    return '\n'.join(lines) + '\n'
+    return escape.join_lines(lines)
 
 
 def render_apply_text(result: ApplyResult) -> str:
@@ -114,4 +116,4 @@ def render_apply_text(result: ApplyResult) -> str:
         f'Apply: {result.count(Status.APPLIED)} applied, {result.count(Status.FAILED)} failed, '
         f'{result.count(Status.SKIPPED)} skipped.'
     )
-    return '\n'.join(lines) + '\n'
+    return escape.join_lines(lines)
