@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from jobsync import secrets
-from jobsync.events import Event, EventKind, OnEvent, Outcome, Results, Status, ignore
 from jobsync.errors import ImportRefused, JobsyncError, PlanError, SecretError, WorkspaceError
+from jobsync.events import Event, EventKind, OnEvent, Outcome, Results, Status, ignore
 from jobsync.model import ObjectKey, Spec
 from jobsync.plan import Action, Change, Plan
 from jobsync.state import ObjectState, State, content_hash, empty_state, live_hash
 from jobsync.workspace.base import RUNNING_STATES, Workspace
-
 
 # One outcome and event type for apply and the console operations (jobsync.events).
 ApplyResult = Results

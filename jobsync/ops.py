@@ -23,6 +23,7 @@ What "run" means per kind (reference §4.5, §9.4):
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from jobsync.errors import UsageError, WorkspaceError
 from jobsync.events import Event, EventKind, OnEvent, Outcome, Results, Status
@@ -280,6 +281,17 @@ def stop_jobs(workspace: Workspace, keys: Sequence[ObjectKey], *, on_event: OnEv
 
 
 # --- delete -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DeletePlan:
+    """What `delete` (or `groups delete`) will delete, in order, and which of those git still defines."""
+
+    workspace: str
+    what: str  # 'named', 'with the groups', 'group nightly'
+    specs: Mapping[ObjectKey, Spec]
+    order: tuple[ObjectKey, ...]
+    defined_in_git: Mapping[ObjectKey, str]  # key -> file or source label
+
 
 def deletion_order(specs: Mapping[ObjectKey, Spec]) -> list[ObjectKey]:
     """Users before what they use: reverse apply order by kind, and among the objects given, a

@@ -113,7 +113,8 @@ def test_factory_jobs_start_their_schedule_and_a_running_one_is_not_an_error(wor
 def test_run_once_follows_each_instance_to_success_and_leaves_the_schedule_alone(workspace, fake_clock):
     events: list[tuple[str, str]] = []
     result = ops.run_jobs(workspace, [A, DAILY, ONCE], once={DAILY, ONCE, A}, wait=True, interval=1,
-                          **_time(fake_clock), on_event=lambda e: events.append((e.key.name if e.key else '', e.message)))
+                          **_time(fake_clock),
+                          on_event=lambda e: events.append((e.key.name if e.key else '', e.message)))
     assert result.ok
     outcomes = {o.key: o for o in result.outcomes}
     assert (outcomes[DAILY].state, outcomes[ONCE].state) == ('success', 'success')

@@ -11,7 +11,7 @@ import getpass
 import os
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -36,6 +36,23 @@ class Format(str, Enum):
     TEXT = 'text'
     JSON = 'json'
     MARKDOWN = 'markdown'
+
+
+TEXT_JSON = (Format.TEXT, Format.JSON)
+ALL_FORMATS = (Format.TEXT, Format.JSON, Format.MARKDOWN)
+
+
+def require_format(command: str, fmt: Format, allowed: tuple[Format, ...], output: Output) -> None:
+    """Refuse, as a usage error (exit 64), a --format the command has no renderer for."""
+    if fmt not in allowed:
+        output.err(f'Error: `jobsync {command}` has no {fmt.value} output; --format takes '
+                   f'{", ".join(f.value for f in allowed)}.\n')
+        raise typer.Exit(EXIT_USAGE)
+
+
+def read_env() -> dict[str, str]:
+    """The process environment, read once per command and passed down (commands read no env)."""
+    return dict(os.environ)
 
 RepoOpt = Annotated[Path, typer.Option('--repo', help='Path to the definitions repo.', show_default='.')]
 TargetOpt = Annotated[
@@ -110,15 +127,14 @@ def parse_duration(text: str, *, option: str) -> float:
     return value
 
 
-def fingerprint_key_from_env() -> bytes | None:
+def fingerprint_key_from_env(env: Mapping[str, str]) -> bytes | None:
     """JOBSYNC_FINGERPRINT_KEY: the key of the secret fingerprints (HMAC) kept in the state."""
-    key = os.environ.get('JOBSYNC_FINGERPRINT_KEY')
+    key = env.get('JOBSYNC_FINGERPRINT_KEY')
     return key.encode('utf-8') if key else None
 
 
-def lock_owner_from_env() -> tuple[str, str]:
+def lock_owner_from_env(env: Mapping[str, str]) -> tuple[str, str]:
     """Who holds the lock, for people reading 'locked by ...': (owner, CI run URL or '')."""
-    env = os.environ
     user = env.get('JOBSYNC_LOCK_OWNER') or env.get('GITHUB_ACTOR') or env.get('GITLAB_USER_LOGIN') or _login()
     owner = f'{user}@{socket.gethostname()} (pid {os.getpid()})'
     run_url = env.get('JOBSYNC_RUN_URL', '')
@@ -137,10 +153,15 @@ def _login() -> str:
         return 'unknown'
 
 
-def secrets_dir_from(option: Path | None) -> Path | None:
+def secrets_dir_from(option: Path | None, env: Mapping[str, str]) -> Path | None:
     if option is not None:
         return option
-    env = os.environ.get('JOBSYNC_SECRETS_DIR')
-    return Path(env) if env else None
+    value = env.get('JOBSYNC_SECRETS_DIR')
+    return Path(value) if value else None
+
+
+def resolver_for(output: Output, env: Mapping[str, str], secrets_dir: Path | None) -> secrets.SecretResolver:
+    """The secret resolver over `env` and the secrets directory, redacting through `output`."""
+    return secrets.default_resolver(output.redactor, env, secrets_dir_from(secrets_dir, env))
 
 

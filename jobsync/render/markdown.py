@@ -19,9 +19,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from jobsync import secrets
-from jobsync.render import escape
 from jobsync.diff import FieldChange
 from jobsync.plan import Action, Change, Plan, Side, summary_counts
+from jobsync.render import escape
 from jobsync.render.text import create_fields, render_value, text_diff
 
 BUDGET = 65_000  # characters; GitHub's limit for a comment body is 65,536
@@ -155,7 +155,8 @@ def short_line(change: Change, plan: Plan) -> str:
     """One object without its diff."""
     tags = ''.join(f' · {t}' for t in _tags(change, plan))
     reason = escape.md_inline(_shorten(change.reason, 100))
-    return f'- {_ACTION_ICON[change.action]} **{change.action.value}** {escape.md_code(str(change.key))} — {reason}{tags}\n'
+    key = escape.md_code(str(change.key))
+    return f'- {_ACTION_ICON[change.action]} **{change.action.value}** {key} — {reason}{tags}\n'
 
 
 def _summary_table(plan: Plan) -> str:
@@ -207,7 +208,8 @@ def _head(plan: Plan, actionable: Sequence[Change]) -> str:
         out += risks + '\n'
     if plan.base_rev is not None:
         own = sum(1 for c in actionable if c.key in plan.branch_changes)
-        out += (f'This branch changes {len(plan.branch_changes)} definition(s) relative to {escape.md_code(plan.base_rev[:12])}; '
+        base = escape.md_code(plan.base_rev[:12])
+        out += (f'This branch changes {len(plan.branch_changes)} definition(s) relative to {base}; '
                 f'{own} of the {len(actionable)} change(s) below come from it, and {len(actionable) - own} '
                 'were already pending in the workspace (drift or changes not yet applied).\n\n')
     for note in plan.notes:

@@ -8,8 +8,8 @@ from typing import Any
 
 from jobsync import secrets
 from jobsync.apply import ApplyResult
-from jobsync.events import Status
 from jobsync.diff import FieldChange, comparable
+from jobsync.events import Status
 from jobsync.plan import Action, Change, Plan, summary_counts
 from jobsync.render import escape
 
@@ -117,3 +117,18 @@ def render_apply_text(result: ApplyResult) -> str:
         f'{result.count(Status.SKIPPED)} skipped.'
     )
     return escape.join_lines(lines)
+
+
+_STATUS_ICON = {Status.APPLIED: '✅', Status.FAILED: '❌', Status.SKIPPED: '⏭️'}
+
+
+def render_apply_markdown(result: ApplyResult) -> str:
+    """The apply result for a pull request or a job summary: counts, then every object with its outcome."""
+    lines = ['### jobsync apply', '', '| applied | failed | skipped |', '|---:|---:|---:|',
+             f'| {result.count(Status.APPLIED)} | {result.count(Status.FAILED)} | {result.count(Status.SKIPPED)} |', '']
+    for o in result.outcomes:
+        why = f' — {escape.md_text(o.message)}' if o.message else ''
+        lines.append(f'- {_STATUS_ICON[o.status]} **{o.status.value}** {escape.md_code(str(o.key))} ({o.action}){why}')
+    if result.outcomes:
+        lines.append('')
+    return escape.text('\n'.join(lines) + '\n')
