@@ -117,3 +117,34 @@ def test_groups_options_before_the_sub_command_are_the_defaults_of_it(tmp_path: 
     ran = invoke('groups', '--repo', str(repo), '--target', 'dev', '--format', 'json', 'delete', 'nightly', '--yes')
     assert ran.code == 0, ran
     assert '"ok": true' in ran.stdout
+
+
+@pytest.mark.parametrize(('args', 'name'), [
+    (('run', 'daily'), 'run'), (('stop', 'daily'), 'stop'), (('delete', 'daily', '--yes'), 'delete'),
+    (('groups',), 'groups'), (('groups', 'delete', 'nightly', '--yes'), 'groups delete'),
+    (('import-bundle', 'missing.zip'), 'import-bundle'),
+])
+def test_a_format_the_command_has_no_renderer_for_is_a_usage_error(
+    tmp_path: Path, args: tuple[str, ...], name: str,
+) -> None:
+    repo = make_repo(tmp_path)
+    ran = invoke(*args, '--repo', str(repo), '--format', 'markdown')
+    assert ran.code == 64, ran
+    assert f'`jobsync {name}` has no markdown output; --format takes text, json.' in ran.stderr
+    assert DAILY in keys(repo, 'main') and copy_key('main') in keys(repo, 'main')  # nothing done
+
+
+@pytest.mark.parametrize('args', [('plan',), ('drift',), ('export', '--all', '--dry-run'), ('apply', '--auto-approve')])
+def test_markdown_is_rendered_where_a_reader_wants_it(tmp_path: Path, args: tuple[str, ...]) -> None:
+    repo = make_repo(tmp_path)
+    ran = invoke(*args, '--repo', str(repo), '--format', 'markdown')
+    assert ran.code in (0, 2), ran
+    assert ran.stdout.startswith(('<!-- jobsync-plan', '### ')), ran
+
+
+def test_an_error_echoing_a_hostile_name_reaches_the_terminal_escaped(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    ran = invoke('run', 'x\x1b]0;owned\x07\r\u202eevil', '--repo', str(repo))
+    assert ran.code == 1, ran
+    assert 'x\\x1b]0;owned\\x07\\x0d\\u202eevil: not in the workspace' in ran.stderr
+    assert '\x1b' not in ran.stderr and '\r' not in ran.stderr and '\u202e' not in ran.stderr

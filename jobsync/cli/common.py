@@ -28,6 +28,7 @@ __all__ = ['click_exceptions']
 
 from jobsync import secrets
 from jobsync.errors import ConfigError, Diagnostic, JobsyncError, UsageError
+from jobsync.render import escape
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 3, 64, 130
 
@@ -69,17 +70,23 @@ SecretsDirOpt = Annotated[
 
 
 class Output:
-    """Every byte jobsync prints passes through the redactor."""
+    """Every byte jobsync prints passes through the redactor, then the escaper.
+
+    The renderers escape names and content themselves (so that a newline in a name cannot start a
+    line); escaping here again catches what reaches the terminal by other ways (an error message
+    echoing a workspace name or a service's answer). It keeps newlines and tabs, and is a no-op on
+    rendered output. Redaction comes first, so a secret holding a control character is still found.
+    """
 
     def __init__(self) -> None:
         self.redactor = secrets.Redactor()
 
     def out(self, text: str) -> None:
-        sys.stdout.write(self.redactor.scrub(text))
+        sys.stdout.write(escape.text(self.redactor.scrub(text)))
         sys.stdout.flush()
 
     def err(self, text: str) -> None:
-        sys.stderr.write(self.redactor.scrub(text))
+        sys.stderr.write(escape.text(self.redactor.scrub(text)))
         sys.stderr.flush()
 
 
