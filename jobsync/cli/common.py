@@ -63,6 +63,9 @@ RefOpt = Annotated[
     str | None, typer.Option('--ref', help='Read definitions from this git revision instead of the working tree.'),
 ]
 FormatOpt = Annotated[Format, typer.Option('--format', help='Output format.')]
+# Commands whose output is no pull-request reading take text and JSON only (markdown: exit 64).
+TextJsonFormatOpt = Annotated[Format, typer.Option('--format', help='Output format: text or json.',
+                                                   metavar='<text|json>')]
 SecretsDirOpt = Annotated[
     Path | None,
     typer.Option('--secrets-dir', help='Directory for ${secret:file:...} references [env: JOBSYNC_SECRETS_DIR].'),

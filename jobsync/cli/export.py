@@ -19,6 +19,7 @@ from jobsync.cli.common import (
     RefOpt,
     RepoOpt,
     TargetOpt,
+    TextJsonFormatOpt,
     diagnostics_text,
     error_handler,
     read_env,
@@ -99,7 +100,7 @@ def import_bundle(
     commit: Annotated[bool, typer.Option('--commit', help='Commit the written files.')] = False,
     force: ForceOpt = False,
     dry_run: DryRunOpt = False,
-    fmt: FormatOpt = Format.TEXT,
+    fmt: TextJsonFormatOpt = Format.TEXT,
 ) -> None:
     """Turn what the console or the API exported into repo files (passwords become references)."""
     output = Output()

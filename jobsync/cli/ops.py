@@ -44,7 +44,7 @@ ClusterOpt = Annotated[list[str] | None, typer.Option('--cluster', help='Only CD
 YesOpt = Annotated[bool, typer.Option('--yes', '-y', help='Do not ask for confirmation (required without a terminal).')]
 # Text or JSON: a list of outcomes is no pull-request reading.
 OpsFormatOpt = Annotated[Format | None, typer.Option('--format', help='Output format: text or json.',
-                                                     show_default='text')]
+                                                     metavar='<text|json>', show_default='text')]
 # `groups` options, taken before or after the sub-command (`groups --target dev delete x`).
 GroupsRepoOpt = Annotated[Path | None, typer.Option('--repo', help='Path to the definitions repo.', show_default='.')]
 

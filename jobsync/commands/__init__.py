@@ -13,7 +13,7 @@ import dataclasses
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from jobsync import schema, secrets
@@ -221,13 +221,6 @@ def check_secrets(loaded: Loaded, resolver: secrets.SecretResolver) -> list[str]
     return [f'{ref}: {why} (used by {", ".join(sorted(users[ref]))})' for ref, why in resolver.check(set(users))]
 
 
-def open_configured_target(repo: Path, target: str | None, env: Mapping[str, str]) -> tuple[Target, Workspace]:
-    """The target from jobsync.yaml and its workspace, without reading a definition (force-unlock)."""
-    snapshot = read_snapshot(repo, None)
-    chosen = load_config(snapshot).target(target)
-    return chosen, open_workspace(chosen, snapshot.root, env)
-
-
 def open_plan_target(plan: Plan, root: Path, env: Mapping[str, str]) -> Workspace:
     """The workspace a saved plan was made for, from the plan alone (no repo needed; `local:` paths
     are relative to `root`)."""
@@ -245,11 +238,9 @@ class Lease:
     workspace: Workspace
     lock: Lock
     ttl_ms: int
-    renewals: int = field(default=0)
 
     def renew(self) -> None:
         self.lock = self.workspace.renew_lock(self.lock, self.ttl_ms)
-        self.renewals += 1
 
     def release(self) -> None:
         self.workspace.release_lock(self.lock)
