@@ -7,50 +7,18 @@ reports progress through `on_event`, never by printing.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from enum import Enum
 
 from jobsync import secrets
 from jobsync.errors import ImportRefused, JobsyncError, PlanError, SecretError, WorkspaceError
+from jobsync.events import Event, EventKind, OnEvent, Outcome, Results, Status, ignore
 from jobsync.kinds import RUNNING_STATES
 from jobsync.model import ObjectKey, Spec
 from jobsync.plan import Action, Change, Plan
 from jobsync.state import ObjectState, State, content_hash, empty_state, live_hash
 from jobsync.workspace.base import Workspace
 
-
-class Status(str, Enum):
-    APPLIED = 'applied'
-    FAILED = 'failed'
-    SKIPPED = 'skipped'
-
-
-@dataclass(frozen=True)
-class Outcome:
-    key: ObjectKey
-    action: Action
-    status: Status
-    message: str = ''
-
-
-@dataclass(frozen=True)
-class ApplyResult:
-    outcomes: tuple[Outcome, ...]
-
-    @property
-    def ok(self) -> bool:
-        return all(o.status is Status.APPLIED for o in self.outcomes)
-
-    def count(self, status: Status) -> int:
-        return sum(1 for o in self.outcomes if o.status is status)
-
-
-@dataclass(frozen=True)
-class Event:
-    """Progress while apply runs: a batch starting, a job stopped or restarted, an outcome."""
-
-    message: str
-    outcome: Outcome | None = None
+# One outcome and event type for apply and the console operations (jobsync.events).
+ApplyResult = Results
 
 
 def check_secrets(plan: Plan, resolver: secrets.SecretResolver) -> None:
@@ -86,7 +54,7 @@ def apply_plan(
     workspace: Workspace,
     *,
     resolver: secrets.SecretResolver,
-    on_event: Callable[[Event], None] = lambda _: None,
+    on_event: OnEvent = ignore,
     before_batch: Callable[[], None] = lambda: None,
 ) -> ApplyResult:
     """Run the plan's batches in order and return an outcome for every write it plans.
@@ -102,12 +70,12 @@ def apply_plan(
 
     def record(outcome: Outcome) -> None:
         outcomes[outcome.key] = outcome
-        on_event(Event(f'{outcome.status.value}: {outcome.key}' + (f' ({outcome.message})' if outcome.message else ''),
-                       outcome))
+        on_event(Event(EventKind.OUTCOME, outcome.key, outcome=outcome, message=outcome.message))
 
     for number, batch in enumerate(plan.batches, 1):
         before_batch()
-        on_event(Event(f'batch {number}/{len(plan.batches)}: {len(batch)} object(s), {batch[0].kind}'))
+        on_event(Event(EventKind.BATCH, batch=(number, len(plan.batches)),
+                       message=f'{len(batch)} object(s), {batch[0].kind}'))
         ready: list[Change] = []
         for key in batch:
             change = changes[key]
@@ -116,7 +84,7 @@ def apply_plan(
                 status = outcomes[blocked[0]].status.value
                 why = (f'still used by {blocked[0]}, whose deletion was {status}' if change.action is Action.DELETE
                        else f'depends on {blocked[0]}, which was {status}')
-                record(Outcome(key, change.action, Status.SKIPPED, why))
+                record(Outcome(key, change.action.value, Status.SKIPPED, why))
             else:
                 ready.append(change)
         deletes = [c for c in ready if c.action is Action.DELETE]
@@ -124,9 +92,9 @@ def apply_plan(
         for c in deletes:
             try:
                 workspace.delete(c.key)
-                record(Outcome(c.key, c.action, Status.APPLIED))
+                record(Outcome(c.key, c.action.value, Status.APPLIED))
             except WorkspaceError as err:
-                record(Outcome(c.key, c.action, Status.FAILED, scrub(str(err))))
+                record(Outcome(c.key, c.action.value, Status.FAILED, scrub(str(err))))
         if upserts:
             for outcome in _upsert_batch(upserts, workspace, resolver, on_event):
                 record(outcome)
@@ -137,7 +105,7 @@ def _upsert_batch(
     changes: Sequence[Change],
     workspace: Workspace,
     resolver: secrets.SecretResolver,
-    on_event: Callable[[Event], None],
+    on_event: OnEvent,
 ) -> list[Outcome]:
     scrub = resolver.redactor.scrub
     # The service refuses to overwrite a running job: stop it, write, and restore its schedule state.
@@ -148,23 +116,24 @@ def _upsert_batch(
                 if workspace.job_status(c.key) in RUNNING_STATES:
                     workspace.stop_job(c.key)
                     stopped.append(c.key)
-                    on_event(Event(f'stopped {c.key} before overwriting it; it will be restarted'))
+                    on_event(Event(EventKind.NOTE, c.key, message='stopped before overwriting it; it will be '
+                                                                  'restarted'))
             except WorkspaceError as err:
-                on_event(Event(f'could not stop {c.key}: {scrub(str(err))}'))
+                on_event(Event(EventKind.NOTE, c.key, message=f'could not stop it: {scrub(str(err))}'))
     outcomes: list[Outcome] = []
     items: list[tuple[Change, Spec]] = []
     for c in changes:
         try:
             items.append((c, secrets.fill_secrets(c.desired, resolver)))
         except SecretError as err:
-            outcomes.append(Outcome(c.key, c.action, Status.FAILED, scrub(err.message)))
+            outcomes.append(Outcome(c.key, c.action.value, Status.FAILED, scrub(err.message)))
     outcomes.extend(_import(items, workspace, scrub))
     del items  # resolved values live no longer than the write
     failed = {o.key for o in outcomes if o.status is not Status.APPLIED}
     for key in stopped:
         try:
             workspace.start_job(key)
-            on_event(Event(f'restarted {key}'))
+            on_event(Event(EventKind.NOTE, key, message='restarted'))
         except WorkspaceError as err:
             if key not in failed:
                 outcomes = [o if o.key != key else Outcome(
@@ -181,20 +150,20 @@ def _import(
         return []
     try:
         workspace.import_objects([(c.key, spec) for c, spec in items])
-        return [Outcome(c.key, c.action, Status.APPLIED) for c, _ in items]
+        return [Outcome(c.key, c.action.value, Status.APPLIED) for c, _ in items]
     except ImportRefused as err:
         if err.written is not None:
             # Written object by object (not all or nothing): each has its own outcome already.
-            return [Outcome(c.key, c.action, Status.APPLIED) if str(c.key) in err.written
-                    else Outcome(c.key, c.action, Status.FAILED, scrub(err.reasons.get(str(c.key), str(err))))
+            return [Outcome(c.key, c.action.value, Status.APPLIED) if str(c.key) in err.written
+                    else Outcome(c.key, c.action.value, Status.FAILED, scrub(err.reasons.get(str(c.key), str(err))))
                     for c, _ in items]
         if len(items) == 1:
             c = items[0][0]
-            return [Outcome(c.key, c.action, Status.FAILED, scrub(err.reasons.get(str(c.key), str(err))))]
+            return [Outcome(c.key, c.action.value, Status.FAILED, scrub(err.reasons.get(str(c.key), str(err))))]
     except JobsyncError as err:
         if len(items) == 1:
             c = items[0][0]
-            return [Outcome(c.key, c.action, Status.FAILED, scrub(str(err)))]
+            return [Outcome(c.key, c.action.value, Status.FAILED, scrub(str(err)))]
     # The package was refused whole (all or nothing): isolate the objects that caused it.
     outcomes: list[Outcome] = []
     for item in items:

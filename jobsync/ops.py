@@ -26,6 +26,8 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from jobsync.errors import UsageError, WorkspaceError
+from jobsync.events import Event, EventKind, OnEvent, Outcome, Results, Status
+from jobsync.events import ignore as _ignore
 from jobsync.kinds import CDM_SUBMISSION, JOB_INSTANCE, JOB_SCHEDULE, cdm_group
 from jobsync.model import APPLY_ORDER, LiveObject, ObjectKey, Spec
 from jobsync.refs import references
@@ -36,41 +38,8 @@ DEFAULT_INTERVAL = 5.0  # seconds between status polls
 DEFAULT_TIMEOUT = 3600.0  # seconds --wait follows jobs before giving up on them
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """How one object ended. `status` is the last state seen (`SUCCEEDED`, `SCHEDULING`, `deleted`, ...)."""
-
-    key: ObjectKey
-    ok: bool
-    status: str
-    message: str = ''
-
-
-@dataclass(frozen=True)
-class OpsResult:
-    outcomes: tuple[Outcome, ...]
-
-    @property
-    def ok(self) -> bool:
-        return all(o.ok for o in self.outcomes)
-
-    def count(self, ok: bool) -> int:
-        return sum(1 for o in self.outcomes if o.ok is ok)
-
-
-@dataclass(frozen=True)
-class Event:
-    """Progress: a job started, a status seen for the first time, an object deleted."""
-
-    key: ObjectKey
-    message: str
-
-
-OnEvent = Callable[[Event], None]
-
-
-def _ignore(_: Event) -> None:
-    return None
+# One outcome and event type for apply and the console operations (jobsync.events).
+OpsResult = Results
 
 
 # --- choosing what to act on -------------------------------------------------------------------
@@ -134,6 +103,19 @@ def cdm_groups(cdm_jobs: Mapping[ObjectKey, LiveObject]) -> dict[tuple[str, str]
     return dict(sorted(out.items()))
 
 
+def _done(key: ObjectKey, action: str, ok: bool | None, state: str, message: str = '') -> Outcome:
+    """An outcome: ok (applied), not ok (failed), or None (skipped); `state` is the word for what happened."""
+    status = Status.SKIPPED if ok is None else Status.APPLIED if ok else Status.FAILED
+    return Outcome(key, action, status, message, state)
+
+
+def _ended(key: ObjectKey, action: str, ok: bool | None, state: str, message: str, on_event: OnEvent) -> Outcome:
+    """An outcome that is final, reported through `on_event` as it happens."""
+    outcome = _done(key, action, ok, state, message)
+    on_event(Event(EventKind.OUTCOME, key, outcome=outcome, message=message))
+    return outcome
+
+
 # --- run and stop -------------------------------------------------------------------------------
 
 def _already_running(key: ObjectKey, err: WorkspaceError) -> bool:
@@ -175,23 +157,21 @@ def start_jobs(
             try:
                 instances[key] = workspace.run_once(key)
             except WorkspaceError as err:
-                out[key] = Outcome(key, False, 'not run', str(err))
-                on_event(Event(key, f'not run: {err}'))
+                out[key] = _ended(key, 'run', False, 'not run', str(err), on_event)
                 continue
-            out[key] = Outcome(key, True, 'started', f'instance {instances[key]}')
-            on_event(Event(key, f'running once: instance {instances[key]}'))
+            out[key] = _done(key, 'run', True, 'started', f'instance {instances[key]}')
+            on_event(Event(EventKind.STATUS, key, message=f'running once: instance {instances[key]}'))
             continue
         try:
             workspace.start_job(key)
-            out[key] = Outcome(key, True, 'started')
-            on_event(Event(key, 'started'))
+            out[key] = _done(key, 'run', True, 'started')
+            on_event(Event(EventKind.STATUS, key, message='started'))
         except WorkspaceError as err:
             if _already_running(key, err):
-                out[key] = Outcome(key, True, 'running', 'was already running')
-                on_event(Event(key, 'already running'))
+                out[key] = _done(key, 'run', True, 'running', 'was already running')
+                on_event(Event(EventKind.STATUS, key, message='already running'))
             else:
-                out[key] = Outcome(key, False, 'not started', str(err))
-                on_event(Event(key, f'not started: {err}'))
+                out[key] = _ended(key, 'run', False, 'not started', str(err), on_event)
     return out, instances
 
 
@@ -224,24 +204,24 @@ def wait_for(
                 status = (workspace.job_status(key) if instance is None
                           else workspace.instance_status(key, instance))
             except WorkspaceError as err:
-                out[key] = Outcome(key, False, 'unknown', f'cannot read its status: {err}')
+                out[key] = _ended(key, 'run', False, 'unknown', f'cannot read its status: {err}', on_event)
                 pending.remove(key)
                 continue
             if seen.get(key) != status:
                 seen[key] = status
-                on_event(Event(key, status))
+                on_event(Event(EventKind.STATUS, key, message=status))
             settled = _settled(key, status, instance is not None)
             if settled is not None:
-                out[key] = Outcome(key, settled, status, _instance_note(instance))
+                out[key] = _done(key, 'run', settled, status, _instance_note(instance))
                 pending.remove(key)
         if not pending:
             break
         if clock() >= deadline:
             for key in pending:
                 note = _instance_note(instances.get(key))
-                out[key] = Outcome(key, False, seen.get(key, 'unknown'),
-                                   f'timed out after {timeout:g}s, still {seen.get(key, "unknown")}'
-                                   + (f' ({note})' if note else ''))
+                out[key] = _ended(key, 'run', False, seen.get(key, 'unknown'),
+                                  f'timed out after {timeout:g}s, still {seen.get(key, "unknown")}'
+                                  + (f' ({note})' if note else ''), on_event)
             break
         sleep(interval)
     return out
@@ -279,19 +259,27 @@ def stop_jobs(workspace: Workspace, keys: Sequence[ObjectKey], *, on_event: OnEv
     for key in sorted(keys):
         try:
             workspace.stop_job(key)
-            out.append(Outcome(key, True, 'stopped'))
-            on_event(Event(key, 'stopped'))
+            out.append(_ended(key, 'stop', True, 'stopped', '', on_event))
         except WorkspaceError as err:
             if key.kind == 'cdm-job' and err.code == 'Cdm.0053':
-                out.append(Outcome(key, True, 'not running'))
-                on_event(Event(key, 'was not running'))
+                out.append(_ended(key, 'stop', True, 'not running', '', on_event))
             else:
-                out.append(Outcome(key, False, 'not stopped', str(err)))
-                on_event(Event(key, f'not stopped: {err}'))
+                out.append(_ended(key, 'stop', False, 'not stopped', str(err), on_event))
     return OpsResult(tuple(out))
 
 
 # --- delete -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DeletePlan:
+    """What `delete` (or `groups delete`) will delete, in order, and which of those git still defines."""
+
+    workspace: str
+    what: str  # 'named', 'with the groups', 'group nightly'
+    specs: Mapping[ObjectKey, Spec]
+    order: tuple[ObjectKey, ...]
+    defined_in_git: Mapping[ObjectKey, str]  # key -> file or source label
+
 
 def deletion_order(specs: Mapping[ObjectKey, Spec]) -> list[ObjectKey]:
     """Users before what they use: reverse apply order by kind, and among the objects given, a
@@ -328,20 +316,18 @@ def delete_objects(
     out: list[Outcome] = []
     for key in deletion_order(specs):
         if key in blocked:
-            out.append(Outcome(key, False, 'skipped', f'still used by {blocked[key]}, which was not deleted'))
-            on_event(Event(key, f'skipped: still used by {blocked[key]}'))
+            out.append(_ended(key, 'delete', None, 'skipped', f'still used by {blocked[key]}, which was not deleted',
+                              on_event))
             _block(key, blocked[key], uses, blocked)
             continue
         try:
             workspace.delete(key)
-            out.append(Outcome(key, True, 'deleted'))
-            on_event(Event(key, 'deleted'))
+            out.append(_ended(key, 'delete', True, 'deleted', '', on_event))
         except WorkspaceError as err:
             if err.not_found:
-                out.append(Outcome(key, True, 'gone', 'was already deleted'))
+                out.append(_ended(key, 'delete', True, 'gone', 'was already deleted', on_event))
                 continue
-            out.append(Outcome(key, False, 'not deleted', str(err)))
-            on_event(Event(key, f'not deleted: {err}'))
+            out.append(_ended(key, 'delete', False, 'not deleted', str(err), on_event))
             _block(key, key, uses, blocked)
     return OpsResult(tuple(out))
 

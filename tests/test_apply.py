@@ -84,7 +84,7 @@ def test_running_job_is_stopped_overwritten_and_restarted(local_workspace: Local
     result = run(local_workspace, plan, events)
     assert result.ok, result
     assert local_workspace.job_status(key) == 'SCHEDULING'  # its schedule state is restored
-    assert any('stopped job/upstream' in e.message for e in events)
+    assert any(e.key == key and e.message.startswith('stopped before overwriting') for e in events)
     live = read_all(local_workspace)[key].spec
     assert live['schedule']['cron']['expression'] == '0 0 4 * * ?'
 

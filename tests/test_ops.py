@@ -65,9 +65,9 @@ def test_run_a_group_and_wait_reports_each_outcome_with_live_status(workspace, f
     assert keys == [A, B, C]
     events: list[tuple[str, str]] = []
     result = ops.run_jobs(workspace, keys, wait=True, interval=1, **_time(fake_clock),
-                          on_event=lambda e: events.append((e.key.name, e.message)))
+                          on_event=lambda e: events.append((e.key.name if e.key else '', e.message)))
     assert result.ok
-    assert [(o.key, o.status) for o in result.outcomes] == [(A, 'SUCCEEDED'), (B, 'SUCCEEDED'), (C, 'SUCCEEDED')]
+    assert [(o.key, o.state) for o in result.outcomes] == [(A, 'SUCCEEDED'), (B, 'SUCCEEDED'), (C, 'SUCCEEDED')]
     assert [m for n, m in events if n == 'copy_a'] == ['started', 'BOOTING', 'RUNNING', 'SUCCEEDED']
     assert workspace.job_status(OTHER) == 'NEW'  # not in the group: not started
 
@@ -84,7 +84,7 @@ def test_a_job_failing_midway_fails_the_run_and_the_others_still_finish(workspac
 
     result = ops.run_jobs(workspace, [A, B, C], wait=True, interval=1, sleep=sleep, clock=time['clock'])
     assert not result.ok
-    assert {o.key: (o.ok, o.status) for o in result.outcomes} == {
+    assert {o.key: (o.ok, o.state) for o in result.outcomes} == {
         A: (True, 'SUCCEEDED'), B: (False, 'FAILED'), C: (True, 'SUCCEEDED')}
 
 
@@ -96,7 +96,7 @@ def test_wait_gives_up_at_the_timeout(workspace, fake_clock):
 
 def test_without_wait_jobs_are_started_and_left_running(workspace, fake_clock):
     result = ops.run_jobs(workspace, [A, DAILY], **_time(fake_clock))
-    assert result.ok and [o.status for o in result.outcomes] == ['started', 'started']
+    assert result.ok and [o.state for o in result.outcomes] == ['started', 'started']
     assert workspace.job_status(A) == 'BOOTING' and workspace.job_status(DAILY) == 'SCHEDULING'
 
 
@@ -104,8 +104,8 @@ def test_factory_jobs_start_their_schedule_and_a_running_one_is_not_an_error(wor
     workspace.start_job(DAILY)
     result = ops.run_jobs(workspace, [DAILY, REPORT, ONCE], wait=True, interval=1, **_time(fake_clock))
     outcomes = {o.key: o for o in result.outcomes}
-    assert (outcomes[DAILY].ok, outcomes[DAILY].status) == (True, 'SCHEDULING')
-    assert (outcomes[REPORT].ok, outcomes[REPORT].status) == (True, 'SCHEDULING')
+    assert (outcomes[DAILY].ok, outcomes[DAILY].state) == (True, 'SCHEDULING')
+    assert (outcomes[REPORT].ok, outcomes[REPORT].state) == (True, 'SCHEDULING')
     assert not outcomes[ONCE].ok and 'runs once' in outcomes[ONCE].message
     assert not result.ok
 
@@ -113,12 +113,13 @@ def test_factory_jobs_start_their_schedule_and_a_running_one_is_not_an_error(wor
 def test_run_once_follows_each_instance_to_success_and_leaves_the_schedule_alone(workspace, fake_clock):
     events: list[tuple[str, str]] = []
     result = ops.run_jobs(workspace, [A, DAILY, ONCE], once={DAILY, ONCE, A}, wait=True, interval=1,
-                          **_time(fake_clock), on_event=lambda e: events.append((e.key.name, e.message)))
+                          **_time(fake_clock),
+                          on_event=lambda e: events.append((e.key.name if e.key else '', e.message)))
     assert result.ok
     outcomes = {o.key: o for o in result.outcomes}
-    assert (outcomes[DAILY].status, outcomes[ONCE].status) == ('success', 'success')
+    assert (outcomes[DAILY].state, outcomes[ONCE].state) == ('success', 'success')
     assert outcomes[DAILY].message.startswith('instance ') and outcomes[DAILY].message != outcomes[ONCE].message
-    assert outcomes[A].status == 'SUCCEEDED'  # a CDM job in `once` runs as always: a start is one run
+    assert outcomes[A].state == 'SUCCEEDED'  # a CDM job in `once` runs as always: a start is one run
     instance = outcomes[DAILY].message.removeprefix('instance ')
     assert [m for n, m in events if n == 'daily'] == [f'running once: instance {instance}', 'running', 'success']
     assert workspace.job_status(DAILY) == 'STOPPED' and workspace.job_status(ONCE) == 'STOPPED'
@@ -127,7 +128,7 @@ def test_run_once_follows_each_instance_to_success_and_leaves_the_schedule_alone
 def test_run_once_without_wait_leaves_the_instance_running(workspace, fake_clock):
     result = ops.run_jobs(workspace, [DAILY], once={DAILY}, **_time(fake_clock))
     (outcome,) = result.outcomes
-    assert result.ok and outcome.status == 'started'
+    assert result.ok and outcome.state == 'started'
     assert workspace.instance_status(DAILY, outcome.message.removeprefix('instance ')) == 'running'
 
 
@@ -136,7 +137,7 @@ def test_run_once_of_a_real_time_job_fails_and_a_timed_out_instance_is_named(wor
                           **_time(fake_clock))
     outcomes = {o.key: o for o in result.outcomes}
     assert not result.ok
-    assert (outcomes[STREAM].ok, outcomes[STREAM].status) == (False, 'not run')
+    assert (outcomes[STREAM].ok, outcomes[STREAM].state) == (False, 'not run')
     assert 'DLF.0136' in outcomes[STREAM].message
     assert not outcomes[DAILY].ok
     assert outcomes[DAILY].message.startswith('timed out after 1.5s, still running (instance ')
@@ -161,7 +162,7 @@ def test_stop_running_jobs_and_jobs_not_running_are_fine(workspace, fake_clock):
     fake_clock.advance(1000)
     result = ops.stop_jobs(workspace, [A, B, DAILY])
     assert result.ok
-    assert {o.key: o.status for o in result.outcomes} == {A: 'stopped', B: 'not running', DAILY: 'stopped'}
+    assert {o.key: o.state for o in result.outcomes} == {A: 'stopped', B: 'not running', DAILY: 'stopped'}
     assert workspace.job_status(A) == 'FAILED' and workspace.job_status(DAILY) == 'STOPPED'
 
 
@@ -179,8 +180,8 @@ def test_a_failed_delete_skips_what_it_uses(workspace, fake_clock):
     specs = {k: o.spec for k, o in workspace.read([A, B, C, OTHER, SRC]).items()}
     result = ops.delete_objects(workspace, specs)
     outcomes = {o.key: o for o in result.outcomes}
-    assert outcomes[A].status == 'not deleted' and 'Cdm.0052' in outcomes[A].message
-    assert outcomes[SRC].status == 'skipped' and outcomes[SRC].message == (
+    assert outcomes[A].state == 'not deleted' and 'Cdm.0052' in outcomes[A].message
+    assert outcomes[SRC].state == 'skipped' and outcomes[SRC].message == (
         f'still used by {A}, which was not deleted')
     assert all(outcomes[k].ok for k in (B, C, OTHER))
     assert set(workspace.list_objects()) >= {A, SRC}

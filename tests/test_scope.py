@@ -61,7 +61,7 @@ def team_repo(root: Path, team: str, shared: Path, *, scoped: bool = True) -> Pa
 
 
 def apply(repo: Path) -> None:
-    loaded, workspace = commands.load_online(repo, None, None)
+    loaded, workspace = commands.load_online(repo, None, None, {})
     try:
         plan = commands.plan_command(loaded, workspace)
         resolver = secrets.default_resolver(secrets.Redactor(), {})
@@ -71,7 +71,7 @@ def apply(repo: Path) -> None:
 
 
 def plan_of(repo: Path) -> Plan:
-    loaded, workspace = commands.load_online(repo, None, None)
+    loaded, workspace = commands.load_online(repo, None, None, {})
     try:
         return commands.plan_command(loaded, workspace)
     finally:

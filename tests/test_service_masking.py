@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 import pytest
-from jobsync.kinds import CDM_SECRET_SUFFIXES, CONNECTION_SECRET_KEYS, is_secret_field
 from workspace_specs import cdm_job_spec, connection_spec, link_spec
 
+from jobsync.kinds import CDM_SECRET_SUFFIXES, CONNECTION_SECRET_KEYS, is_secret_field
 from jobsync.model import Kind
 from jobsync.workspace.service import Engine
 from jobsync.workspace.service.masking import CONNECTION_PASSWORD_MASK, LINK_PASSWORD_PLACEHOLDER

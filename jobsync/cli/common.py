@@ -11,7 +11,7 @@ import getpass
 import os
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -28,6 +28,7 @@ __all__ = ['click_exceptions']
 
 from jobsync import secrets
 from jobsync.errors import ConfigError, Diagnostic, JobsyncError, UsageError
+from jobsync.render import escape
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 3, 64, 130
 
@@ -37,6 +38,23 @@ class Format(str, Enum):
     JSON = 'json'
     MARKDOWN = 'markdown'
 
+
+TEXT_JSON = (Format.TEXT, Format.JSON)
+ALL_FORMATS = (Format.TEXT, Format.JSON, Format.MARKDOWN)
+
+
+def require_format(command: str, fmt: Format, allowed: tuple[Format, ...], output: Output) -> None:
+    """Refuse, as a usage error (exit 64), a --format the command has no renderer for."""
+    if fmt not in allowed:
+        output.err(f'Error: `jobsync {command}` has no {fmt.value} output; --format takes '
+                   f'{", ".join(f.value for f in allowed)}.\n')
+        raise typer.Exit(EXIT_USAGE)
+
+
+def read_env() -> dict[str, str]:
+    """The process environment, read once per command and passed down (commands read no env)."""
+    return dict(os.environ)
+
 RepoOpt = Annotated[Path, typer.Option('--repo', help='Path to the definitions repo.', show_default='.')]
 TargetOpt = Annotated[
     str | None, typer.Option('--target', help='Target from jobsync.yaml (default: its default_target).'),
@@ -45,6 +63,9 @@ RefOpt = Annotated[
     str | None, typer.Option('--ref', help='Read definitions from this git revision instead of the working tree.'),
 ]
 FormatOpt = Annotated[Format, typer.Option('--format', help='Output format.')]
+# Commands whose output is no pull-request reading take text and JSON only (markdown: exit 64).
+TextJsonFormatOpt = Annotated[Format, typer.Option('--format', help='Output format: text or json.',
+                                                   metavar='<text|json>')]
 SecretsDirOpt = Annotated[
     Path | None,
     typer.Option('--secrets-dir', help='Directory for ${secret:file:...} references [env: JOBSYNC_SECRETS_DIR].'),
@@ -52,17 +73,23 @@ SecretsDirOpt = Annotated[
 
 
 class Output:
-    """Every byte jobsync prints passes through the redactor."""
+    """Every byte jobsync prints passes through the redactor, then the escaper.
+
+    The renderers escape names and content themselves (so that a newline in a name cannot start a
+    line); escaping here again catches what reaches the terminal by other ways (an error message
+    echoing a workspace name or a service's answer). It keeps newlines and tabs, and is a no-op on
+    rendered output. Redaction comes first, so a secret holding a control character is still found.
+    """
 
     def __init__(self) -> None:
         self.redactor = secrets.Redactor()
 
     def out(self, text: str) -> None:
-        sys.stdout.write(self.redactor.scrub(text))
+        sys.stdout.write(escape.text(self.redactor.scrub(text)))
         sys.stdout.flush()
 
     def err(self, text: str) -> None:
-        sys.stderr.write(self.redactor.scrub(text))
+        sys.stderr.write(escape.text(self.redactor.scrub(text)))
         sys.stderr.flush()
 
 
@@ -110,15 +137,14 @@ def parse_duration(text: str, *, option: str) -> float:
     return value
 
 
-def fingerprint_key_from_env() -> bytes | None:
+def fingerprint_key_from_env(env: Mapping[str, str]) -> bytes | None:
     """JOBSYNC_FINGERPRINT_KEY: the key of the secret fingerprints (HMAC) kept in the state."""
-    key = os.environ.get('JOBSYNC_FINGERPRINT_KEY')
+    key = env.get('JOBSYNC_FINGERPRINT_KEY')
     return key.encode('utf-8') if key else None
 
 
-def lock_owner_from_env() -> tuple[str, str]:
+def lock_owner_from_env(env: Mapping[str, str]) -> tuple[str, str]:
     """Who holds the lock, for people reading 'locked by ...': (owner, CI run URL or '')."""
-    env = os.environ
     user = env.get('JOBSYNC_LOCK_OWNER') or env.get('GITHUB_ACTOR') or env.get('GITLAB_USER_LOGIN') or _login()
     owner = f'{user}@{socket.gethostname()} (pid {os.getpid()})'
     run_url = env.get('JOBSYNC_RUN_URL', '')
@@ -137,10 +163,15 @@ def _login() -> str:
         return 'unknown'
 
 
-def secrets_dir_from(option: Path | None) -> Path | None:
+def secrets_dir_from(option: Path | None, env: Mapping[str, str]) -> Path | None:
     if option is not None:
         return option
-    env = os.environ.get('JOBSYNC_SECRETS_DIR')
-    return Path(env) if env else None
+    value = env.get('JOBSYNC_SECRETS_DIR')
+    return Path(value) if value else None
+
+
+def resolver_for(output: Output, env: Mapping[str, str], secrets_dir: Path | None) -> secrets.SecretResolver:
+    """The secret resolver over `env` and the secrets directory, redacting through `output`."""
+    return secrets.default_resolver(output.redactor, env, secrets_dir_from(secrets_dir, env))
 
 

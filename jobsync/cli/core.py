@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from jobsync import commands, secrets
-from jobsync.apply import Event, check_no_conflicts
+from jobsync import commands
+from jobsync.apply import ApplyResult, check_no_conflicts
 from jobsync.cli.app import app
 from jobsync.cli.common import (
+    ALL_FORMATS,
     EXIT_CHANGES,
     EXIT_ERROR,
     Format,
@@ -28,15 +27,19 @@ from jobsync.cli.common import (
     fingerprint_key_from_env,
     lock_owner_from_env,
     parse_duration,
-    secrets_dir_from,
+    read_env,
+    require_format,
+    resolver_for,
 )
+from jobsync.commands import flow
 from jobsync.errors import JobsyncError, UsageError
-from jobsync.plan import Plan, Take
+from jobsync.events import Event
+from jobsync.plan import Plan, Take, plan_to_json
 from jobsync.render.json import render_apply_json, render_plan_json
 from jobsync.render.markdown import render_plan_markdown
-from jobsync.render.text import render_apply_text, render_plan_text
-from jobsync.state import Lock, state_key
-from jobsync.workspace.base import Workspace
+from jobsync.render.progress import render_event_text
+from jobsync.render.text import render_apply_markdown, render_apply_text, render_plan_text
+from jobsync.state import Lock
 
 RefreshSecretsOpt = Annotated[bool, typer.Option(
     '--refresh-secrets', help='Re-send every object carrying secrets, even if unchanged (secret rotation).',
@@ -60,21 +63,16 @@ def validate(
     references) and report all problems."""
     output = Output()
     with error_handler(output):
-        if online:
-            loaded, workspace = commands.load_online(repo, ref, target)
-            workspace.close()
-        else:
-            loaded = commands.load(repo, ref, target)
-        output.err(diagnostics_text(loaded.result.warnings))
-        if check_secrets:
-            resolver = secrets.default_resolver(output.redactor, os.environ, secrets_dir_from(secrets_dir))
-            problems = commands.check_secrets(loaded, resolver)
-            if problems:
-                output.err(''.join(f'error: {p}\n' for p in problems))
-                raise JobsyncError(
-                    f'{len(problems)} secret reference(s) do not resolve for target {loaded.target.name}',
-                    hint='set the environment variables or secret files named above',
-                )
+        env = read_env()
+        resolver = resolver_for(output, env, secrets_dir) if check_secrets else None
+        validated = flow.validate(repo, ref, target, env, online=online, resolver=resolver)
+        output.err(diagnostics_text(validated.warnings))
+        loaded = validated.loaded
+        if validated.secret_problems:
+            output.err(''.join(f'error: {p}\n' for p in validated.secret_problems))
+            raise JobsyncError(
+                f'{len(validated.secret_problems)} secret reference(s) do not resolve for target '
+                f'{loaded.target.name}', hint='set the environment variables or secret files named above')
         checked = ' and every secret reference resolves' if check_secrets else ''
         output.out(f'OK: {len(loaded.result.desired)} definitions valid for target {loaded.target.name}{checked}.\n')
 
@@ -124,21 +122,18 @@ def plan(
     """
     output = Output()
     with error_handler(output):
-        loaded, workspace = commands.load_online(repo, ref, target)
-        try:
-            output.err(diagnostics_text(loaded.result.warnings))
-            base_loaded = commands.load_base(loaded, base) if base is not None else None
-            key = fingerprint_key_from_env()
-            resolver = (secrets.default_resolver(output.redactor, os.environ, secrets_dir_from(secrets_dir))
-                        if key else None)
-            options = commands.plan_options(loaded.target, refresh_secrets=refresh_secrets, take=take, prune=prune,
-                                            allow_mass_delete=allow_mass_delete)
-            the_plan = commands.plan_command(loaded, workspace, options=options, base=base_loaded,
-                                             resolver=resolver, fingerprint_key=key)
-        finally:
-            workspace.close()
+        require_format('plan', fmt, ALL_FORMATS, output)
+        env = read_env()
+        key = fingerprint_key_from_env(env)
+        resolver = resolver_for(output, env, secrets_dir) if key else None
+        choices = flow.Choices(refresh_secrets=refresh_secrets, take=take, prune=prune,
+                               allow_mass_delete=allow_mass_delete)
+        planned = flow.plan(repo, ref, target, env, choices=choices, base=base, resolver=resolver,
+                            fingerprint_key=key)
+        output.err(diagnostics_text(planned.warnings))
+        the_plan = planned.plan
         if out is not None:
-            out.write_text(output.redactor.scrub(render_plan_json(the_plan)), encoding='utf-8')
+            out.write_text(output.redactor.scrub(plan_to_json(the_plan)), encoding='utf-8')
         output.out(_render_plan(the_plan, fmt, artifact_url or (str(out) if out is not None else None)))
         check_no_conflicts(the_plan, planning=True)
     if detailed_exitcode and the_plan.has_changes:
@@ -181,13 +176,20 @@ def apply(
     """
     output = Output()
     with error_handler(output):
+        require_format('apply', fmt, ALL_FORMATS, output)
         timeout = parse_duration(lock_timeout, option='--lock-timeout')
-        resolver = secrets.default_resolver(output.redactor, os.environ, secrets_dir_from(secrets_dir))
-        key = fingerprint_key_from_env()
+        env = read_env()
+        resolver = resolver_for(output, env, secrets_dir)
+        key = fingerprint_key_from_env(env)
+        owner, run_url = lock_owner_from_env(env)
+
+        def waiting(holder: Lock) -> None:
+            output.err(f'Target {holder.target} is locked by {holder.describe()}; waiting up to {timeout:g}s.\n')
 
         def progress(event: Event) -> None:
-            output.err(f'  {event.message}\n')
+            output.err(render_event_text(event))
 
+        locking = flow.Locking(owner, run_url, timeout, waiting)
         if plan_file is not None:
             fixed = [name for name, given in (('--ref', ref is not None), ('--take', take is not None),
                                               ('--prune', prune), ('--allow-mass-delete', allow_mass_delete),
@@ -195,50 +197,38 @@ def apply(
             if fixed:
                 raise UsageError(f'{", ".join(fixed)} cannot be combined with a saved plan: the plan fixed them',
                                  hint='pass them to `jobsync plan --out`, or apply without a plan file')
-            the_plan = _read_plan(plan_file)
-            commands.check_plan_target(the_plan, target)
-            workspace = commands.open_plan_target(the_plan)
-            try:
-                lease = _lease(workspace, commands.plan_state_key(the_plan), timeout, output)
-                try:
-                    applied = commands.apply_saved_plan(the_plan, workspace, resolver, progress, lease=lease,
-                                                        fingerprint_key=key)
-                finally:
-                    lease.release()
-            finally:
-                workspace.close()
-            if not the_plan.writes and fmt is not Format.JSON:
+            run = flow.apply_saved(_read_plan(plan_file), target, env, root=Path.cwd(), resolver=resolver,
+                                   locking=locking, fingerprint_key=key, on_event=progress)
+            if not run.plan.writes and fmt is not Format.JSON:
                 output.out('Nothing to apply: the plan has no changes.\n')
                 return
         else:
-            loaded, workspace = commands.load_online(repo, ref, target)
-            try:
-                output.err(diagnostics_text(loaded.result.warnings))
-                options = commands.plan_options(loaded.target, refresh_secrets=refresh_secrets, take=take,
-                                                prune=prune, allow_mass_delete=allow_mass_delete)
-                lease = _lease(workspace, state_key(loaded.target.name, loaded.target.scope), timeout, output)
-                try:
-                    # Listed again under the lock: what loading listed may have moved before we held it.
-                    the_plan = commands.plan_command(dataclasses.replace(loaded, listing=None), workspace,
-                                                     options=options, resolver=resolver if key else None,
-                                                     fingerprint_key=key)
-                    if fmt is not Format.JSON:
-                        output.out(_render_plan(the_plan, fmt, None))
-                    check_no_conflicts(the_plan)
-                    if the_plan.writes:
-                        _confirm(auto_approve, output)
-                    applied = commands.apply_command(the_plan, workspace, resolver, progress, lease=lease,
-                                                     fingerprint_key=key)
-                finally:
-                    lease.release()
-            finally:
-                workspace.close()
-            if not the_plan.writes and fmt is not Format.JSON:
+            def confirm(the_plan: Plan) -> None:
+                if fmt is not Format.JSON:
+                    output.out(_render_plan(the_plan, fmt, None))
+                check_no_conflicts(the_plan)
+                if the_plan.writes:
+                    _confirm(auto_approve, output)
+
+            choices = flow.Choices(refresh_secrets=refresh_secrets, take=take, prune=prune,
+                                   allow_mass_delete=allow_mass_delete)
+            run = flow.apply(repo, ref, target, env, resolver=resolver, locking=locking, confirm=confirm,
+                             choices=choices, fingerprint_key=key, on_event=progress,
+                             on_warnings=lambda warnings: output.err(diagnostics_text(warnings)))
+            if not run.plan.writes and fmt is not Format.JSON:
                 return
-        result = applied.result
-        output.out(render_apply_json(result) if fmt is Format.JSON else render_apply_text(result))
+        result = run.applied.result
+        output.out(_render_apply(result, fmt))
     if not result.ok:
         raise typer.Exit(EXIT_ERROR)
+
+
+def _render_apply(result: ApplyResult, fmt: Format) -> str:
+    if fmt is Format.JSON:
+        return render_apply_json(result)
+    if fmt is Format.MARKDOWN:
+        return render_apply_markdown(result)
+    return render_apply_text(result)
 
 
 def _read_plan(path: Path) -> Plan:
@@ -248,16 +238,6 @@ def _read_plan(path: Path) -> Plan:
         raise UsageError(f'cannot read the plan file {path}: {err.strerror}',
                          hint='pass the file written by `jobsync plan --out`') from None
     return commands.read_plan(text, where=str(path))
-
-
-def _lease(workspace: Workspace, target: str, timeout: float, output: Output) -> commands.Lease:
-    owner, run_url = lock_owner_from_env()
-
-    def waiting(holder: Lock) -> None:
-        output.err(f'Target {target} is locked by {holder.describe()}; waiting up to {timeout:g}s.\n')
-
-    return commands.acquire_lease(workspace, target, owner=owner, run_url=run_url, timeout_s=timeout,
-                                  on_wait=waiting)
 
 
 def _confirm(auto_approve: bool, output: Output) -> None:

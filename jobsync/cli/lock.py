@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from jobsync import commands
 from jobsync.cli.app import app
-from jobsync.cli.common import Output, RepoOpt, TargetOpt, error_handler
+from jobsync.cli.common import Output, RepoOpt, TargetOpt, error_handler, read_env
+from jobsync.commands import console
 from jobsync.state import format_ms
 
 
@@ -27,11 +27,7 @@ def force_unlock(
     """
     output = Output()
     with error_handler(output):
-        _, workspace = commands.open_configured_target(repo, target)  # definitions need not be valid
-        try:
-            lock = workspace.force_unlock(lock_id)
-        finally:
-            workspace.close()
+        lock = console.force_unlock(repo, target, read_env(), lock_id)  # definitions need not be valid
         output.out(f'Freed the lock {lock.id} on target {lock.target}, held by {lock.owner}'
                    + (f' (run {lock.run_url})' if lock.run_url else '')
                    + f' since {format_ms(lock.acquired_at)}.\n')

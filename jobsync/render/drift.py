@@ -9,6 +9,7 @@ from typing import Any
 from jobsync import secrets
 from jobsync.diff import FieldChange
 from jobsync.drift import DriftItem, DriftKind, DriftReport
+from jobsync.render import escape
 
 GLYPH = {DriftKind.CHANGED: '~', DriftKind.ADDED: '+', DriftKind.MISSING: '-', DriftKind.PENDING: '>'}
 FORMAT_VERSION = 1
@@ -60,39 +61,35 @@ def render_drift_text(report: DriftReport) -> str:
     if not report.has_drift:
         lines.extend(['No drift. The workspace matches git.', ''])
     lines.append(summary_line(report))
-    return '\n'.join(lines) + '\n'
-
-
-def _md_cell(text: str) -> str:
-    return text.replace('|', '\\|').replace('\n', ' ')
+    return escape.join_lines(lines)
 
 
 def _md_item(item: DriftItem) -> list[str]:
-    where = f' (`{item.source}`)' if item.source else ''
-    lines = [f'<details><summary><code>{item.key}</code>: {item.reason}{where}</summary>', '', '```diff']
-    for change in item.fields:
-        lines.extend(_field_lines(change, ''))
-    lines += ['```', '', '</details>', '']
-    return lines
+    where = f' ({escape.html_code(item.source)})' if item.source else ''
+    diff = [escape.line(line) for change in item.fields for line in _field_lines(change, '')]
+    fence = escape.fence(diff)
+    return [f'<details><summary>{escape.html_code(str(item.key))}: {escape.md_inline(item.reason)}{where}</summary>',
+            '', f'{fence}diff', *diff, fence, '', '</details>', '']
 
 
 def render_drift_markdown(report: DriftReport) -> str:
     """A pull request body: a summary table, then each changed object's fields in a fold."""
-    lines = [f'### Drift in target `{report.target}`', '',
-             f'Workspace `{report.workspace}` compared with git `{report.repo_rev}`.', '']
+    lines = [f'### Drift in target {escape.md_code(report.target)}', '',
+             f'Workspace {escape.md_code(report.workspace)} compared with git {escape.md_code(report.repo_rev)}.', '']
     if not report.has_drift:
         lines += ['No drift: the workspace matches git.', '']
     else:
         lines += ['| | object | what | file |', '|---|---|---|---|']
         for item in report.items:
-            lines.append(f'| {GLYPH[item.kind]} | `{_md_cell(str(item.key))}` | {_md_cell(item.reason)} | '
-                         f'{f"`{_md_cell(item.source)}`" if item.source else ""} |')
+            source = escape.md_code(item.source, table=True) if item.source else ''
+            lines.append(f'| {GLYPH[item.kind]} | {escape.md_code(str(item.key), table=True)} | '
+                         f'{escape.md_inline(item.reason)} | {source} |')
         lines.append('')
         for item in report.items:
             if item.fields:
                 lines.extend(_md_item(item))
     lines += [summary_line(report), '']
-    return '\n'.join(lines)
+    return escape.text('\n'.join(lines))
 
 
 def drift_to_dict(report: DriftReport) -> dict[str, Any]:
@@ -115,7 +112,7 @@ def drift_to_dict(report: DriftReport) -> dict[str, Any]:
 
 
 def render_drift_json(report: DriftReport) -> str:
-    return json.dumps(drift_to_dict(report), indent=2, ensure_ascii=False) + '\n'
+    return escape.json_text(json.dumps(drift_to_dict(report), indent=2, ensure_ascii=False)) + '\n'
 
 
 def render_drift(report: DriftReport, fmt: str) -> str:

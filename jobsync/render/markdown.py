@@ -15,13 +15,13 @@ where the full plan is (`artifact`: a CI artifact URL, or the plan file's name).
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from jobsync import secrets
 from jobsync.diff import FieldChange
 from jobsync.plan import Action, Change, Plan, Side, summary_counts
+from jobsync.render import escape
 from jobsync.render.text import create_fields, render_value, text_diff
 
 BUDGET = 65_000  # characters; GitHub's limit for a comment body is 65,536
@@ -86,8 +86,7 @@ def _tags(change: Change, plan: Plan) -> list[str]:
 
 def _inline(text: str) -> str:
     """Reason text as HTML: escaped, `code` spans kept as <code>."""
-    escaped = html.escape(text, quote=False)
-    return re.sub(r'`([^`]+)`', r'<code>\1</code>', escaped)
+    return escape.md_inline(text)
 
 
 def _shorten(text: str, limit: int = REASON_LIMIT) -> str:
@@ -95,8 +94,7 @@ def _shorten(text: str, limit: int = REASON_LIMIT) -> str:
 
 
 def _fence(lines: Sequence[str]) -> str:
-    longest = max((len(m) for line in lines for m in re.findall(r'`+', line)), default=0)
-    return '`' * max(3, longest + 1)
+    return escape.fence(lines)
 
 
 def _field_lines(change: FieldChange) -> list[str]:
@@ -105,7 +103,8 @@ def _field_lines(change: FieldChange) -> list[str]:
         old = before if isinstance(before, str) else ''
         new = after if isinstance(after, str) else ''
         diff = text_diff(old, new, indent='')
-        return [f'  {change.pointer}:', *[line for line in diff if not line.startswith(('---', '+++'))]]
+        # Only the two file-header lines go: a deleted SQL comment line (`-- x`) shows as `--- x`.
+        return [f'  {change.pointer}:', *diff[2:]]
     if before is None:
         return [f'+ {change.pointer}: {render_value(after)}']
     if after is None:
@@ -133,12 +132,12 @@ def diff_lines(change: Change) -> list[str]:
     else:
         lines = [line for f in change.fields for line in _field_lines(f)]
     lines.extend(f'! {ref}: the value changed since the last apply (not shown)' for ref in change.secrets_changed)
-    return lines
+    return [escape.line(line) for line in lines]
 
 
 def _summary_html(change: Change, plan: Plan) -> str:
     tags = ''.join(f' · {t}' for t in _tags(change, plan))
-    return (f'{_ACTION_ICON[change.action]} <b>{change.action.value}</b> <code>{html.escape(str(change.key))}</code>'
+    return (f'{_ACTION_ICON[change.action]} <b>{change.action.value}</b> {escape.html_code(str(change.key))}'
             f' — {_inline(_shorten(change.reason))}{tags}')
 
 
@@ -155,8 +154,9 @@ def full_block(change: Change, plan: Plan) -> str:
 def short_line(change: Change, plan: Plan) -> str:
     """One object without its diff."""
     tags = ''.join(f' · {t}' for t in _tags(change, plan))
-    reason = _shorten(change.reason, 100).replace('`', "'")
-    return f'- {_ACTION_ICON[change.action]} **{change.action.value}** `{change.key}` — {reason}{tags}\n'
+    reason = escape.md_inline(_shorten(change.reason, 100))
+    key = escape.md_code(str(change.key))
+    return f'- {_ACTION_ICON[change.action]} **{change.action.value}** {key} — {reason}{tags}\n'
 
 
 def _summary_table(plan: Plan) -> str:
@@ -190,25 +190,26 @@ def _risk_line(changes: Sequence[Change]) -> str:
 def _named_list(title: str, keys: Sequence[str]) -> str:
     if not keys:
         return ''
-    shown = ', '.join(f'`{k}`' for k in keys[:LIST_LIMIT])
+    shown = ', '.join(escape.md_code(k) for k in keys[:LIST_LIMIT])
     more = f' and {len(keys) - LIST_LIMIT} more' if len(keys) > LIST_LIMIT else ''
     return f'{title} ({len(keys)}): {shown}{more}.\n\n'
 
 
 def _head(plan: Plan, actionable: Sequence[Change]) -> str:
     short_rev = plan.repo_rev[:12]
-    out = MARKER.format(target=plan.target) + '\n'
-    out += f'### jobsync plan for target `{plan.target}`\n\n'
-    out += f'git `{short_rev}` against `{plan.workspace}`'
+    out = MARKER.format(target=html.escape(escape.line(plan.target)).replace('--', '&#45;&#45;')) + '\n'
+    out += f'### jobsync plan for target {escape.md_code(plan.target)}\n\n'
+    out += f'git {escape.md_code(short_rev)} against {escape.md_code(plan.workspace)}'
     if plan.base_rev is not None:
-        out += f', base `{plan.base_rev[:12]}`'
+        out += f', base {escape.md_code(plan.base_rev[:12])}'
     out += '\n\n' + _summary_table(plan) + '\n'
     risks = _risk_line(actionable)
     if risks:
         out += risks + '\n'
     if plan.base_rev is not None:
         own = sum(1 for c in actionable if c.key in plan.branch_changes)
-        out += (f'This branch changes {len(plan.branch_changes)} definition(s) relative to `{plan.base_rev[:12]}`; '
+        base = escape.md_code(plan.base_rev[:12])
+        out += (f'This branch changes {len(plan.branch_changes)} definition(s) relative to {base}; '
                 f'{own} of the {len(actionable)} change(s) below come from it, and {len(actionable) - own} '
                 'were already pending in the workspace (drift or changes not yet applied).\n\n')
     for note in plan.notes:
@@ -231,7 +232,7 @@ def _cut_note(cut: int, unnamed: int, budget: int, artifact: str | None) -> str:
     if not cut:
         return ''
     where = f'[the full plan]({artifact})' if artifact and '://' in artifact else (
-        f'the full plan, `{artifact}`' if artifact else 'the full plan (`jobsync plan --out plan.json`)')
+        f'the full plan, {escape.md_code(artifact)}' if artifact else 'the full plan (`jobsync plan --out plan.json`)')
     named = f'; {unnamed} of them are not named either' if unnamed else ''
     return (f'> **Left out to keep this comment under {budget:,} characters:** the diffs of {cut} '
             f'object{"s" * (cut != 1)}{named}. Every change is in {where}.\n\n')

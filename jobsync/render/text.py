@@ -7,9 +7,11 @@ import json
 from typing import Any
 
 from jobsync import secrets
-from jobsync.apply import ApplyResult, Status
+from jobsync.apply import ApplyResult
 from jobsync.diff import FieldChange, comparable
+from jobsync.events import Status
 from jobsync.plan import Action, Change, Plan, summary_counts
+from jobsync.render import escape
 
 GLYPH = {Action.CREATE: '+', Action.UPDATE: '~', Action.DELETE: '-', Action.EXPORT: '>', Action.CONFLICT: '!'}
 
@@ -105,7 +107,7 @@ def render_plan_text(plan: Plan) -> str:
         total = sum(plan.api_calls.values())
         routes = ', '.join(f'{route} x{n}' for route, n in sorted(plan.api_calls.items()))
         lines.append(f'API calls: {total} ({routes})')
-    return '\n'.join(lines) + '\n'
+    return escape.join_lines(lines)
 
 
 def render_apply_text(result: ApplyResult) -> str:
@@ -114,4 +116,19 @@ def render_apply_text(result: ApplyResult) -> str:
         f'Apply: {result.count(Status.APPLIED)} applied, {result.count(Status.FAILED)} failed, '
         f'{result.count(Status.SKIPPED)} skipped.'
     )
-    return '\n'.join(lines) + '\n'
+    return escape.join_lines(lines)
+
+
+_STATUS_ICON = {Status.APPLIED: '✅', Status.FAILED: '❌', Status.SKIPPED: '⏭️'}
+
+
+def render_apply_markdown(result: ApplyResult) -> str:
+    """The apply result for a pull request or a job summary: counts, then every object with its outcome."""
+    lines = ['### jobsync apply', '', '| applied | failed | skipped |', '|---:|---:|---:|',
+             f'| {result.count(Status.APPLIED)} | {result.count(Status.FAILED)} | {result.count(Status.SKIPPED)} |', '']
+    for o in result.outcomes:
+        why = f' — {escape.md_text(o.message)}' if o.message else ''
+        lines.append(f'- {_STATUS_ICON[o.status]} **{o.status.value}** {escape.md_code(str(o.key))} ({o.action}){why}')
+    if result.outcomes:
+        lines.append('')
+    return escape.text('\n'.join(lines) + '\n')

@@ -1,7 +1,6 @@
 """Open the workspace a target names: the only place that knows every backend."""
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -10,11 +9,11 @@ from jobsync.errors import UsageError
 from jobsync.workspace.base import Workspace
 
 
-def open_workspace(target: Target, repo_root: Path, env: Mapping[str, str] | None = None) -> Workspace:
+def open_workspace(target: Target, repo_root: Path, env: Mapping[str, str]) -> Workspace:
     """Open the target's workspace. `local:PATH` is relative to the repo root unless absolute.
 
     A `dataarts` target (or a saved plan's `dataarts:...` workspace) takes its credentials from
-    `env`, by default the process environment: `HUAWEICLOUD_SDK_AK`/`HUAWEICLOUD_SDK_SK`, or
+    `env` (the CLI passes the process environment): `HUAWEICLOUD_SDK_AK`/`HUAWEICLOUD_SDK_SK`, or
     `JOBSYNC_DATAARTS_TOKEN`. Credentials are the one thing read from the environment here, so
     that every command that opens a target (plan, apply, export, lock) can reach the service.
     """
@@ -28,7 +27,7 @@ def open_workspace(target: Target, repo_root: Path, env: Mapping[str, str] | Non
         from jobsync.workspace.dataarts import open_dataarts
 
         try:
-            return open_dataarts(target, os.environ if env is None else env)
+            return open_dataarts(target, env)
         except ImportError as exc:  # the core install has no httpx
             if exc.name != 'httpx':
                 raise

@@ -1,7 +1,10 @@
 """The pipeline stages wired together, one function per command. No printing, no argv, no env.
 
-Time and waiting (`clock`, `sleep`) come in as arguments from the CLI, like everything else that
-touches the world.
+Time and waiting (`clock`, `sleep`) and the environment (`env`, a mapping the CLI reads once) come
+in as arguments from the CLI, like everything else that touches the world. This module holds the
+stages plan and apply are made of; the commands themselves are in `flow` (validate, plan,
+apply), `pull` (export, import-bundle, drift) and `console` (run, stop, delete, groups,
+force-unlock). Each returns values; the CLI renders them.
 """
 
 from __future__ import annotations
@@ -10,13 +13,14 @@ import dataclasses
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from jobsync import schema, secrets
-from jobsync.apply import ApplyResult, Event, Status, apply_plan, check_no_conflicts, recorded_state
+from jobsync.apply import ApplyResult, apply_plan, check_no_conflicts, recorded_state
 from jobsync.config import Target
 from jobsync.errors import LockError, PlanError
+from jobsync.events import OnEvent, Status
 from jobsync.gitrepo import Snapshot, read_snapshot
 from jobsync.load import LoadResult, load_config, load_repo
 from jobsync.model import Definition, ObjectKey, Spec
@@ -64,7 +68,9 @@ def load(repo: Path, ref: str | None, target: str | None) -> Loaded:
     return Loaded(snapshot, result, result.target)
 
 
-def load_online(repo: Path, ref: str | None, target: str | None) -> tuple[Loaded, Workspace]:
+def load_online(
+    repo: Path, ref: str | None, target: str | None, env: Mapping[str, str],
+) -> tuple[Loaded, Workspace]:
     """Like `load`, but a reference may also point at an object the target's workspace has.
 
     Opens the target's workspace and makes one round of list calls (reused by `plan_command`).
@@ -72,7 +78,7 @@ def load_online(repo: Path, ref: str | None, target: str | None) -> tuple[Loaded
     """
     snapshot = read_snapshot(repo, ref)
     chosen = load_config(snapshot).target(target)
-    workspace = open_workspace(chosen, snapshot.root)
+    workspace = open_workspace(chosen, snapshot.root, env)
     try:
         listing = workspace.list_objects()
         result = load_repo(snapshot, target, present=listing.keys())
@@ -215,18 +221,12 @@ def check_secrets(loaded: Loaded, resolver: secrets.SecretResolver) -> list[str]
     return [f'{ref}: {why} (used by {", ".join(sorted(users[ref]))})' for ref, why in resolver.check(set(users))]
 
 
-def open_configured_target(repo: Path, target: str | None) -> tuple[Target, Workspace]:
-    """The target from jobsync.yaml and its workspace, without reading a definition (force-unlock)."""
-    snapshot = read_snapshot(repo, None)
-    chosen = load_config(snapshot).target(target)
-    return chosen, open_workspace(chosen, snapshot.root)
-
-
-def open_plan_target(plan: Plan) -> Workspace:
-    """The workspace a saved plan was made for, from the plan alone (no repo needed)."""
+def open_plan_target(plan: Plan, root: Path, env: Mapping[str, str]) -> Workspace:
+    """The workspace a saved plan was made for, from the plan alone (no repo needed; `local:` paths
+    are relative to `root`)."""
     settings = dict(plan.target_settings)
     target = Target(plan.target, workspace=plan.workspace, settings=settings)
-    return open_workspace(target, Path.cwd())
+    return open_workspace(target, root, env)
 
 
 # --- the lock -----------------------------------------------------------------------------------
@@ -238,11 +238,9 @@ class Lease:
     workspace: Workspace
     lock: Lock
     ttl_ms: int
-    renewals: int = field(default=0)
 
     def renew(self) -> None:
         self.lock = self.workspace.renew_lock(self.lock, self.ttl_ms)
-        self.renewals += 1
 
     def release(self) -> None:
         self.workspace.release_lock(self.lock)
@@ -318,7 +316,7 @@ def apply_command(
     plan: Plan,
     workspace: Workspace,
     resolver: secrets.SecretResolver,
-    on_event: Callable[[Event], None],
+    on_event: OnEvent,
     *,
     lease: Lease | None = None,
     fingerprint_key: bytes | None = None,
@@ -358,7 +356,7 @@ def apply_saved_plan(
     plan: Plan,
     workspace: Workspace,
     resolver: secrets.SecretResolver,
-    on_event: Callable[[Event], None],
+    on_event: OnEvent,
     *,
     lease: Lease | None = None,
     fingerprint_key: bytes | None = None,

@@ -1,0 +1,155 @@
+"""validate, plan and apply as commands: the repo and the target in, values out. Nothing printed.
+
+What only the CLI can do comes in as callables: `confirm` (show the plan and ask, or refuse) and
+`on_wait` (say the lock is held); the environment as a mapping.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from jobsync import commands, secrets
+from jobsync.apply import check_no_conflicts
+from jobsync.errors import Diagnostic
+from jobsync.events import OnEvent, ignore
+from jobsync.plan import Plan, Take
+from jobsync.state import Lock, state_key
+from jobsync.workspace.base import Workspace
+
+
+@dataclass(frozen=True)
+class Validated:
+    loaded: commands.Loaded
+    secret_problems: tuple[str, ...] = ()  # with a resolver: references that do not resolve
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return tuple(self.loaded.result.warnings)
+
+
+def validate(
+    repo: Path, ref: str | None, target: str | None, env: Mapping[str, str], *, online: bool = False,
+    resolver: secrets.SecretResolver | None = None,
+) -> Validated:
+    """`jobsync validate`: every definition for the target; with `resolver`, every secret reference too."""
+    if online:
+        loaded, workspace = commands.load_online(repo, ref, target, env)
+        workspace.close()
+    else:
+        loaded = commands.load(repo, ref, target)
+    problems = commands.check_secrets(loaded, resolver) if resolver is not None else []
+    return Validated(loaded, tuple(problems))
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the user chose on the command line for plan and apply."""
+
+    refresh_secrets: bool = False
+    take: Take | None = None
+    prune: bool = False
+    allow_mass_delete: bool = False
+
+
+@dataclass(frozen=True)
+class Planned:
+    plan: Plan
+    warnings: tuple[Diagnostic, ...] = ()
+
+
+def plan(
+    repo: Path, ref: str | None, target: str | None, env: Mapping[str, str], *, choices: Choices = Choices(),
+    base: str | None = None, resolver: secrets.SecretResolver | None = None, fingerprint_key: bytes | None = None,
+) -> Planned:
+    """`jobsync plan`: what apply would change; never writes to the workspace."""
+    loaded, workspace = commands.load_online(repo, ref, target, env)
+    try:
+        base_loaded = commands.load_base(loaded, base) if base is not None else None
+        options = commands.plan_options(loaded.target, **dataclasses.asdict(choices))
+        the_plan = commands.plan_command(loaded, workspace, options=options, base=base_loaded,
+                                         resolver=resolver if fingerprint_key else None,
+                                         fingerprint_key=fingerprint_key)
+    finally:
+        workspace.close()
+    return Planned(the_plan, tuple(loaded.result.warnings))
+
+
+@dataclass(frozen=True)
+class Locking:
+    """Who takes the target's lock, and how long to wait for it."""
+
+    owner: str
+    run_url: str = ''
+    timeout_s: float = 0.0
+    on_wait: Callable[[Lock], None] = lambda _: None
+
+
+@dataclass(frozen=True)
+class ApplyRun:
+    """An apply's plan, and what it did (None: the plan had nothing to write)."""
+
+    plan: Plan
+    applied: commands.Applied
+    warnings: tuple[Diagnostic, ...] = ()
+
+
+def _lease(workspace: Workspace, key: str, locking: Locking) -> commands.Lease:
+    return commands.acquire_lease(workspace, key, owner=locking.owner, run_url=locking.run_url,
+                                  timeout_s=locking.timeout_s, on_wait=locking.on_wait)
+
+
+def apply(
+    repo: Path, ref: str | None, target: str | None, env: Mapping[str, str], *,
+    resolver: secrets.SecretResolver, locking: Locking, confirm: Callable[[Plan], None],
+    choices: Choices = Choices(), fingerprint_key: bytes | None = None, on_event: OnEvent = ignore,
+    on_warnings: Callable[[tuple[Diagnostic, ...]], None] = lambda _: None,
+) -> ApplyRun:
+    """`jobsync apply`: plan under the target's lock, `confirm` (raises to stop), then apply and record state.
+
+    `confirm` is called with every plan, also one without writes (to show it); it raises to stop.
+    """
+    loaded, workspace = commands.load_online(repo, ref, target, env)
+    try:
+        on_warnings(tuple(loaded.result.warnings))
+        options = commands.plan_options(loaded.target, **dataclasses.asdict(choices))
+        lease = _lease(workspace, state_key(loaded.target.name, loaded.target.scope), locking)
+        try:
+            # Listed again under the lock: what loading listed may have moved before we held it.
+            the_plan = commands.plan_command(dataclasses.replace(loaded, listing=None), workspace,
+                                             options=options, resolver=resolver if fingerprint_key else None,
+                                             fingerprint_key=fingerprint_key)
+            confirm(the_plan)
+            check_no_conflicts(the_plan)
+            applied = commands.apply_command(the_plan, workspace, resolver, on_event, lease=lease,
+                                             fingerprint_key=fingerprint_key)
+        finally:
+            lease.release()
+    finally:
+        workspace.close()
+    return ApplyRun(the_plan, applied, tuple(loaded.result.warnings))
+
+
+def apply_saved(
+    the_plan: Plan, target: str | None, env: Mapping[str, str], *, root: Path, resolver: secrets.SecretResolver,
+    locking: Locking, fingerprint_key: bytes | None = None, on_event: OnEvent = ignore,
+) -> ApplyRun:
+    """`jobsync apply PLAN_FILE`: exactly the saved plan, refused if it is stale or for another target."""
+    commands.check_plan_target(the_plan, target)
+    workspace = commands.open_plan_target(the_plan, root, env)
+    try:
+        lease = _lease(workspace, commands.plan_state_key(the_plan), locking)
+        try:
+            applied = commands.apply_saved_plan(the_plan, workspace, resolver, on_event, lease=lease,
+                                                fingerprint_key=fingerprint_key)
+        finally:
+            lease.release()
+    finally:
+        workspace.close()
+    return ApplyRun(the_plan, applied)
+
+
+__all__ = ['ApplyRun', 'Choices', 'Locking', 'Planned', 'Validated', 'apply', 'apply_saved',
+           'plan', 'validate']

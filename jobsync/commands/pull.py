@@ -1,0 +1,160 @@
+"""The pull direction as commands: export (workspace -> git), import-bundle (console files -> git), drift.
+
+Each returns what it found and wrote; nothing is printed. The notes and warnings a command met on
+the way (a definition that does not load, a field left alone) come back in its result, for the
+CLI to show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from jobsync import bundle, drift, export, gitrepo, selection
+from jobsync.commands import load_online
+from jobsync.errors import ConfigError, Diagnostic, UsageError
+from jobsync.load import load_config
+from jobsync.model import LiveObject
+from jobsync.render.export import Written, commit_message
+from jobsync.scope import in_scope, may_be_in_scope
+from jobsync.state import is_reserved, state_key
+from jobsync.workspace.connect import open_workspace
+
+
+class WriteRefused(ConfigError):
+    """Objects that cannot be written to the repo (a name that is no file name); nothing was written."""
+
+    def __init__(self, diagnostics: tuple[Diagnostic, ...]) -> None:
+        super().__init__(diagnostics)
+        self.message = f'{len(diagnostics)} object(s) cannot be written to the repo; nothing was written'
+        self.args = (self.message,)
+
+
+@dataclass(frozen=True)
+class Writing:
+    """How the result is written: on a new branch, committed, over uncommitted edits, or not at all."""
+
+    branch: str | None = None
+    commit: bool = False
+    force: bool = False
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class Exported:
+    """An export's or bundle import's result, where it went, and the notes met while reading git."""
+
+    result: export.ExportResult
+    written: Written
+    notes: tuple[Diagnostic, ...] = ()
+
+
+def _check_clean(repo: Path, paths: list[str], force: bool) -> None:
+    """Refuse to overwrite uncommitted edits (staged, unstaged or untracked) unless `force`."""
+    if force or not paths:
+        return
+    dirty = sorted(gitrepo.dirty_paths(repo, paths))
+    if dirty:
+        raise UsageError(
+            f'{len(dirty)} file(s) to be written have uncommitted edits: {", ".join(dirty)}; nothing was written',
+            hint='commit or stash them first, or pass --force to overwrite them')
+
+
+def write_result(repo: Path, result: export.ExportResult, *, source: str, scope_text: str,
+                 how: Writing) -> Written:
+    """Write the result (after the safety checks), on a new branch and committed when asked."""
+    if result.refused:
+        raise WriteRefused(result.refused)
+    if (how.branch or how.commit) and not gitrepo.is_git_repo(repo):
+        raise UsageError(f'{repo} is not inside a git repository, so --branch/--commit cannot be used',
+                         hint='run `git init` first, or leave out --branch and --commit')
+    paths = sorted(result.files)
+    _check_clean(repo, paths, how.force)
+    if how.dry_run:
+        return Written(source, scope_text, tuple(paths), dry_run=True)
+    if how.branch:
+        gitrepo.create_branch(repo, how.branch)
+    written = tuple(gitrepo.write_files(repo, result.files))
+    sha = None
+    if how.commit and written:
+        sha = gitrepo.commit_paths(repo, written, commit_message(result, source, scope_text))
+    return Written(source, scope_text, written, branch=how.branch, commit=sha)
+
+
+def export_workspace(
+    repo: Path, target: str | None, env: Mapping[str, str], scope: selection.Scope, how: Writing,
+) -> Exported:
+    """`jobsync export`: pull the objects `scope` selects from the target's workspace into the repo."""
+    if scope.empty:
+        raise UsageError('say what to export', hint='use --all, --jobs, --links, --name NAME or --group GROUP')
+    snapshot = gitrepo.read_snapshot(repo)
+    config = load_config(snapshot)
+    the_target = config.target(target)
+    workspace = open_workspace(the_target, snapshot.root, env)
+    try:
+        entries = workspace.list_objects()
+        live = selection.read_scope(workspace, scope, entries=entries, within=the_target.scope)
+    finally:
+        workspace.close()
+    desired, notes = export.load_for_target(snapshot, the_target.name, present=entries.keys())
+    result = export.export_objects(
+        live, export.index_repo(snapshot.files), desired=desired, remap=the_target.remap,
+        in_scope=lambda key, spec: selection.selects(scope, key, spec), secret_fields=config.secret_fields)
+    written = write_result(snapshot.root, result, source=workspace.url, scope_text=scope.describe(), how=how)
+    return Exported(result, written, tuple(notes))
+
+
+def import_bundle(
+    file: Path, repo: Path, target: str | None, how: Writing, *, cluster: str | None = None,
+) -> Exported:
+    """`jobsync import-bundle`: turn what the console or the API exported into repo files."""
+    try:
+        size = file.stat().st_size
+        if size > bundle.MAX_BUNDLE_BYTES:
+            raise bundle.BundleError(f'refusing {file.name}: it is {size} bytes, more than the '
+                                     f'{bundle.MAX_BUNDLE_BYTES}-byte limit; nothing was written')
+        data = file.read_bytes()
+    except OSError as err:
+        raise UsageError(f'cannot read {file}: {err.strerror}') from None
+    items = bundle.read_bundle(file.name, data, cluster=cluster)
+    snapshot = gitrepo.read_snapshot(repo)
+    config = load_config(snapshot)
+    the_target = config.target(target)
+    live = {key: LiveObject(key, spec, 0) for key, spec in items}
+    desired, notes = export.load_for_target(snapshot, the_target.name, present=live.keys())
+    result = export.export_objects(live, export.index_repo(snapshot.files), desired=desired,
+                                   remap=the_target.remap, secret_fields=config.secret_fields)
+    written = write_result(snapshot.root, result, source=file.name, scope_text=f'{len(items)} object(s)', how=how)
+    return Exported(result, written, tuple(notes))
+
+
+@dataclass(frozen=True)
+class Drifted:
+    report: drift.DriftReport
+    warnings: tuple[Diagnostic, ...] = ()
+
+
+def detect(repo: Path, ref: str | None, target: str | None, env: Mapping[str, str]) -> Drifted:
+    """`jobsync drift`: what changed in the workspace that git does not have (only the target's scope)."""
+    loaded, workspace = load_online(repo, ref, target, env)
+    try:
+        # As plan does: only the target's scope is looked at (objects git defines always).
+        listing = loaded.listing if loaded.listing is not None else workspace.list_objects()
+        desired, scope = loaded.result.desired, loaded.target.scope
+        wanted = {k: e for k, e in listing.items() if k in desired or may_be_in_scope(k, scope)}
+        live = {k: o for k, o in workspace.read(wanted).items()
+                if not is_reserved(k) and (k in desired or in_scope(k, o.spec, scope))}
+        # With the target's state, a difference the workspace did not cause is not drift.
+        state = workspace.read_state(state_key(loaded.target.name, scope))
+        baseline = {k: e.fingerprint for k, e in state.objects.items()} if state is not None else None
+        report = drift.detect_drift(
+            desired, live, repo_rev=loaded.snapshot.rev, target=loaded.target.name,
+            workspace=workspace.url, baseline=baseline, api_calls=dict(workspace.calls))
+    finally:
+        workspace.close()
+    return Drifted(report, tuple(loaded.result.warnings))
+
+
+__all__ = ['Drifted', 'Exported', 'WriteRefused', 'Writing', 'detect', 'export_workspace',
+           'import_bundle', 'write_result']
