@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from jobsync import bundle, commands, drift, export, gitrepo, selection
+from jobsync import bundle, commands, drift, export, gitrepo, safewrite, selection
 from jobsync.cli.app import app
 from jobsync.cli.common import (
     EXIT_CHANGES,
@@ -67,7 +67,7 @@ def _write(
         return Written(source, scope_text, tuple(paths), dry_run=True)
     if branch:
         gitrepo.create_branch(repo, branch)
-    written = tuple(gitrepo.write_files(repo, result.files))
+    written = tuple(safewrite.write_files(repo, result.files))
     sha = None
     if commit and written:
         sha = gitrepo.commit_paths(repo, written, commit_message(result, source, scope_text))

@@ -148,7 +148,7 @@ def _comments_before_entries(root: CommentedMap) -> None:
     """Move comment lines that ruamel keeps after an entry in front of the entry they precede.
 
     A tail token holds the end of its entry's line (an end-of-line comment, or nothing) and then
-    whole lines; the whole lines are the ones moved. Lines after the last entry of the file stay.
+    whole lines; the whole lines are the ones moved. Lines after the last entry go to the file's end.
     """
     pending: list[Callable[[], None]] = []  # how to take each pending text away from where it is
     texts: list[str] = []
@@ -168,10 +168,14 @@ def _comments_before_entries(root: CommentedMap) -> None:
                 if rest:
                     texts.append(rest)
                     pending.append(_trimmer(slots, _tail_slot(container), token, first + '\n'))
-        elif event == 'end' and container.ca.end:
+        elif event == 'end' and container.ca.end and container is not root:
             tokens = list(container.ca.end)
             texts.extend(t.value for t in tokens if isinstance(t, CommentToken))
             pending.append(container.ca.end.clear)
+    if texts:  # after the last entry: the file's end, where an entry appended at the end goes before them
+        for take in pending:
+            take()
+        root.ca.end = [CommentToken(''.join(texts), CommentMark(0)), *(root.ca.end or [])]
 
 
 def _trimmer(slots: list[Any], index: int, token: CommentToken, first: str) -> Callable[[], None]:
