@@ -121,13 +121,16 @@ def export_command(
         try:
             entries = workspace.list_objects()
             live = selection.read_scope(workspace, the_scope, entries=entries, within=the_target.scope)
+            # What jobsync last applied: export then writes only what the workspace changed since (issue 16).
+            state = workspace.read_state(state_key(the_target.name, the_target.scope))
         finally:
             workspace.close()
         desired, notes = export.load_for_target(snapshot, the_target.name, present=entries.keys())
         output.err(diagnostics_text(notes))
         result = export.export_objects(
             live, export.index_repo(snapshot.files), desired=desired, remap=the_target.remap,
-            in_scope=lambda key, spec: selection.selects(the_scope, key, spec), secret_fields=config.secret_fields)
+            in_scope=lambda key, spec: selection.selects(the_scope, key, spec), secret_fields=config.secret_fields,
+            baseline=state.objects if state is not None else None)
         written = _write(output, snapshot.root, result, source=workspace.url, scope_text=the_scope.describe(),
                          branch=branch, commit=commit, force=force, dry_run=dry_run)
         _report(output, result, written, fmt)
