@@ -12,9 +12,9 @@ from conftest import git_commit_all
 from typer.testing import CliRunner
 from workspace_specs import job_spec
 
-from jobsync import safewrite
+from jobsync import export, safewrite
 from jobsync.cli import app
-from jobsync.model import ObjectKey
+from jobsync.model import LiveObject, ObjectKey
 from jobsync.workspace.local import LocalWorkspace
 
 SECRET = b'the file a hostile pull request points at\n'
@@ -155,3 +155,12 @@ def test_import_bundle_refuses_a_linked_folder(tmp_path: Path, outside: Path) ->
     assert code == 1, output
     assert 'refusing to write jobs/daily.yaml: jobs is a symbolic link' in output
     assert list(outside.parent.iterdir()) == [outside] and outside.read_bytes() == SECRET
+
+
+def test_a_name_too_long_for_a_safe_write_is_that_objects_problem_only(repo: Path) -> None:
+    longest = ObjectKey('job', 'j' * export.MAX_FILE_NAME_BYTES)
+    too_long = ObjectKey('job', 'j' * (export.MAX_FILE_NAME_BYTES + 1))
+    live = {k: LiveObject(k, job_spec(k.name), 0) for k in (longest, too_long)}
+    result = export.export_objects(live, {})
+    assert [d.where for d in result.refused] == [str(too_long)]
+    assert safewrite.write_files(repo, result.files) == [f'jobs/{longest.name}.yaml']
