@@ -96,7 +96,9 @@ def test_drift_then_export_on_a_branch_with_a_commit(applied_repo):
 def test_export_never_overwrites_uncommitted_edits_unless_forced(applied_repo):
     _console_edit(applied_repo, JOB_BATCH, _set_cron)
     path = applied_repo / 'jobs' / 'job_batch.yaml'
-    mine = path.read_text().replace('owner: data_eng', 'owner: me')
+    # An edit that changes no field: one that did would be a conflict (changed in git and in the
+    # workspace since the last apply), which export never writes, forced or not.
+    mine = '# my note\n' + path.read_text()
     path.write_text(mine)
     refused = run_jobsync('export', '--jobs', '--repo', str(applied_repo))
     assert refused.code == 1
@@ -105,7 +107,7 @@ def test_export_never_overwrites_uncommitted_edits_unless_forced(applied_repo):
     assert path.read_text() == mine
     forced = run_jobsync('export', '--jobs', '--repo', str(applied_repo), '--force')
     assert forced.code == 0, forced
-    assert '0 45 2 * * ?' in path.read_text()
+    assert '0 45 2 * * ?' in path.read_text() and path.read_text().startswith('# my note\n')
 
 
 def test_export_needs_a_scope_and_an_existing_branch_is_refused(applied_repo):

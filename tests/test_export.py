@@ -8,7 +8,7 @@ import pytest
 from conftest import git_commit_all
 from workspace_specs import cdm_job_spec, connection_spec, job_spec, link_spec, resource_spec, script_spec
 
-from jobsync import commands, export, gitrepo, load, selection
+from jobsync import commands, export, gitrepo, load, safewrite, selection
 from jobsync.errors import UsageError
 from jobsync.model import LiveObject, ObjectKey
 from jobsync.workspace.local import LocalWorkspace
@@ -86,7 +86,7 @@ def _export(repo: Path, workspace: LocalWorkspace, the_scope: selection.Scope) -
     live = selection.read_scope(workspace, the_scope)
     result = export.export_objects(live, export.index_repo(snapshot.files),
                                    in_scope=lambda k, s: selection.selects(the_scope, k, s))
-    gitrepo.write_files(repo, result.files)
+    safewrite.write_files(repo, result.files)
     return result
 
 
@@ -290,9 +290,9 @@ def test_write_files_refuses_symlinks_and_escapes_before_writing(tmp_path):
     outside.mkdir()
     (repo / 'jobs').symlink_to(outside)
     with pytest.raises(UsageError, match='symbolic link'):
-        gitrepo.write_files(repo, {'connections/a.yaml': b'x', 'jobs/a.yaml': b'x'})
-    with pytest.raises(UsageError, match='not a plain path'):
-        gitrepo.write_files(repo, {'../x.yaml': b'x'})
+        safewrite.write_files(repo, {'connections/a.yaml': b'x', 'jobs/a.yaml': b'x'})
+    with pytest.raises(UsageError, match='not a plain relative path'):
+        safewrite.write_files(repo, {'../x.yaml': b'x'})
     assert list(outside.iterdir()) == [] and not (repo / 'connections').exists()
 
 
@@ -350,7 +350,7 @@ def test_fields_marked_secret_in_jobsync_yaml_are_written_as_references(repo, lo
     text = result.files['jobs/api_pull.yaml'].decode()
     assert 'tok-2f9c1e77' not in text and 'token: ${secret:env:API_PULL_TOKEN}' in text
     assert [(n.pointer, n.literal) for n in result.secrets] == [('/nodes/0/properties/token', True)]
-    gitrepo.write_files(repo, result.files)
+    safewrite.write_files(repo, result.files)
     assert not _plan(repo, local_workspace).has_changes
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from jobsync import bundle, drift, export, gitrepo, selection
+from jobsync import bundle, drift, export, gitrepo, safewrite, selection
 from jobsync.commands import load_online
 from jobsync.errors import ConfigError, Diagnostic, UsageError
 from jobsync.load import load_config
@@ -75,7 +75,7 @@ def write_result(repo: Path, result: export.ExportResult, *, source: str, scope_
         return Written(source, scope_text, tuple(paths), dry_run=True)
     if how.branch:
         gitrepo.create_branch(repo, how.branch)
-    written = tuple(gitrepo.write_files(repo, result.files))
+    written = tuple(safewrite.write_files(repo, result.files))
     sha = None
     if how.commit and written:
         sha = gitrepo.commit_paths(repo, written, commit_message(result, source, scope_text))
@@ -95,12 +95,15 @@ def export_workspace(
     try:
         entries = workspace.list_objects()
         live = selection.read_scope(workspace, scope, entries=entries, within=the_target.scope)
+        # What jobsync last applied: export then writes only what the workspace changed since (issue 16).
+        state = workspace.read_state(state_key(the_target.name, the_target.scope))
     finally:
         workspace.close()
     desired, notes = export.load_for_target(snapshot, the_target.name, present=entries.keys())
     result = export.export_objects(
         live, export.index_repo(snapshot.files), desired=desired, remap=the_target.remap,
-        in_scope=lambda key, spec: selection.selects(scope, key, spec), secret_fields=config.secret_fields)
+        in_scope=lambda key, spec: selection.selects(scope, key, spec), secret_fields=config.secret_fields,
+        baseline=state.objects if state is not None else None)
     written = write_result(snapshot.root, result, source=workspace.url, scope_text=scope.describe(), how=how)
     return Exported(result, written, tuple(notes))
 
