@@ -9,10 +9,31 @@ import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-
-import git
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from jobsync.errors import ConfigError, Diagnostic, UsageError
+
+if TYPE_CHECKING:
+    import git
+
+
+def _git() -> ModuleType:
+    """gitpython, imported only when a command needs git: gitpython raises ImportError at import
+    when no `git` executable is on PATH, and `validate`, `--help` and commands on a folder outside
+    git must work on a slim CI image without it (issue 10 item 6)."""
+    try:
+        import git
+    except ImportError:
+        raise UsageError('this needs the `git` executable, which is not on PATH',
+                         hint='install git (e.g. `apt-get install git` or `apk add git`), or set '
+                              'GIT_PYTHON_GIT_EXECUTABLE to its path') from None
+    return git
+
+
+def _in_git(path: Path) -> bool:
+    """Whether `path` is inside a git working tree, told without git: a `.git` in it or above it."""
+    return any((p / '.git').exists() for p in (path, *path.parents))
 
 # Top-level entries jobsync reads; everything else in the repo (CI files, docs) is not its business.
 TRACKED_ROOTS = ('jobsync.yaml', 'jobsync.yml', 'connections', 'resources', 'scripts', 'jobs', 'cdm')
@@ -165,9 +186,12 @@ def _too_large(rel: str, size: int) -> Diagnostic:
 
 
 def _open_git(repo: Path) -> git.Repo | None:
+    if not _in_git(repo):
+        return None
+    gitpython = _git()
     try:
-        return git.Repo(repo, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return gitpython.Repo(repo, search_parent_directories=True)  # type: ignore[no-any-return]
+    except (gitpython.InvalidGitRepositoryError, gitpython.NoSuchPathError):
         return None
 
 
@@ -192,11 +216,12 @@ def _prefix(g: git.Repo, repo: Path) -> str:
 
 def _read_commit(repo: Path, ref: str) -> Snapshot:
     g = _open_git(repo)
+    gitpython = _git()
     if g is None:
         raise UsageError(f'{repo} is not inside a git repository, so --ref {ref} cannot be read')
     try:
         commit = g.commit(ref)
-    except (git.BadName, ValueError, git.GitCommandError):
+    except (gitpython.BadName, ValueError, gitpython.GitCommandError):
         raise UsageError(f'git revision {ref!r} not found in {repo}', hint='try a branch, tag or commit sha') from None
     prefix = _prefix(g, repo)
     tree = commit.tree
@@ -212,9 +237,9 @@ def _read_commit(repo: Path, ref: str) -> Snapshot:
             continue
         item_path = str(item.path)
         rel = item_path[len(prefix) + 1:] if prefix else item_path
-        if not _wanted(rel) or isinstance(item, git.Tree):
+        if not _wanted(rel) or isinstance(item, gitpython.Tree):
             continue
-        if not isinstance(item, git.Blob):  # a submodule
+        if not isinstance(item, gitpython.Blob):  # a submodule
             refused.append(_refusal(rel, f'is a submodule at {ref}'))
         elif stat.S_ISLNK(item.mode):  # git keeps the link's target as the blob: never content
             refused.append(_refusal(rel, f'is a symbolic link at {ref}'))
@@ -304,21 +329,23 @@ def dirty_paths(repo: Path, paths: Iterable[str]) -> set[str]:
 def create_branch(repo: Path, name: str) -> None:
     """Create branch `name` at HEAD and check it out; the working tree's edits stay as they are."""
     g = _require_git(repo, f'creating branch {name}')
+    gitpython = _git()
     try:
         g.git.check_ref_format('--branch', name)
-    except git.GitCommandError:
+    except gitpython.GitCommandError:
         raise UsageError(f'{name!r} is not a valid branch name') from None
     if name in [h.name for h in g.heads]:
         raise UsageError(f'branch {name} already exists', hint='choose another name with --branch, or delete it')
     try:
         g.git.checkout('-b', name)
-    except git.GitCommandError as err:
+    except gitpython.GitCommandError as err:
         raise UsageError(f'cannot create branch {name}: {err.stderr.strip()}') from None
 
 
 def commit_paths(repo: Path, paths: Iterable[str], message: str) -> str | None:
     """Commit exactly `paths` (other staged changes stay staged, uncommitted). None if nothing changed."""
     g = _require_git(repo, 'committing')
+    gitpython = _git()
     prefix = _prefix(g, repo.resolve())
     full = [f'{prefix}/{p}' if prefix else p for p in sorted(set(paths))]
     if not full:
@@ -328,7 +355,7 @@ def commit_paths(repo: Path, paths: Iterable[str], message: str) -> str | None:
         return None
     try:
         g.git.commit('-m', message, '--only', '--', *full)
-    except git.GitCommandError as err:
+    except gitpython.GitCommandError as err:
         raise UsageError(f'git commit failed: {err.stderr.strip()}',
                          hint='the files are written; check `git config user.name` and `user.email`, '
                               'then commit them yourself') from None

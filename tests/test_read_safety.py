@@ -121,3 +121,26 @@ def test_plan_of_a_pull_request_linking_the_environment_leaks_nothing(tmp_path: 
         assert '[core]' not in result.stdout + result.stderr  # nothing of .git/config either
         assert 'scripts/x.sh' in result.stderr and 'symbolic link' in result.stderr, result
         assert 'Internal error' not in result.stderr
+
+
+# --- without a `git` executable (issue 10 item 6) ---------------------------------------------------
+
+
+def test_commands_that_need_no_git_work_without_it(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)  # not a git repo
+    no_git = {'PATH': str(tmp_path / 'empty-bin')}
+    assert run_jobsync('--help', env=no_git).code == 0
+    validated = run_jobsync('validate', '--repo', str(repo), env=no_git)
+    assert validated.code == 0 and 'definitions valid' in validated.stdout, validated
+    planned = run_jobsync('plan', '--repo', str(repo), env=no_git)
+    assert planned.code == 0, planned
+
+
+def test_a_command_that_needs_git_says_it_is_missing(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    git_commit_all(repo)
+    for command in (['validate', '--repo', str(repo)], ['plan', '--repo', str(repo), '--ref', 'HEAD']):
+        result = run_jobsync(*command, env={'PATH': str(tmp_path / 'empty-bin')})
+        assert result.code == 1, result
+        assert 'needs the `git` executable, which is not on PATH' in result.stderr and 'install git' in result.stderr
+        assert 'Traceback' not in result.stderr and 'Internal error' not in result.stderr
