@@ -32,6 +32,7 @@ from jobsync.cli.common import (
 )
 from jobsync.errors import JobsyncError, UsageError
 from jobsync.plan import Plan, Take
+from jobsync.planseal import PLAN_KEY_ENV, seal
 from jobsync.render.json import render_apply_json, render_plan_json
 from jobsync.render.markdown import render_plan_markdown
 from jobsync.render.text import render_apply_text, render_plan_text
@@ -138,7 +139,8 @@ def plan(
         finally:
             workspace.close()
         if out is not None:
-            out.write_text(output.redactor.scrub(render_plan_json(the_plan)), encoding='utf-8')
+            out.write_text(seal(output.redactor.scrub(render_plan_json(the_plan)), os.environ.get(PLAN_KEY_ENV)),
+                           encoding='utf-8')
         output.out(_render_plan(the_plan, fmt, artifact_url or (str(out) if out is not None else None)))
         check_no_conflicts(the_plan, planning=True)
     if detailed_exitcode and the_plan.has_changes:
@@ -197,7 +199,7 @@ def apply(
                                  hint='pass them to `jobsync plan --out`, or apply without a plan file')
             the_plan = _read_plan(plan_file)
             commands.check_plan_target(the_plan, target)
-            workspace = commands.open_plan_target(the_plan)
+            workspace = commands.open_plan_target(the_plan, repo)
             try:
                 lease = _lease(workspace, commands.plan_state_key(the_plan), timeout, output)
                 try:
@@ -247,7 +249,7 @@ def _read_plan(path: Path) -> Plan:
     except OSError as err:
         raise UsageError(f'cannot read the plan file {path}: {err.strerror}',
                          hint='pass the file written by `jobsync plan --out`') from None
-    return commands.read_plan(text, where=str(path))
+    return commands.read_plan(text, where=str(path), key=os.environ.get(PLAN_KEY_ENV))
 
 
 def _lease(workspace: Workspace, target: str, timeout: float, output: Output) -> commands.Lease:
