@@ -245,7 +245,16 @@ def check_plan_config(plan: Plan, repo: Path) -> None:
         config = load_config(snapshot)
         target = config.targets.get(plan.target)
         check_target_config(plan, None if target is None else target.settings,
-                            None if target is None else target.workspace)
+                            same_workspace=target is not None and _same_workspace(target.workspace, plan.workspace,
+                                                                                  snapshot.root))
+
+
+def _same_workspace(written: str, planned: str, root: Path) -> bool:
+    """`local:PATH` (relative to the repo root) names the plan's file; `dataarts` is named by its settings."""
+    if written.startswith('local:') and planned.startswith('local:'):
+        path = Path(written.removeprefix('local:'))
+        return (path if path.is_absolute() else root / path).resolve() == Path(planned.removeprefix('local:')).resolve()
+    return written.split(':', 1)[0] == planned.split(':', 1)[0]
 
 
 # --- the lock -----------------------------------------------------------------------------------

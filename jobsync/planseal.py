@@ -69,11 +69,11 @@ def verify(text: str, key: str | None, *, where: str = 'the plan') -> None:
                         'nothing was written', hint=hint)
 
 
-def check_target_config(plan: Plan, target_settings: Mapping[str, Any] | None, workspace: str | None) -> None:
+def check_target_config(plan: Plan, target_settings: Mapping[str, Any] | None, *, same_workspace: bool) -> None:
     """Refuse a plan whose target, workspace or endpoints differ from jobsync.yaml at its revision.
 
     `target_settings` is the target's mapping in jobsync.yaml at the plan's revision (None: the
-    target is not there), `workspace` its workspace as written there.
+    target is not there); `same_workspace` whether its workspace is the one the plan names.
     """
     if target_settings is None:
         raise PlanError(f'the plan names target {plan.target!r}, which jobsync.yaml at {plan.repo_rev} does not '
@@ -81,8 +81,7 @@ def check_target_config(plan: Plan, target_settings: Mapping[str, Any] | None, w
     planned = {k: v for k, v in plan.target_settings.items() if k != 'workspace'}
     written = {k: v for k, v in target_settings.items() if k != 'workspace'}
     differ = sorted(k for k in planned.keys() | written.keys() if planned.get(k) != written.get(k))
-    kind = str(workspace or '').split(':', 1)[0]
-    if kind != plan.workspace.split(':', 1)[0]:
+    if not same_workspace:
         differ.insert(0, 'workspace')
     if differ:
         raise PlanError(f'the plan\'s target {plan.target!r} differs from jobsync.yaml at {plan.repo_rev} in: '
