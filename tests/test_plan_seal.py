@@ -96,7 +96,7 @@ def test_a_resealed_plan_must_still_match_jobsync_yaml() -> None:
     from jobsync.commands import read_plan
 
     plan = read_plan(planseal.seal(json.dumps({**plan_doc, 'changes': []}), None), where='plan.json')
-    with pytest.raises(PlanError, match='differs from jobsync.yaml at abc in: endpoints'):
+    with pytest.raises(PlanError, match=r'differs from jobsync\.yaml at abc in: endpoints'):
         planseal.check_target_config(plan, {'workspace': 'local:.jobsync/workspace.db'}, same_workspace=True)
     with pytest.raises(PlanError, match='in: workspace'):
         planseal.check_target_config(plan, dict(plan.target_settings), same_workspace=False)
