@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import EXAMPLE_SECRETS, run_jobsync
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
 
 from jobsync import schema
 from jobsync.planseal import seal
