@@ -3,18 +3,44 @@ files, check for uncommitted edits, create a branch and commit (export)."""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import git
+from jobsync.errors import ConfigError, Diagnostic, UsageError
 
-from jobsync.errors import UsageError
+if TYPE_CHECKING:
+    import git
+
+
+def _git() -> ModuleType:
+    """gitpython, imported only when a command needs git: gitpython raises ImportError at import
+    when no `git` executable is on PATH, and `validate`, `--help` and commands on a folder outside
+    git must work on a slim CI image without it (issue 10 item 6)."""
+    try:
+        import git
+    except ImportError:
+        raise UsageError('this needs the `git` executable, which is not on PATH',
+                         hint='install git (e.g. `apt-get install git` or `apk add git`), or set '
+                              'GIT_PYTHON_GIT_EXECUTABLE to its path') from None
+    return git
+
+
+def _in_git(path: Path) -> bool:
+    """Whether `path` is inside a git working tree, told without git: a `.git` in it or above it."""
+    return any((p / '.git').exists() for p in (path, *path.parents))
 
 # Top-level entries jobsync reads; everything else in the repo (CI files, docs) is not its business.
 TRACKED_ROOTS = ('jobsync.yaml', 'jobsync.yml', 'connections', 'resources', 'scripts', 'jobs', 'cdm')
+CONFIG_FILE_NAMES = ('jobsync.yaml', 'jobsync.yml')
 _SKIP_DIRS = {'.git', '.jobsync', '__pycache__'}
+# A bound on any one file read (a definition, script content): a sidecar is sent whole in one request.
+MAX_FILE_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -50,21 +76,122 @@ def read_snapshot(repo: Path, ref: str | None = None) -> Snapshot:
 
 
 def _read_worktree(repo: Path) -> dict[str, bytes]:
+    """Every regular file under the tracked roots; ConfigError naming everything else found there.
+
+    A symbolic link (to `/proc/self/environ`, to `../.git/config`, or a linked `jobs/` folder), a
+    FIFO, a device or a socket is refused and never opened, so that a pull request cannot make a
+    plan print a file of the machine it runs on (issue 12 item 1). Directories are opened
+    relative to their parent with O_NOFOLLOW, so that nothing swapped in during the walk is
+    followed either.
+    """
     files: dict[str, bytes] = {}
-    for dirpath, dirnames, filenames in os.walk(repo):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
-        for filename in sorted(filenames):
-            path = Path(dirpath, filename)
-            rel = path.relative_to(repo).as_posix()
-            if _wanted(rel) and path.is_file():
-                files[rel] = path.read_bytes()
-    return files
+    refused: list[Diagnostic] = []
+    root_fd = os.open(repo, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for name in TRACKED_ROOTS:
+            _read_entry(root_fd, name, name, files, refused, top=True)
+    finally:
+        os.close(root_fd)
+    if refused:
+        raise ConfigError(refused)
+    return dict(sorted(files.items()))
+
+
+_NOFOLLOW = os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_CLOEXEC', 0)
+
+
+def _read_entry(dir_fd: int, name: str, rel: str, files: dict[str, bytes], refused: list[Diagnostic], *,
+                top: bool = False) -> None:
+    try:
+        info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return
+    mode = info.st_mode
+    if stat.S_ISDIR(mode):
+        if name in _SKIP_DIRS or (top and name in CONFIG_FILE_NAMES):
+            return
+        try:
+            fd = os.open(name, _NOFOLLOW | os.O_DIRECTORY, dir_fd=dir_fd)
+        except OSError as err:
+            refused.append(_refusal(rel, f'cannot be opened as a folder ({err.strerror})'))
+            return
+        try:
+            for child in sorted(os.listdir(fd)):
+                _read_entry(fd, child, f'{rel}/{child}', files, refused)
+        finally:
+            os.close(fd)
+    elif stat.S_ISREG(mode):
+        if top and name not in CONFIG_FILE_NAMES:
+            refused.append(_refusal(rel, 'is a file where jobsync expects a folder'))
+            return
+        data = _read_regular(dir_fd, name, rel, refused)
+        if data is not None:
+            files[rel] = data
+    else:
+        refused.append(_refusal(rel, f'is {_file_kind(mode)}'))
+
+
+def _read_regular(dir_fd: int, name: str, rel: str, refused: list[Diagnostic]) -> bytes | None:
+    """The bytes of a regular file, checked again on the opened descriptor (it may have been swapped)."""
+    try:
+        fd = os.open(name, _NOFOLLOW | getattr(os, 'O_NONBLOCK', 0), dir_fd=dir_fd)
+    except OSError as err:
+        why = 'is a symbolic link' if err.errno == errno.ELOOP else f'cannot be read ({err.strerror})'
+        refused.append(_refusal(rel, why))
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            refused.append(_refusal(rel, f'is {_file_kind(info.st_mode)}'))
+            return None
+        if info.st_size > MAX_FILE_BYTES:
+            refused.append(_too_large(rel, info.st_size))
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_FILE_BYTES:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_FILE_BYTES:  # it grew while being read
+            refused.append(_too_large(rel, size))
+            return None
+        return b''.join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return 'a symbolic link'
+    if stat.S_ISFIFO(mode):
+        return 'a FIFO (named pipe)'
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return 'a device'
+    if stat.S_ISSOCK(mode):
+        return 'a socket'
+    return 'not a regular file'
+
+
+def _refusal(rel: str, why: str) -> Diagnostic:
+    return Diagnostic('error', f'{why}: jobsync reads only regular files inside the repo, and did not read it',
+                      rel, 'replace it with the file itself (a copy, committed to git), or remove it')
+
+
+def _too_large(rel: str, size: int) -> Diagnostic:
+    return Diagnostic('error', f'is {size:,} bytes; a file jobsync reads may be at most {MAX_FILE_BYTES:,}', rel,
+                      'split it, or keep large artifacts outside the definitions repo')
 
 
 def _open_git(repo: Path) -> git.Repo | None:
+    if not _in_git(repo):
+        return None
+    gitpython = _git()
     try:
-        return git.Repo(repo, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return gitpython.Repo(repo, search_parent_directories=True)  # type: ignore[no-any-return]
+    except (gitpython.InvalidGitRepositoryError, gitpython.NoSuchPathError):
         return None
 
 
@@ -89,11 +216,12 @@ def _prefix(g: git.Repo, repo: Path) -> str:
 
 def _read_commit(repo: Path, ref: str) -> Snapshot:
     g = _open_git(repo)
+    gitpython = _git()
     if g is None:
         raise UsageError(f'{repo} is not inside a git repository, so --ref {ref} cannot be read')
     try:
         commit = g.commit(ref)
-    except (git.BadName, ValueError, git.GitCommandError):
+    except (gitpython.BadName, ValueError, gitpython.GitCommandError):
         raise UsageError(f'git revision {ref!r} not found in {repo}', hint='try a branch, tag or commit sha') from None
     prefix = _prefix(g, repo)
     tree = commit.tree
@@ -103,13 +231,24 @@ def _read_commit(repo: Path, ref: str) -> Snapshot:
         except KeyError:
             raise UsageError(f'{prefix}/ does not exist at {ref}') from None
     files: dict[str, bytes] = {}
+    refused: list[Diagnostic] = []
     for item in tree.traverse():
-        if not isinstance(item, git.Blob):
+        if isinstance(item, tuple):  # traverse() yields pairs only when asked for them
             continue
         item_path = str(item.path)
         rel = item_path[len(prefix) + 1:] if prefix else item_path
-        if _wanted(rel):
+        if not _wanted(rel) or isinstance(item, gitpython.Tree):
+            continue
+        if not isinstance(item, gitpython.Blob):  # a submodule
+            refused.append(_refusal(rel, f'is a submodule at {ref}'))
+        elif stat.S_ISLNK(item.mode):  # git keeps the link's target as the blob: never content
+            refused.append(_refusal(rel, f'is a symbolic link at {ref}'))
+        elif item.size > MAX_FILE_BYTES:
+            refused.append(_too_large(rel, item.size))
+        else:
             files[rel] = item.data_stream.read()
+    if refused:
+        raise ConfigError(refused)
     return Snapshot(repo, commit.hexsha, dict(sorted(files.items())))
 
 
@@ -190,21 +329,23 @@ def dirty_paths(repo: Path, paths: Iterable[str]) -> set[str]:
 def create_branch(repo: Path, name: str) -> None:
     """Create branch `name` at HEAD and check it out; the working tree's edits stay as they are."""
     g = _require_git(repo, f'creating branch {name}')
+    gitpython = _git()
     try:
         g.git.check_ref_format('--branch', name)
-    except git.GitCommandError:
+    except gitpython.GitCommandError:
         raise UsageError(f'{name!r} is not a valid branch name') from None
     if name in [h.name for h in g.heads]:
         raise UsageError(f'branch {name} already exists', hint='choose another name with --branch, or delete it')
     try:
         g.git.checkout('-b', name)
-    except git.GitCommandError as err:
+    except gitpython.GitCommandError as err:
         raise UsageError(f'cannot create branch {name}: {err.stderr.strip()}') from None
 
 
 def commit_paths(repo: Path, paths: Iterable[str], message: str) -> str | None:
     """Commit exactly `paths` (other staged changes stay staged, uncommitted). None if nothing changed."""
     g = _require_git(repo, 'committing')
+    gitpython = _git()
     prefix = _prefix(g, repo.resolve())
     full = [f'{prefix}/{p}' if prefix else p for p in sorted(set(paths))]
     if not full:
@@ -214,7 +355,7 @@ def commit_paths(repo: Path, paths: Iterable[str], message: str) -> str | None:
         return None
     try:
         g.git.commit('-m', message, '--only', '--', *full)
-    except git.GitCommandError as err:
+    except gitpython.GitCommandError as err:
         raise UsageError(f'git commit failed: {err.stderr.strip()}',
                          hint='the files are written; check `git config user.name` and `user.email`, '
                               'then commit them yourself') from None

@@ -31,7 +31,7 @@ from jobsync.config import CONFIG_FILES, RepoConfig, Target, default_config, par
 from jobsync.errors import ConfigError, Diagnostic
 from jobsync.gitrepo import Snapshot
 from jobsync.kinds import is_secret_field
-from jobsync.model import Definition, Kind, ObjectKey, SourceRef
+from jobsync.model import Definition, Kind, ObjectKey, SourceRef, Spec
 from jobsync.refs import references
 from jobsync.remap import Remapped, Renamed, apply_remap, remap_key
 from jobsync.scope import directory_of, in_scope, may_be_in_scope, why_outside
@@ -91,6 +91,18 @@ class _Context:
     # Keys of definitions whose files have problems: references to them are not reported too.
     broken: set[ObjectKey] = field(default_factory=set)
     secret_fields: Mapping[Kind, tuple[str, ...]] = field(default_factory=dict)  # jobsync.yaml `secret_fields`
+    partial: list[_Partial] = field(default_factory=list)  # definitions with problems, read as far as they go
+
+
+@dataclass(frozen=True)
+class _Partial:
+    """A definition whose file has problems, read as far as it could be: its references are checked all
+    the same, so that `validate` says every problem at once (issue 16 item 6)."""
+
+    spec: Spec  # repo form, variables filled where they could be, remapped
+    report: Report
+    remapped: Remapped
+    reported: frozenset[str]  # pointers whose values are already reported (schema, variables)
 
 
 @dataclass(frozen=True)
@@ -154,7 +166,7 @@ def load_repo(
                 continue
             built[key] = item
     desired = {key: item.definition for key, item in built.items()}
-    problems.extend(_check_references(ctx.target, built, present, ctx.broken))
+    problems.extend(_check_references(ctx.target, built, ctx.partial, present, ctx.broken))
     problems.extend(_unused_remaps(ctx, config_doc))
     errors = [p for p in problems if p.severity == 'error']
     if errors:
@@ -245,16 +257,19 @@ def _load_one(ctx: _Context, rel: str, raw: bytes, loc: Located) -> _Built | Non
         return None
     report = _doc_report(doc)
     data, failed = _fill_variables(ctx, doc.data, report)
-    schema_problems = _schema_problems_but(report, loc.kind, data, failed)
-    ctx.problems.extend(schema_problems)
+    found = [p for p in schema.validate(loc.kind, data) if p.pointer not in failed]
+    ctx.problems.extend(report('error', p.message, p.pointer, p.hint) for p in found)
     name_field = codec.NAME_FIELD[loc.kind]
     name = data.get(name_field, loc.stem)
     if name != loc.stem:
         ctx.problems.append(report('error', f'{name_field} {name!r} does not match the file name {loc.stem!r}',
                                    f'/{name_field}',
                                    f'rename the file to {name}{loc.suffix} or set {name_field}: {loc.stem}'))
-        return None
-    if schema_problems or failed:
+    if name != loc.stem or found or failed:
+        key = ObjectKey(loc.kind, loc.stem, loc.cluster)
+        remapped = apply_remap(key, data, ctx.target.remap)
+        ctx.renamed.update((r.section, r.old) for r in remapped.renamed)
+        ctx.partial.append(_Partial(remapped.spec, report, remapped, frozenset({p.pointer for p in found} | failed)))
         return None
     content = _script_content(ctx, rel, loc, data) if loc.kind == 'script' else None
     return _build(ctx, loc, loc.stem, data, content, report, SourceRef(rel))
@@ -478,22 +493,27 @@ def _merge_repeated(doc: yamlio.Document, per_set: list[tuple[list[Diagnostic], 
 
 
 def _check_references(
-    target: Target, built: Mapping[ObjectKey, _Built], present: Collection[ObjectKey] | None,
-    broken: Collection[ObjectKey],
+    target: Target, built: Mapping[ObjectKey, _Built], partial: list[_Partial],
+    present: Collection[ObjectKey] | None, broken: Collection[ObjectKey],
 ) -> list[Diagnostic]:
     """References that point nowhere: not in the repo, nor (when given) in the workspace listing.
 
-    A reference to a definition whose own file has problems (`broken`) is not reported again.
+    Definitions with problems of their own (`partial`) are checked too, except at values already
+    reported. A reference to a definition whose own file has problems (`broken`) is not reported.
     """
+    checked = [(item.definition.spec, item.report, item.remapped, frozenset[str]()) for item in built.values()]
+    checked.extend((p.spec, p.report, p.remapped, p.reported) for p in partial)
     problems = []
-    for key, item in built.items():
-        for ref in references(key, item.definition.spec):
+    for spec, report, remapped, reported in checked:
+        for ref in references(remapped.key, spec):
             if ref.target in built or ref.target in broken or (present is not None and ref.target in present):
                 continue
+            if ref.pointer in reported:
+                continue
             where = 'the repo' if present is None else 'the repo nor in the workspace'
-            problems.append(item.report(
+            problems.append(report(
                 'error', f'{ref.what} {ref.target.name!r} is not defined in {where} ({ref.target})', ref.pointer,
-                _reference_hint(target, ref.target, item.remapped.renamed_at(ref.pointer), online=present is not None),
+                _reference_hint(target, ref.target, remapped.renamed_at(ref.pointer), online=present is not None),
             ))
     return problems
 

@@ -17,6 +17,7 @@ from jobsync.config import DEFAULT_MAX_DELETE_SHARE
 from jobsync.diff import FieldChange, diff_specs
 from jobsync.errors import PlanError
 from jobsync.model import Definition, LiveObject, ObjectKey, Spec
+from jobsync.planseal import PLAN_KEY_ENV, check_target_config, seal, verify  # noqa: F401 - the plan's API
 from jobsync.refs import references
 from jobsync.scope import DIRECTORY_KINDS, Scope, in_scope, may_be_in_scope
 from jobsync.state import ObjectState, State, content_hash, is_reserved, live_hash
@@ -595,3 +596,4 @@ def summary_counts(plan: Plan) -> dict[str, int]:
     for c in plan.changes:
         counts[c.action.value] += 1
     return counts
+

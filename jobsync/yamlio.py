@@ -1,31 +1,63 @@
-"""Parse YAML and JSON documents with line numbers and duplicate-key detection.
+"""Parse YAML and JSON documents with line numbers and duplicate-key detection, within bounds.
 
 Pure: bytes in, values and diagnostics out. Line numbers are kept per JSON pointer so that
-schema errors can say `jobs/daily.yaml:14`.
+schema errors can say `jobs/daily.yaml:14`. Definitions are JSON values written as YAML: aliases,
+merge keys and tags beyond JSON's types are refused, and size, depth, value count and number
+length are bounded, so that no file a user can write costs unbounded time or memory or escapes
+as an internal error (issue 12).
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
 from jobsync.errors import Diagnostic
 from jobsync.secrets import escape_pointer
 
+# Bounds on what a definition file may be (issue 12, "Bounded YAML"). Definitions are small
+# JSON-like documents; anything beyond these is a mistake or an attack, refused with a
+# diagnostic before it can cost memory or time.
+MAX_DOCUMENT_BYTES = 4 * 1024 * 1024  # the service's package limit is 1 MB; inline content may add some
+MAX_DEPTH = 64                        # real definitions nest about 8 deep
+MAX_NODES = 200_000                   # values per document (a template's parameter sets included)
+MAX_NUMBER_CHARS = 100                # a number longer than this is no int64 or double anyone meant
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader without the timestamp resolver: `2025-01-01` stays a string, as JSON needs."""
+# What YAML 1.1 calls printable (pyyaml's Reader.NON_PRINTABLE, inverted); the same rule for JSON,
+# whose raw C0/C1 controls in a definition are as suspect (a CSI byte reaching a terminal).
+_NON_PRINTABLE = re.compile('[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]')
+
+_STR, _INT, _FLOAT = 'tag:yaml.org,2002:str', 'tag:yaml.org,2002:int', 'tag:yaml.org,2002:float'
+_NULL, _BOOL, _MERGE = 'tag:yaml.org,2002:null', 'tag:yaml.org,2002:bool', 'tag:yaml.org,2002:merge'
+_SEQ, _MAP = 'tag:yaml.org,2002:seq', 'tag:yaml.org,2002:map'
 
 
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != 'tag:yaml.org,2002:timestamp']
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+def _without_timestamps(resolvers: dict[Any, list[tuple[str, Any]]]) -> dict[Any, list[tuple[str, Any]]]:
+    """The implicit resolvers less the timestamp one: `2025-01-01` stays a string, as JSON needs."""
+    return {first: [(tag, regexp) for tag, regexp in items if tag != 'tag:yaml.org,2002:timestamp']
+            for first, items in resolvers.items()}
+
+
+class _PyLoader(yaml.SafeLoader):
+    """The pure-Python parser: used only where pyyaml was built without libyaml."""
+
+
+_PyLoader.yaml_implicit_resolvers = _without_timestamps(yaml.SafeLoader.yaml_implicit_resolvers)
+_Loader: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = _PyLoader
+if yaml.__with_libyaml__:
+    class _CLoader(yaml.CSafeLoader):
+        """libyaml's parser (issue 14: the pure-Python one was 60% of a plan's CPU)."""
+
+    _CLoader.yaml_implicit_resolvers = _without_timestamps(yaml.SafeLoader.yaml_implicit_resolvers)
+    _Loader = _CLoader
+
+USING_LIBYAML = _Loader is not _PyLoader
 
 
 @dataclass(frozen=True)
@@ -49,16 +81,82 @@ class Document:
         return f'{loc}#{pointer}' if pointer else loc
 
 
+class _Refused(Exception):
+    """A document outside the bounds, or using a YAML feature definitions may not use."""
+
+    def __init__(self, summary: str, line: int | None, hint: str) -> None:
+        super().__init__(summary)
+        self.summary, self.line, self.hint = summary, line, hint
+
+
 def parse(path: str, raw: bytes) -> tuple[Document | None, list[Diagnostic]]:
-    """Parse one file by its suffix (`.json`, `.job`, `.script` are JSON; the rest YAML)."""
+    """Parse one file by its suffix (`.json`, `.job`, `.script` are JSON; the rest YAML).
+
+    Total: whatever the bytes, the answer is a document or diagnostics naming `path` (and a line
+    where there is one), never an exception. None with diagnostics when the file cannot be read.
+    """
+    try:
+        return _parse(path, raw)
+    except _Refused as err:
+        return None, [Diagnostic('error', err.summary, f'{path}:{err.line}' if err.line else path, err.hint)]
+    except (RecursionError, MemoryError):  # the bounds should make these unreachable; a last guard
+        return None, [Diagnostic('error', 'the file is too large or too deeply nested to read', path,
+                                 f'keep definitions under {MAX_DEPTH} levels of nesting')]
+    except Exception as err:  # a parser bug must still name the file, not crash validate
+        return None, [Diagnostic('error', f'cannot read the file: {type(err).__name__}: {err}', path,
+                                 'check the file\'s syntax')]
+
+
+def _parse(path: str, raw: bytes) -> tuple[Document | None, list[Diagnostic]]:
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise _Refused(f'the file is {len(raw):,} bytes; a definition may be at most {MAX_DOCUMENT_BYTES:,}', None,
+                       'move large script content into the sidecar file, or split the definition')
     try:
         text = raw.decode('utf-8-sig')
     except UnicodeDecodeError as err:
         return None, [Diagnostic('error', f'not UTF-8 text ({err.reason} at byte {err.start})', path,
                                  'save the file as UTF-8')]
-    if path.endswith(('.json', '.job', '.script')):
-        return _parse_json(path, text)
-    return _parse_yaml(path, text)
+    bad = _NON_PRINTABLE.search(text)
+    is_json = path.endswith(('.json', '.job', '.script'))
+    if bad is not None:
+        line = text.count('\n', 0, bad.start()) + 1
+        column = bad.start() - (text.rfind('\n', 0, bad.start()) + 1) + 1
+        escape = f'\\u{ord(bad.group()):04x}' + ('' if is_json else ' in a double-quoted string')
+        raise _Refused(f'control character U+{ord(bad.group()):04X} at column {column}: raw control characters '
+                       'are not allowed in definitions', line, f'remove it, or write it as {escape} if it is meant')
+    return _parse_json(path, text) if is_json else _parse_yaml(path, text)
+
+
+# --- JSON -----------------------------------------------------------------------------------------
+
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+
+
+class _LongNumber(ValueError):
+    def __init__(self, digits: str) -> None:
+        super().__init__(digits[:20])
+        self.digits = digits
+
+
+def _json_int(text: str) -> int:
+    # Checked before int(): Python refuses more than 4,300 digits with a ValueError of its own.
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _LongNumber(text)
+    return int(text)
+
+
+def _json_depth(text: str) -> None:
+    """Refuse JSON nested deeper than MAX_DEPTH, naming the line where it gets too deep."""
+    depth = 0
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group()
+        if token in '[{':
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _Refused(f'nested deeper than {MAX_DEPTH} levels', text.count('\n', 0, match.start()) + 1,
+                               'definitions are shallow documents; flatten this structure')
+        elif token in ']}':
+            depth -= 1
 
 
 def _parse_json(path: str, text: str) -> tuple[Document | None, list[Diagnostic]]:
@@ -74,23 +172,60 @@ def _parse_json(path: str, text: str) -> tuple[Document | None, list[Diagnostic]
         return seen
 
     try:
-        data = json.loads(text, object_pairs_hook=pairs)
+        data = json.loads(text, object_pairs_hook=pairs, parse_int=_json_int)
+    except RecursionError:  # nested past the interpreter's limit (about 1,000 levels): name the line
+        _json_depth(text)
+        raise
     except json.JSONDecodeError as err:
         return None, [Diagnostic('error', f'JSON syntax error: {err.msg} (column {err.colno})',
                                  f'{path}:{err.lineno}', 'fix the JSON syntax')]
+    except _LongNumber as err:
+        at = text.find(err.digits)
+        raise _Refused(_long_number(err.digits), text.count('\n', 0, at) + 1 if at >= 0 else None,
+                       _LONG_NUMBER_HINT) from None
+    if _too_deep_or_large(data):
+        _json_depth(text)  # the text is valid JSON here, so the scan is linear
+        raise _Refused(f'more than {MAX_NODES:,} values in one document', None, 'split the definition')
     return Document(path, data), problems
 
 
+def _too_deep_or_large(data: Any) -> bool:
+    count, todo = 0, [(data, 0)]
+    while todo:
+        value, depth = todo.pop()
+        count += 1
+        if count > MAX_NODES or (depth >= MAX_DEPTH and isinstance(value, (dict, list))):
+            return True
+        if isinstance(value, dict):
+            todo.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            todo.extend((v, depth + 1) for v in value)
+    return False
+
+
+def _long_number(digits: str) -> str:
+    return f'a number of {len(digits):,} characters ({digits[:12]}...) is too long'
+
+
+_LONG_NUMBER_HINT = (f'numbers may have at most {MAX_NUMBER_CHARS} characters; '
+                     'put quotes around the value if it is meant as text')
+
+
+# --- YAML -----------------------------------------------------------------------------------------
+
+
 def _parse_yaml(path: str, text: str) -> tuple[Document | None, list[Diagnostic]]:
-    loader = _Loader(text)
+    """YAML from libyaml's event stream, built into JSON values here.
+
+    Building from events rather than composing nodes keeps the bounds (depth, value count,
+    aliases) checked as the parser goes, before anything large exists, and skips the node graph
+    and pyyaml's constructor (faster than `yaml.load` with the C loader).
+    """
+    loader: yaml.SafeLoader | yaml.CSafeLoader | None = None
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return Document(path, None), []
-        lines: dict[str, int] = {}
-        problems: list[Diagnostic] = []
-        _walk(node, '', lines, problems, path)
-        data = loader.construct_document(node)
+        loader = _Loader(text)  # the pure-Python reader checks the text here; the C one lazily
+        builder = _Builder(loader, path)
+        data = builder.document()
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = f'{path}:{mark.line + 1}' if mark else path
@@ -102,27 +237,131 @@ def _parse_yaml(path: str, text: str) -> tuple[Document | None, list[Diagnostic]
     except yaml.YAMLError as err:
         return None, [Diagnostic('error', f'YAML error: {err}', path, 'fix the YAML syntax')]
     finally:
-        loader.dispose()
-    return Document(path, data, lines), problems
+        if loader is not None:
+            loader.dispose()
+    return Document(path, data, builder.lines), builder.problems
 
 
-def _walk(node: yaml.Node, pointer: str, lines: dict[str, int], problems: list[Diagnostic], path: str) -> None:
-    lines[pointer] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
+def _show_tag(tag: str) -> str:
+    return tag.replace('tag:yaml.org,2002:', '!!')
+
+
+def _line(event: yaml.Event) -> int:
+    mark = event.start_mark
+    return mark.line + 1 if mark is not None else 0
+
+
+class _Builder:
+    """Turns one document's parser events into JSON values, with a line per JSON pointer."""
+
+    def __init__(self, loader: yaml.SafeLoader | yaml.CSafeLoader, path: str) -> None:
+        self._loader = loader
+        self._path = path
+        self._count = 0
+        self.lines: dict[str, int] = {}
+        self.problems: list[Diagnostic] = []
+
+    def _next(self) -> yaml.Event:
+        event = self._loader.get_event()
+        if event is None:  # the parser ends the stream with StreamEnd first; this would be its bug
+            raise _Refused('the YAML stream ended early', None, 'check the end of the file')
+        return cast(yaml.Event, event)
+
+    def document(self) -> Any:
+        self._next()  # StreamStart
+        if isinstance(self._next(), yaml.StreamEndEvent):  # else DocumentStart
+            return None
+        data = self._value(self._next(), '', 1)
+        self._next()  # DocumentEnd
+        event = self._next()
+        if not isinstance(event, yaml.StreamEndEvent):
+            raise _Refused('a definition file holds one YAML document, but a second one starts here',
+                           _line(event), 'remove the `---` and what follows, or split the file')
+        return data
+
+    def _value(self, event: yaml.Event, pointer: str, depth: int) -> Any:
+        line = _line(event)
+        self.lines[pointer] = line
+        self._count += 1
+        if self._count > MAX_NODES:
+            raise _Refused(f'more than {MAX_NODES:,} values in one document', line, 'split the definition')
+        kind = type(event)
+        if kind is yaml.ScalarEvent:
+            return self._scalar(cast(yaml.ScalarEvent, event), line)
+        if kind is yaml.AliasEvent:
+            raise _Refused('YAML aliases are not allowed in definitions', line,
+                           'write the value out in full (a template generates repeated definitions)')
+        if depth > MAX_DEPTH:
+            raise _Refused(f'nested deeper than {MAX_DEPTH} levels', line,
+                           'definitions are shallow documents; flatten this structure')
+        tag = getattr(event, 'tag', None)
+        if kind is yaml.SequenceStartEvent:
+            self._collection_tag(tag, _SEQ, line)
+            return self._sequence(pointer, depth)
+        self._collection_tag(tag, _MAP, line)
+        return self._mapping(pointer, depth)
+
+    def _sequence(self, pointer: str, depth: int) -> list[Any]:
+        out: list[Any] = []
+        while True:
+            event = self._next()
+            if type(event) is yaml.SequenceEndEvent:
+                return out
+            out.append(self._value(event, f'{pointer}/{len(out)}', depth + 1))
+
+    def _mapping(self, pointer: str, depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        while True:
+            event = self._next()
+            if type(event) is yaml.MappingEndEvent:
+                return out
+            key = self._key(event)
             child = f'{pointer}/{escape_pointer(key)}'
-            if key in seen:
-                problems.append(Diagnostic(
-                    'error', f'duplicate key {key!r}', f'{path}:{key_node.start_mark.line + 1}#{child}',
-                    'a key may appear once per mapping; YAML would silently keep only the last one',
-                ))
-            seen.add(key)
-            _walk(value_node, child, lines, problems, path)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _walk(item, f'{pointer}/{i}', lines, problems, path)
+            if key in out:
+                self.problems.append(Diagnostic(
+                    'error', f'duplicate key {key!r}', f'{self._path}:{_line(event)}#{child}',
+                    'a key may appear once per mapping; YAML would silently keep only the last one'))
+            out[key] = self._value(self._next(), child, depth + 1)
+
+    def _key(self, event: yaml.Event) -> str:
+        """A mapping key as its text: JSON keys are strings (`on:` is the key 'on', not true)."""
+        line = _line(event)
+        if type(event) is yaml.AliasEvent:
+            raise _Refused('YAML aliases are not allowed in definitions', line, 'write the key out in full')
+        if type(event) is not yaml.ScalarEvent:
+            raise _Refused('a mapping key must be text, not a list or mapping', line, 'use a plain name as the key')
+        scalar = event
+        if scalar.value == '<<' and scalar.tag is None and scalar.implicit[0]:
+            raise _Refused('YAML merge keys (<<) are not allowed in definitions', line, 'write the fields out in full')
+        self._count += 1
+        return scalar.value
+
+    def _scalar(self, event: yaml.ScalarEvent, line: int) -> Any:
+        value = event.value
+        tag = event.tag
+        if tag is None or tag == '!':
+            tag = self._loader.resolve(yaml.ScalarNode, value, event.implicit)  # type: ignore[no-untyped-call]
+        if tag == _STR:
+            return value
+        if tag == _NULL:
+            return None
+        if tag == _BOOL:
+            return self._loader.bool_values[value.lower()]
+        if tag in (_INT, _FLOAT):
+            if len(value) > MAX_NUMBER_CHARS:
+                raise _Refused(_long_number(value), line, _LONG_NUMBER_HINT)
+            node = yaml.ScalarNode(tag, value)
+            if tag == _INT:
+                return self._loader.construct_yaml_int(node)
+            return self._loader.construct_yaml_float(node)
+        raise _Refused(f'YAML tag {_show_tag(tag)} is not allowed in definitions', line,
+                       'values are JSON: text, numbers, true/false, null, lists and mappings')
+
+    @staticmethod
+    def _collection_tag(tag: str | None, expected: str, line: int) -> None:
+        if tag not in (None, '!', expected):
+            raise _Refused(f'YAML tag {_show_tag(tag)} is not allowed in definitions', line,
+                           'values are JSON: text, numbers, true/false, null, lists and mappings')
 
 
 def dump_yaml(

@@ -120,3 +120,36 @@ def test_fields_marked_secret_in_config_must_hold_references() -> None:
     ok = job.replace(b'abcd-1234', b'${secret:env:API_TOKEN}')
     load_repo(snapshot({'jobsync.yaml': config, 'connections/dws.yaml': CONN, 'scripts/s1.yaml': SCRIPT,
                         'scripts/s1.sql': b'x', 'jobs/daily.yaml': ok}))
+
+
+def test_references_are_checked_in_files_with_schema_errors_too() -> None:
+    """Issue 16 item 6: a dangling scriptName shows up in the same run as the file's schema error."""
+    broken = JOB.replace(b'processType: BATCH', b'processType: WEEKLY').replace(b'scriptName: s1', b'scriptName: nope')
+    problems = errors_of({'connections/dws.yaml': CONN, 'scripts/s1.yaml': SCRIPT, 'scripts/s1.sql': b'x',
+                          'jobs/daily.yaml': broken})
+    joined = '\n'.join(problems)
+    assert 'jobs/daily.yaml:1#/processType' in joined
+    assert "jobs/daily.yaml:11#/nodes/0/properties/scriptName: script 'nope' is not defined" in joined, joined
+
+
+def test_references_are_checked_when_the_name_does_not_match_the_file() -> None:
+    script = b'name: other\ntype: DWSSQL\nconnectionName: missing_conn\n'
+    problems = errors_of({'scripts/s1.yaml': script, 'scripts/s1.sql': b'x'})
+    assert any("does not match the file name" in p for p in problems)
+    assert any("scripts/s1.yaml:3#/connectionName: connection 'missing_conn' is not defined" in p
+               for p in problems), problems
+
+
+def test_a_value_already_reported_is_not_reported_again_as_a_reference() -> None:
+    job = JOB.replace(b'scriptName: s1', b'scriptName: ${var:nowhere}')
+    problems = errors_of({'connections/dws.yaml': CONN, 'scripts/s1.yaml': SCRIPT, 'scripts/s1.sql': b'x',
+                          'jobs/daily.yaml': job})
+    assert [p for p in problems if '/scriptName' in p] == [p for p in problems if "variable 'nowhere'" in p]
+    assert len([p for p in problems if '/scriptName' in p]) == 1, problems
+
+
+def test_references_to_a_broken_definition_are_not_reported() -> None:
+    script = SCRIPT + b'retries: 3\n'  # a schema error in s1: the job's use of s1 is not a second problem
+    problems = errors_of({'connections/dws.yaml': CONN, 'scripts/s1.yaml': script, 'scripts/s1.sql': b'x',
+                          'jobs/daily.yaml': JOB})
+    assert len(problems) == 1 and 'scripts/s1.yaml:3#/retries' in problems[0], problems

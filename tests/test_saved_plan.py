@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from conftest import EXAMPLE_SECRETS, run_jobsync
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
 
 from jobsync import schema
+from jobsync.planseal import seal
 from jobsync.workspace.local import LocalWorkspace
 from jobsync.workspace.service import Engine
 
@@ -135,7 +136,7 @@ def test_saved_plan_for_another_target_or_format_is_refused(example_repo: Path, 
     doc['format_version'] = 1
     doc['changes'][0]['action'] = 'obliterate'
     edited = tmp_path / 'edited.json'
-    edited.write_text(json.dumps(doc))
+    edited.write_text(seal(json.dumps(doc), None))  # sealed again: the schema check is what is tried here
     invalid = run_jobsync('apply', str(edited), env=EXAMPLE_SECRETS)
     assert invalid.code == 1 and 'not a valid jobsync plan' in invalid.stderr and '/changes/0/action' in invalid.stderr
 

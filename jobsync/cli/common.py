@@ -11,6 +11,7 @@ import getpass
 import os
 import socket
 import sys
+import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from enum import Enum
@@ -82,7 +83,7 @@ class Output:
     """
 
     def __init__(self) -> None:
-        self.redactor = secrets.Redactor()
+        self.redactor = secrets.Redactor.for_credentials(os.environ)  # AK, SK, token: never printed
 
     def out(self, text: str) -> None:
         sys.stdout.write(escape.text(self.redactor.scrub(text)))
@@ -117,8 +118,8 @@ def error_handler(output: Output) -> Iterator[None]:
         output.err(f'Internal error: {type(err).__name__}: {err}\n'
                    '  This is a bug in jobsync; please report it with the command you ran '
                    '(set JOBSYNC_DEBUG=1 for a traceback).\n')
-        if os.environ.get('JOBSYNC_DEBUG'):
-            raise
+        if os.environ.get('JOBSYNC_DEBUG'):  # the traceback too goes through the redactor
+            output.err(traceback.format_exc())
         raise typer.Exit(EXIT_BUG) from None
 
 

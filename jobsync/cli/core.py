@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -35,6 +36,7 @@ from jobsync.commands import flow
 from jobsync.errors import JobsyncError, UsageError
 from jobsync.events import Event
 from jobsync.plan import Plan, Take, plan_to_json
+from jobsync.planseal import PLAN_KEY_ENV, seal
 from jobsync.render.json import render_apply_json, render_plan_json
 from jobsync.render.markdown import render_plan_markdown
 from jobsync.render.progress import render_event_text
@@ -133,7 +135,8 @@ def plan(
         output.err(diagnostics_text(planned.warnings))
         the_plan = planned.plan
         if out is not None:
-            out.write_text(output.redactor.scrub(plan_to_json(the_plan)), encoding='utf-8')
+            out.write_text(seal(output.redactor.scrub(plan_to_json(the_plan)), env.get(PLAN_KEY_ENV)),
+                           encoding='utf-8')
         output.out(_render_plan(the_plan, fmt, artifact_url or (str(out) if out is not None else None)))
         check_no_conflicts(the_plan, planning=True)
     if detailed_exitcode and the_plan.has_changes:
@@ -197,8 +200,8 @@ def apply(
             if fixed:
                 raise UsageError(f'{", ".join(fixed)} cannot be combined with a saved plan: the plan fixed them',
                                  hint='pass them to `jobsync plan --out`, or apply without a plan file')
-            run = flow.apply_saved(_read_plan(plan_file), target, env, root=Path.cwd(), resolver=resolver,
-                                   locking=locking, fingerprint_key=key, on_event=progress)
+            run = flow.apply_saved(_read_plan(plan_file, env), target, env, root=Path.cwd(), repo=repo,
+                                   resolver=resolver, locking=locking, fingerprint_key=key, on_event=progress)
             if not run.plan.writes and fmt is not Format.JSON:
                 output.out('Nothing to apply: the plan has no changes.\n')
                 return
@@ -231,13 +234,13 @@ def _render_apply(result: ApplyResult, fmt: Format) -> str:
     return render_apply_text(result)
 
 
-def _read_plan(path: Path) -> Plan:
+def _read_plan(path: Path, env: Mapping[str, str]) -> Plan:
     try:
         text = path.read_text(encoding='utf-8')
     except OSError as err:
         raise UsageError(f'cannot read the plan file {path}: {err.strerror}',
                          hint='pass the file written by `jobsync plan --out`') from None
-    return commands.read_plan(text, where=str(path))
+    return commands.read_plan(text, where=str(path), key=env.get(PLAN_KEY_ENV))
 
 
 def _confirm(auto_approve: bool, output: Output) -> None:

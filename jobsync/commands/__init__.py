@@ -19,7 +19,7 @@ from pathlib import Path
 from jobsync import schema, secrets
 from jobsync.apply import ApplyResult, apply_plan, check_no_conflicts, recorded_state
 from jobsync.config import Target
-from jobsync.errors import LockError, PlanError
+from jobsync.errors import LockError, PlanError, UsageError
 from jobsync.events import OnEvent, Status
 from jobsync.gitrepo import Snapshot, read_snapshot
 from jobsync.load import LoadResult, load_config, load_repo
@@ -37,6 +37,8 @@ from jobsync.plan import (
     plan_from_json,
     stale_changes,
 )
+from jobsync.planseal import check_target_config
+from jobsync.planseal import verify as plan_verify
 from jobsync.scope import parse_scope
 from jobsync.state import Lock, State, secret_fingerprint, state_key
 from jobsync.workspace.base import ListEntry, Workspace
@@ -221,12 +223,38 @@ def check_secrets(loaded: Loaded, resolver: secrets.SecretResolver) -> list[str]
     return [f'{ref}: {why} (used by {", ".join(sorted(users[ref]))})' for ref, why in resolver.check(set(users))]
 
 
-def open_plan_target(plan: Plan, root: Path, env: Mapping[str, str]) -> Workspace:
+def open_plan_target(plan: Plan, root: Path, env: Mapping[str, str], repo: Path | None = None) -> Workspace:
     """The workspace a saved plan was made for, from the plan alone (no repo needed; `local:` paths
-    are relative to `root`)."""
+    are relative to `root`); refused when `repo` holds the plan's revision and its jobsync.yaml
+    names another workspace or endpoints."""
+    if repo is not None:
+        check_plan_config(plan, repo)
     settings = dict(plan.target_settings)
     target = Target(plan.target, workspace=plan.workspace, settings=settings)
     return open_workspace(target, root, env)
+
+
+def check_plan_config(plan: Plan, repo: Path) -> None:
+    """The plan's target against jobsync.yaml at the plan's revision, when that revision is at hand."""
+    rev = plan.repo_rev.split('+', 1)[0]
+    try:
+        snapshot = read_snapshot(repo, rev) if rev != 'worktree' else None
+    except UsageError:  # not a git repo, or the revision is not in it
+        snapshot = None
+    if snapshot is not None:
+        config = load_config(snapshot)
+        target = config.targets.get(plan.target)
+        check_target_config(plan, None if target is None else target.settings,
+                            same_workspace=target is not None and _same_workspace(target.workspace, plan.workspace,
+                                                                                  snapshot.root))
+
+
+def _same_workspace(written: str, planned: str, root: Path) -> bool:
+    """`local:PATH` (relative to the repo root) names the plan's file; `dataarts` is named by its settings."""
+    if written.startswith('local:') and planned.startswith('local:'):
+        path = Path(written.removeprefix('local:'))
+        return (path if path.is_absolute() else root / path).resolve() == Path(planned.removeprefix('local:')).resolve()
+    return written.split(':', 1)[0] == planned.split(':', 1)[0]
 
 
 # --- the lock -----------------------------------------------------------------------------------
@@ -369,8 +397,9 @@ def apply_saved_plan(
                          clock=clock)
 
 
-def read_plan(text: str, *, where: str) -> Plan:
-    """A saved plan, checked against schemas/plan.schema.json; unknown format versions are refused first."""
+def read_plan(text: str, *, where: str, key: str | None = None) -> Plan:
+    """A saved plan, checked against schemas/plan.schema.json; unknown format versions are refused first,
+    then a plan edited after it was written (its integrity digest, made with `key`: JOBSYNC_PLAN_KEY)."""
     try:
         doc = json.loads(text)
     except ValueError as err:
@@ -380,6 +409,7 @@ def read_plan(text: str, *, where: str) -> Plan:
         raise PlanError(f'{where} is not a jobsync plan file: it has no format_version',
                         hint='pass the file written by `jobsync plan --out`')
     if doc.get('format_version') == FORMAT_VERSION:
+        plan_verify(text, key, where=where)
         problems = schema.validate('plan', doc)
         if problems:
             listed = '; '.join(f'{p.pointer or "/"}: {p.message}' for p in problems[:5])

@@ -134,11 +134,12 @@ def apply(
 
 def apply_saved(
     the_plan: Plan, target: str | None, env: Mapping[str, str], *, root: Path, resolver: secrets.SecretResolver,
-    locking: Locking, fingerprint_key: bytes | None = None, on_event: OnEvent = ignore,
+    locking: Locking, fingerprint_key: bytes | None = None, on_event: OnEvent = ignore, repo: Path | None = None,
 ) -> ApplyRun:
-    """`jobsync apply PLAN_FILE`: exactly the saved plan, refused if it is stale or for another target."""
+    """`jobsync apply PLAN_FILE`: exactly the saved plan, refused if it is stale or for another target,
+    or if `repo` holds the plan's revision and its jobsync.yaml says another workspace."""
     commands.check_plan_target(the_plan, target)
-    workspace = commands.open_plan_target(the_plan, root, env)
+    workspace = commands.open_plan_target(the_plan, root, env, repo)
     try:
         lease = _lease(workspace, commands.plan_state_key(the_plan), locking)
         try:
