@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -72,7 +73,7 @@ def load_online(repo: Path, ref: str | None, target: str | None) -> tuple[Loaded
     """
     snapshot = read_snapshot(repo, ref)
     chosen = load_config(snapshot).target(target)
-    workspace = open_workspace(chosen, snapshot.root)
+    workspace = open_workspace(chosen, snapshot.root, os.environ)
     try:
         listing = workspace.list_objects()
         result = load_repo(snapshot, target, present=listing.keys())
@@ -219,14 +220,14 @@ def open_configured_target(repo: Path, target: str | None) -> tuple[Target, Work
     """The target from jobsync.yaml and its workspace, without reading a definition (force-unlock)."""
     snapshot = read_snapshot(repo, None)
     chosen = load_config(snapshot).target(target)
-    return chosen, open_workspace(chosen, snapshot.root)
+    return chosen, open_workspace(chosen, snapshot.root, os.environ)
 
 
 def open_plan_target(plan: Plan) -> Workspace:
     """The workspace a saved plan was made for, from the plan alone (no repo needed)."""
     settings = dict(plan.target_settings)
     target = Target(plan.target, workspace=plan.workspace, settings=settings)
-    return open_workspace(target, Path.cwd())
+    return open_workspace(target, Path.cwd(), os.environ)
 
 
 # --- the lock -----------------------------------------------------------------------------------

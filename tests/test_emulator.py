@@ -24,6 +24,7 @@ from workspace_specs import cdm_job_spec, job_spec, link_spec, script_spec
 
 from jobsync.workspace import signer
 from jobsync.workspace.emulator import Faults, match_route
+from jobsync.workspace.routes import ROUTES
 
 
 class Client:
@@ -274,11 +275,14 @@ def test_fault_settings_are_bounded(bad):
 
 
 def test_route_matching():
-    _handler, params, family, template = match_route('GET', '/v1/p/jobs/a%2Fb')
-    assert params == {'pid': 'p', 'job_name': 'a/b'} and family == 'dlf'
-    assert template == '/v1/{pid}/jobs/{job_name}'
-    assert match_route('POST', '/v1/p/jobs/batch-export')[3] == '/v1/{pid}/jobs/batch-export'
-    assert match_route('GET', '/v1.1/p/clusters/c/cdm/link/all')[1]['link_name'] == 'all'
+    matched = match_route('GET', '/v1/p/jobs/a%2Fb')
+    assert matched is not None
+    route, params = matched
+    assert params == {'pid': 'p', 'job_name': 'a/b'} and route.service == 'factory'
+    assert route.op == 'show_job' and route.template == '/v1/{pid}/jobs/{job_name}'
+    assert match_route('POST', '/v1/p/jobs/batch-export') == (ROUTES['export_jobs'], {'pid': 'p'})
+    listing = match_route('GET', '/v1.1/p/clusters/c/cdm/link/all')
+    assert listing == (ROUTES['list_links'], {'pid': 'p', 'cluster_id': 'c'})
     assert match_route('GET', '/v1/p/jobs/a/b/c') is None
 
 

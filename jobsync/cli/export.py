@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -117,7 +118,7 @@ def export_command(
         snapshot = gitrepo.read_snapshot(repo)
         config = load_config(snapshot)
         the_target = config.target(target)
-        workspace = open_workspace(the_target, snapshot.root)
+        workspace = open_workspace(the_target, snapshot.root, os.environ)
         try:
             entries = workspace.list_objects()
             live = selection.read_scope(workspace, the_scope, entries=entries, within=the_target.scope)

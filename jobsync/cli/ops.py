@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -37,7 +38,7 @@ def _workspace(repo: Path, target: str | None) -> Iterator[tuple[Workspace, gitr
     """The target's workspace (jobsync.yaml only is read: the definitions need not be valid)."""
     snapshot = gitrepo.read_snapshot(repo)
     the_target = load_config(snapshot).target(target)
-    workspace = open_workspace(the_target, snapshot.root)
+    workspace = open_workspace(the_target, snapshot.root, os.environ)
     try:
         yield workspace, snapshot, the_target
     finally:
