@@ -185,7 +185,11 @@ def test_nothing_listening_is_retried_then_reported():
 def test_throttling_is_retried_after_retry_after(running_emulator, monkeypatch):
     ws = running_emulator.workspace()
     waits: list[float] = []
-    ws.http._sleep = lambda s: (waits.append(s), time.sleep(min(s, 0.2)))[1]
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(min(seconds, 0.2))
+
+    ws.http._sleep = sleep
     ws.import_objects([(ObjectKey('script', f's{i}'), script_spec(f's{i}')) for i in range(3)])
     running_emulator.emulator.faults = Faults(throttle_rps=10, throttle_burst=1)
     live = ws.read([ObjectKey('script', f's{i}') for i in range(3)])
@@ -213,7 +217,9 @@ def test_a_create_whose_answer_was_lost_is_not_repeated_blindly(running_emulator
     create it again (which the service would refuse, or for some kinds duplicate)."""
     ws = running_emulator.workspace()
     ws.list_objects()  # the workspace is known to be empty
-    running_emulator.emulator.faults = Faults(**{fault: 0.9}, phase='after', max_faults=1, seed=1)
+    rates = {'fault_rate': 0.9 if fault == 'fault_rate' else 0.0, 'drop_rate': 0.9 if fault == 'drop_rate' else 0.0}
+    running_emulator.emulator.faults = Faults(fault_rate=rates['fault_rate'], drop_rate=rates['drop_rate'],
+                                              phase='after', max_faults=1, seed=1)
     key = ObjectKey('resource', 'etl_jar')
     ws.import_objects([(key, resource_spec('etl_jar'))])
     running_emulator.emulator.faults = Faults()
@@ -469,6 +475,7 @@ def test_a_large_state_is_kept_in_parts_and_old_parts_are_removed(dataarts_works
             i, f'sha256:{i:064x}', f'sha256:{i:064x}', 'a' * 40) for i in range(n)}, git_rev='a' * 40)
 
     store = dataarts_workspace.records
+    assert isinstance(store, records.ScriptRecordStore)
     first = state(1, 20_000)
     dataarts_workspace.write_state(first)
     manifest = records._manifest(store._read('jobsync_state_big') or '')

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from workspace_specs import cdm_job_spec, connection_spec, job_spec, link_spec, read_all, resource_spec, script_spec
@@ -11,6 +14,7 @@ from jobsync.model import ObjectKey
 from jobsync.workspace.base import ListEntry, Workspace
 from jobsync.workspace.bodies import full_body
 from jobsync.workspace.connect import open_workspace
+from jobsync.workspace.emulator import Faults
 from jobsync.workspace.engine import Engine
 from jobsync.workspace.local import LocalWorkspace
 
@@ -225,3 +229,28 @@ def test_another_process_sees_the_same_workspace(tmp_path):
 def test_list_entries_have_the_list_entry_type(local_workspace):
     local_workspace.import_objects(ITEMS)
     assert all(isinstance(entry, ListEntry) for entry in local_workspace.list_objects().values())
+
+
+@pytest.mark.parametrize('fault', ['drop', '5xx'])
+def test_a_lost_answer_in_process_is_survived_as_over_http(local_workspace: LocalWorkspace, fault: str) -> None:
+    """The create went through but its answer was lost: the same client code looks before it
+    writes again, so the resource exists once (a second create would make a second id)."""
+    local_workspace.list_objects()  # the workspace is known to be empty
+    local_workspace.gateway.faults = Faults(drop_rate=0.9 if fault == 'drop' else 0.0,
+                                            fault_rate=0.9 if fault == '5xx' else 0.0,
+                                            phase='after', max_faults=1, seed=1)
+    local_workspace.import_objects([(RESOURCE, resource_spec('app'))])
+    assert local_workspace.gateway.stats[f'{fault}-after'] == 1
+    assert local_workspace.calls['POST /v1/{pid}/resources'] == 1  # not repeated blindly
+    assert local_workspace.engine.list_resources()['total'] == 1
+
+
+def test_local_needs_neither_httpx_nor_starlette(tmp_path: Path) -> None:
+    """The core install (no `http` or `emulator` extra) runs `local:` targets."""
+    code = ('import sys\n'
+            'from jobsync.workspace.local import LocalWorkspace\n'
+            f'ws = LocalWorkspace({str(tmp_path / "ws.db")!r})\n'
+            'ws.list_objects(); ws.close()\n'
+            "print(sorted(m for m in ('httpx', 'starlette', 'uvicorn') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == '[]'

@@ -142,7 +142,7 @@ class KeepsRecords:
     """The Workspace protocol's state and lock methods, delegated to the backend's `records` store.
 
     `local:` keeps them in tables of its SQLite file (statestore.py); the real service in reserved
-    scripts of the workspace (dataarts_records.py).
+    scripts of the workspace (records.py).
     """
 
     records: RecordStore
