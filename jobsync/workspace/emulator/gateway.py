@@ -231,28 +231,28 @@ class Gateway:
         request_id = uuid.uuid4().hex
         self.stats['requests'] += 1
         if len(body) > MAX_BODY_BYTES:
-            return _gateway_answer(GatewayError(413, 'APIGW.0201', 'Request entity too large'), request_id)
+            return gateway_answer(GatewayError(413, 'APIGW.0201', 'Request entity too large'), request_id)
         try:
             self._throttle()
             user = self._authenticate(method, raw_path, query, headers, body)
         except GatewayError as err:
             if err.status == 401:
                 self.stats['unauthorized'] += 1
-            return _gateway_answer(err, request_id)
+            return gateway_answer(err, request_id)
         matched = match_route(method, raw_path)
         if matched is None:
-            return _gateway_answer(GatewayError(404, 'APIGW.0101', 'The API does not exist or has not been'
+            return gateway_answer(GatewayError(404, 'APIGW.0101', 'The API does not exist or has not been'
                                                                    ' published in the environment'), request_id)
         route, params = matched
         family = _FAMILY[route.service]
         fault = self._fault()
         if fault == '5xx-before':
-            return _gateway_answer(GatewayError(503, 'APIGW.0201', 'Backend unavailable'), request_id)
+            return gateway_answer(GatewayError(503, 'APIGW.0201', 'Backend unavailable'), request_id)
         if fault == 'drop-before':
             return None
         reply = self._serve(route.op, family, method, params, query, headers, body, user)
         if fault == '5xx-after':
-            return _gateway_answer(GatewayError(504, 'APIGW.0201', 'Backend timeout'), request_id)
+            return gateway_answer(GatewayError(504, 'APIGW.0201', 'Backend timeout'), request_id)
         if fault == 'drop-after':
             return None
         return _answer(reply, request_id)
@@ -300,6 +300,6 @@ def _answer(reply: Reply, request_id: str) -> Answer:
     return Answer(reply.status, headers, content, reply.content_type)
 
 
-def _gateway_answer(err: GatewayError, request_id: str) -> Answer:
+def gateway_answer(err: GatewayError, request_id: str) -> Answer:
     return _answer(Reply(err.status, {'error_code': err.code, 'error_msg': err.message, 'request_id': request_id},
                          headers=err.headers), request_id)

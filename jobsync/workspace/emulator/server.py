@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from jobsync.workspace.emulator.gateway import MAX_BODY_BYTES, Answer, Faults, Gateway, GatewayError, _gateway_answer
+from jobsync.workspace.emulator.gateway import MAX_BODY_BYTES, Answer, Faults, Gateway, GatewayError, gateway_answer
 from jobsync.workspace.engine import Engine
 
 log = logging.getLogger('jobsync.emulator')
@@ -81,7 +81,7 @@ class Emulator(Gateway):
             length = 0
         if length > MAX_BODY_BYTES:  # refused before reading it
             self.stats['requests'] += 1
-            return respond(_gateway_answer(GatewayError(413, 'APIGW.0201', 'Request entity too large'), ''))
+            return respond(gateway_answer(GatewayError(413, 'APIGW.0201', 'Request entity too large'), ''))
         body = await request.body()
         answer = await run_in_threadpool(self.handle, request.method, raw_path, query, headers, body)
         return _drop() if answer is None else respond(answer)
