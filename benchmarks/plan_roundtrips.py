@@ -44,17 +44,10 @@ from jobsync.model import Definition, LiveObject, ObjectKey, SourceRef
 from jobsync.plan import Action, Plan, PlanOptions, make_plan
 from jobsync.secrets import Redactor, default_resolver
 from jobsync.workspace.base import ListEntry
-from jobsync.workspace.dataarts import (
-    SHOW_CDM_JOB,
-    SHOW_CONNECTION,
-    SHOW_JOB,
-    SHOW_LINK,
-    SHOW_RESOURCE,
-    SHOW_SCRIPT,
-    DataArtsWorkspace,
-    decode_cdm_values,
-)
-from jobsync.workspace.dataarts_http import AkSk, HttpSettings, Transport
+from jobsync.workspace.bodies import decode_cdm_values
+from jobsync.workspace.client import DataArtsClient as DataArtsWorkspace
+from jobsync.workspace.http import AkSk, HttpSettings, HttpTransport
+from jobsync.workspace.routes import SHOW_CDM_JOB, SHOW_CONNECTION, SHOW_JOB, SHOW_LINK, SHOW_RESOURCE, SHOW_SCRIPT
 from jobsync.workspace.service import Engine
 
 AK, SK = 'AKBENCHMARK000001', 'SKbenchmark0000000000000000000000000001'
@@ -210,7 +203,7 @@ def scenario(url: str, n: int, strategy: str, changed_percent: float, concurrenc
     settings = HttpSettings(project_id=PROJECT, endpoints={'factory': url, 'management': url, 'cdm': url},
                             credentials=AkSk(AK, SK), workspace_id=WORKSPACE,
                             rate_limits={'factory': 0, 'management': 0, 'cdm': 0}, timeout=120)
-    ws = DataArtsWorkspace(Transport(settings), concurrency=concurrency)
+    ws = DataArtsWorkspace(HttpTransport(settings), url='dataarts:bench', concurrency=concurrency)
     if strategy == 'state':
         plan, seconds = plan_with_state(ws, n, changed_percent)
         ws.close()

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from jobsync.workspace.dataarts import DataArtsWorkspace
-from jobsync.workspace.dataarts_http import AkSk, HttpSettings, Transport
+from jobsync.workspace.client import DataArtsClient
 from jobsync.workspace.emulator import Emulator, EmulatorServer, Faults
+from jobsync.workspace.http import AkSk, HttpSettings, HttpTransport
 
 EMULATOR_AK = 'AKTESTEMULATOR00001'
 EMULATOR_SK = 'SKtestEmulatorSecret000000000000000000001'
@@ -36,7 +36,7 @@ class RunningEmulator:
 
     def workspace(self, project: str | None = None, *, workspace_id: str = 'ws-test', max_attempts: int = 6,
                   concurrency: int = 4, backoff: float = 0.01,
-                  clock: Callable[[], int] | None = None) -> DataArtsWorkspace:
+                  clock: Callable[[], int] | None = None) -> DataArtsClient:
         """A `dataarts` workspace on a project of its own (fresh unless `project` is given)."""
         settings = HttpSettings(
             project_id=project or uuid.uuid4().hex,
@@ -45,9 +45,10 @@ class RunningEmulator:
             rate_limits={'factory': 0, 'management': 0, 'cdm': 0}, max_attempts=max_attempts,
             backoff_base=backoff, timeout=30,
         )
+        url = f'dataarts:{self.url}/{settings.project_id}/{workspace_id or "default"}'
         if clock is None:
-            return DataArtsWorkspace(Transport(settings), concurrency=concurrency)
-        return DataArtsWorkspace(Transport(settings), concurrency=concurrency, clock=clock)
+            return DataArtsClient(HttpTransport(settings), url=url, concurrency=concurrency)
+        return DataArtsClient(HttpTransport(settings), url=url, concurrency=concurrency, clock=clock)
 
 
 @pytest.fixture(scope='session')
@@ -74,7 +75,7 @@ def running_emulator(emulator: RunningEmulator) -> Iterator[RunningEmulator]:
 
 
 @pytest.fixture
-def dataarts_workspace(running_emulator: RunningEmulator) -> Iterator[DataArtsWorkspace]:
+def dataarts_workspace(running_emulator: RunningEmulator) -> Iterator[DataArtsClient]:
     """A `dataarts` workspace on a fresh project of the session emulator."""
     ws = running_emulator.workspace()
     yield ws

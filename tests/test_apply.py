@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from workspace_specs import connection_spec, job_spec, script_spec
+from workspace_specs import connection_spec, job_spec, read_all, script_spec
 
 from jobsync.apply import Event, Status, apply_plan
 from jobsync.commands import package_size
 from jobsync.model import Definition, ObjectKey, SourceRef
 from jobsync.plan import Action, Plan, make_plan
 from jobsync.secrets import Redactor, default_resolver, parse_placeholders
-from jobsync.workspace.base import read_all
 from jobsync.workspace.local import LocalWorkspace
 from jobsync.workspace.package import estimate_package_bytes
 

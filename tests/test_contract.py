@@ -1,21 +1,26 @@
 """The one contract every workspace backend keeps, run against `local:` and against the HTTP
 backend talking to the emulator on 127.0.0.1.
 
-What differs between the backends by design is tested in their own modules: the local import
-is all or nothing, HTTP writes object by object (test_dataarts.py); reading costs per backend.
+Both are the one DataArts client (client.py): over HTTPS, or over the in-process transport into the
+emulator's gateway (local.py). What differs by design (signatures, where jobsync keeps its state,
+clusters made on first use on `local:`) is tested in the backends' own modules.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from workspace_specs import cdm_job_spec, connection_spec, job_spec, link_spec, resource_spec, script_spec
+from dataarts_fixtures import EMULATOR_CLUSTERS, RunningEmulator
+from workspace_specs import cdm_job_spec, connection_spec, job_spec, link_spec, read_all, resource_spec, script_spec
 
 from jobsync.errors import ImportRefused, LockError, StateError, WorkspaceError
 from jobsync.model import ObjectKey
 from jobsync.state import ObjectState, State
-from jobsync.workspace.base import Workspace, read_all
+from jobsync.workspace.base import Workspace
+from jobsync.workspace.local import LocalWorkspace
+from jobsync.workspace.routes import ROUTES
 
 JOB = ObjectKey('job', 'daily_sales')
 STREAM = ObjectKey('job', 'clicks_stream')
@@ -290,3 +295,36 @@ def test_renew_release_and_force_unlock(workspace, fake_clock):
     assert workspace.force_unlock(again.id) == again
     assert workspace.acquire_lock('prod', 'carol', '', MINUTE).owner == 'carol'
     assert workspace.list_objects() == {}
+
+
+# --- one client: the same calls, named the same way, on both backends -------------------------------------
+
+
+def _plan_like_session(workspace: Workspace) -> Counter[str]:
+    """What a plan and a small apply spend once the objects exist: list, read, status, a write, a delete."""
+    workspace.import_objects(_everything())
+    workspace.calls.clear()
+    workspace.read(workspace.list_objects())
+    workspace.job_status(JOB)
+    workspace.job_status(CDM_JOB)
+    workspace.import_objects([(SCRIPT, script_spec('sales_sql', content='SELECT 2;', connection='dws_main'))])
+    workspace.delete(STREAM)
+    workspace.read_state('prod')
+    return Counter(workspace.calls)
+
+
+def test_the_same_session_reports_identical_calls_on_local_and_over_http(
+        local_workspace: LocalWorkspace, running_emulator: RunningEmulator) -> None:
+    remote = running_emulator.workspace()
+    try:
+        over_http = _plan_like_session(remote)
+    finally:
+        remote.close()
+    for cluster in EMULATOR_CLUSTERS:  # the clusters every emulator project has, bought beforehand
+        local_workspace.engine.create_cluster(cluster)
+    local = _plan_like_session(local_workspace)
+    local.pop('GET /v1/{pid}/scripts/{script_name}', None)  # the state: a reserved script over HTTP,
+    over_http.pop('GET /v1/{pid}/scripts/{script_name}', None)  # a table of the file on local: (local.py)
+    assert local == over_http
+    assert 'GET /v1/{pid}/data-connections/{data_connection_id}' in local  # one spelling of every route
+    assert all(name.split(' ', 1)[1] in {r.template for r in ROUTES.values()} for name in local)

@@ -8,25 +8,18 @@ from pathlib import Path
 
 import pytest
 from dataarts_fixtures import EMULATOR_AK, EMULATOR_TOKEN
-from workspace_specs import cdm_job_spec, connection_spec, job_spec, link_spec, resource_spec, script_spec
+from workspace_specs import cdm_job_spec, connection_spec, job_spec, link_spec, read_all, resource_spec, script_spec
 
 from jobsync.config import Target
 from jobsync.errors import ImportRefused, UsageError, WorkspaceError
 from jobsync.model import ObjectKey
-from jobsync.workspace.base import read_all
-from jobsync.workspace.connect import open_workspace
-from jobsync.workspace.dataarts import SHOW_SCRIPT, DataArtsConfig, DataArtsWorkspace, decode_cdm_values
-from jobsync.workspace.dataarts_http import (
-    AkSk,
-    HttpSettings,
-    RateLimiter,
-    Token,
-    Transport,
-    credentials_from_env,
-    default_endpoints,
-    parse_error,
-)
+from jobsync.workspace.bodies import decode_cdm_values
+from jobsync.workspace.client import DataArtsClient
+from jobsync.workspace.connect import DataArtsConfig, open_workspace
 from jobsync.workspace.emulator import Faults
+from jobsync.workspace.http import AkSk, HttpSettings, HttpTransport, Token, credentials_from_env, default_endpoints
+from jobsync.workspace.routes import SHOW_SCRIPT
+from jobsync.workspace.transport import RateLimiter, parse_error
 
 PID = '0123456789abcdef0123456789abcdef'
 
@@ -83,7 +76,7 @@ def test_open_workspace_dispatches_dataarts(running_emulator, tmp_path: Path):
                      rate_limits={'factory': 0, 'management': 0, 'cdm': 0})
     ws = open_workspace(target, tmp_path, {'JOBSYNC_DATAARTS_TOKEN': EMULATOR_TOKEN})
     try:
-        assert isinstance(ws, DataArtsWorkspace)
+        assert isinstance(ws, DataArtsClient)
         assert ws.url == f'dataarts:{url}/{PID}/default'
         ws.list_objects()
     finally:
@@ -178,7 +171,7 @@ def test_nothing_listening_is_retried_then_reported():
     settings = HttpSettings(project_id=PID, endpoints={s: 'http://127.0.0.1:9' for s in ('factory', 'management',
                                                                                         'cdm')},
                             credentials=AkSk('a', 'b'), rate_limits={}, max_attempts=3, backoff_base=0.001)
-    ws = DataArtsWorkspace(Transport(settings))
+    ws = DataArtsClient(HttpTransport(settings), url='dataarts:test')
     with pytest.raises(WorkspaceError) as caught:
         ws.list_objects()
     assert 'could not connect' in caught.value.message and 'gave up after 3 attempts' in caught.value.message
@@ -192,7 +185,11 @@ def test_nothing_listening_is_retried_then_reported():
 def test_throttling_is_retried_after_retry_after(running_emulator, monkeypatch):
     ws = running_emulator.workspace()
     waits: list[float] = []
-    ws.http._sleep = lambda s: (waits.append(s), time.sleep(min(s, 0.2)))[1]
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(min(seconds, 0.2))
+
+    ws.http._sleep = sleep
     ws.import_objects([(ObjectKey('script', f's{i}'), script_spec(f's{i}')) for i in range(3)])
     running_emulator.emulator.faults = Faults(throttle_rps=10, throttle_burst=1)
     live = ws.read([ObjectKey('script', f's{i}') for i in range(3)])
@@ -220,7 +217,9 @@ def test_a_create_whose_answer_was_lost_is_not_repeated_blindly(running_emulator
     create it again (which the service would refuse, or for some kinds duplicate)."""
     ws = running_emulator.workspace()
     ws.list_objects()  # the workspace is known to be empty
-    running_emulator.emulator.faults = Faults(**{fault: 0.9}, phase='after', max_faults=1, seed=1)
+    rates = {'fault_rate': 0.9 if fault == 'fault_rate' else 0.0, 'drop_rate': 0.9 if fault == 'drop_rate' else 0.0}
+    running_emulator.emulator.faults = Faults(fault_rate=rates['fault_rate'], drop_rate=rates['drop_rate'],
+                                              phase='after', max_faults=1, seed=1)
     key = ObjectKey('resource', 'etl_jar')
     ws.import_objects([(key, resource_spec('etl_jar'))])
     running_emulator.emulator.faults = Faults()
@@ -466,16 +465,17 @@ def test_rate_limiter_spaces_calls_out():
     assert RateLimiter(0).acquire() == 0.0
 
 
-def test_a_large_state_is_kept_in_parts_and_old_parts_are_removed(dataarts_workspace: DataArtsWorkspace) -> None:
+def test_a_large_state_is_kept_in_parts_and_old_parts_are_removed(dataarts_workspace: DataArtsClient) -> None:
     from jobsync.errors import StateError
     from jobsync.state import ObjectState, State
-    from jobsync.workspace import dataarts_records as records
+    from jobsync.workspace import records
 
     def state(serial: int, n: int) -> State:
         return State('big', serial, {ObjectKey('job', f'job_{i:05d}_' + 'x' * 60): ObjectState(
             i, f'sha256:{i:064x}', f'sha256:{i:064x}', 'a' * 40) for i in range(n)}, git_rev='a' * 40)
 
     store = dataarts_workspace.records
+    assert isinstance(store, records.ScriptRecordStore)
     first = state(1, 20_000)
     dataarts_workspace.write_state(first)
     manifest = records._manifest(store._read('jobsync_state_big') or '')

@@ -24,6 +24,8 @@ from workspace_specs import cdm_job_spec, job_spec, link_spec, script_spec
 
 from jobsync.workspace import signer
 from jobsync.workspace.emulator import Faults, match_route
+from jobsync.workspace.emulator.routes import HANDLERS
+from jobsync.workspace.routes import ROUTES
 
 
 class Client:
@@ -274,11 +276,14 @@ def test_fault_settings_are_bounded(bad):
 
 
 def test_route_matching():
-    _handler, params, family, template = match_route('GET', '/v1/p/jobs/a%2Fb')
-    assert params == {'pid': 'p', 'job_name': 'a/b'} and family == 'dlf'
-    assert template == '/v1/{pid}/jobs/{job_name}'
-    assert match_route('POST', '/v1/p/jobs/batch-export')[3] == '/v1/{pid}/jobs/batch-export'
-    assert match_route('GET', '/v1.1/p/clusters/c/cdm/link/all')[1]['link_name'] == 'all'
+    matched = match_route('GET', '/v1/p/jobs/a%2Fb')
+    assert matched is not None
+    route, params = matched
+    assert params == {'pid': 'p', 'job_name': 'a/b'} and route.service == 'factory'
+    assert route.op == 'show_job' and route.template == '/v1/{pid}/jobs/{job_name}'
+    assert match_route('POST', '/v1/p/jobs/batch-export') == (ROUTES['export_jobs'], {'pid': 'p'})
+    listing = match_route('GET', '/v1.1/p/clusters/c/cdm/link/all')
+    assert listing == (ROUTES['list_links'], {'pid': 'p', 'cluster_id': 'c'})
     assert match_route('GET', '/v1/p/jobs/a/b/c') is None
 
 
@@ -363,10 +368,17 @@ def test_the_emulator_command_serves_until_stopped(tmp_path):
          '--cdm-cluster', 'cdm-prod=6ec9a0a4-76be-4262-8697-e7af1fac7920'],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
+        assert proc.stdout is not None
         lines = [proc.stdout.readline() for _ in range(4)]
-        url = re.search(r'listening on (http://127\.0\.0\.1:\d+)', lines[0]).group(1)
-        ak = re.search(r'HUAWEICLOUD_SDK_AK=(\S+)', lines[2]).group(1)
-        sk = re.search(r'HUAWEICLOUD_SDK_SK=(\S+)', lines[3]).group(1)
+
+        def found(pattern: str, line: str) -> str:
+            match = re.search(pattern, line)
+            assert match is not None, line
+            return match.group(1)
+
+        url = found(r'listening on (http://127\.0\.0\.1:\d+)', lines[0])
+        ak = found(r'HUAWEICLOUD_SDK_AK=(\S+)', lines[2])
+        sk = found(r'HUAWEICLOUD_SDK_SK=(\S+)', lines[3])
         path = '/v1.1/p1/clusters'
         host = url.removeprefix('http://')
         signed = signer.sign(ak, sk, method='GET', host=host, path=path, headers={'Content-Type': 'application/json'})
@@ -382,3 +394,12 @@ def test_the_emulator_command_serves_until_stopped(tmp_path):
 def test_the_emulator_command_refuses_unpaired_keys(tmp_path):
     result = run_jobsync('emulator', '--port', '0', '--db', str(tmp_path / 'e.db'), '--ak', 'only-ak')
     assert result.code == 1 and '--ak and --sk must come in pairs' in result.stderr
+
+
+def test_every_route_of_the_table_has_its_handler_and_one_name() -> None:
+    assert set(HANDLERS) == set(ROUTES)
+    assert len({r.name for r in ROUTES.values()}) == len(ROUTES)  # no route spelt twice
+    for route in ROUTES.values():
+        path = '/'.join('x' if part.startswith('{') else part for part in route.template.split('/'))
+        pid = ('pid',) if '{pid}' in route.template else ()
+        assert match_route(route.method, path) == (route, {p: 'x' for p in (*pid, *route.params)}), route.op

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from workspace_specs import job_spec, link_spec, script_spec
+from workspace_specs import job_spec, link_spec, read_all, script_spec
 
 pytest.importorskip('huaweicloudsdkdgc')
 pytest.importorskip('huaweicloudsdkcdm')
@@ -34,7 +34,6 @@ from huaweicloudsdkcore.signer.signer import Signer
 
 from jobsync.model import ObjectKey
 from jobsync.workspace import signer
-from jobsync.workspace.base import read_all
 
 WORKSPACE_ID = 'ws-test'  # the workspace the dataarts fixture's workspaces use
 

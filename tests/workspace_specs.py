@@ -8,6 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from jobsync.model import LiveObject, ObjectKey
+from jobsync.workspace.base import Workspace
+
+
+def read_all(workspace: Workspace) -> dict[ObjectKey, LiveObject]:
+    """Every object with its content: one round of list calls, then batched reads."""
+    return workspace.read(workspace.list_objects())
+
 
 def job_spec(
         name: str,

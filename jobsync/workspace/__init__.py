@@ -1,1 +1,2 @@
-"""Workspace backends: the embedded SQLite workspace and the DataArts Studio HTTP API."""
+"""Workspaces: one DataArts client (client.py) over HTTPS (http.py), or in process into the
+emulator's gateway over a SQLite file (inprocess.py, local.py); the routes as data (routes.py)."""

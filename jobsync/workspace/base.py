@@ -2,8 +2,7 @@
 
 Reads and writes are batched the way the service allows: list calls find what exists (with
 `lastUpdateTime`), content is fetched in batches (batch export takes at most 100 jobs a call),
-and writes go through import packages (at most 1 MB, all or nothing where the backend can; over
-HTTP, object by object).
+and writes go object by object through the REST routes (one client for every backend: client.py).
 """
 
 from __future__ import annotations
@@ -15,13 +14,6 @@ from typing import Protocol
 
 from jobsync.model import LiveObject, ObjectKey, Spec
 from jobsync.state import Lock, State
-
-# Schedule / submission states in which the service refuses to overwrite a job
-# (DLF batch `SCHEDULING`, real-time `STARTING`/`NORMAL`; CDM `BOOTING`/`RUNNING`).
-RUNNING_STATES = frozenset({'SCHEDULING', 'STARTING', 'NORMAL', 'BOOTING', 'RUNNING'})
-
-MAX_EXPORT_JOBS = 100  # batch-export `jobList` limit (reference §4.6, §10)
-MAX_PACKAGE_BYTES = 1024 * 1024  # import package limit (reference §4.7, §10)
 
 
 @dataclass(frozen=True)
@@ -57,9 +49,9 @@ class Workspace(Protocol):
     def import_objects(self, items: Sequence[tuple[ObjectKey, Spec]]) -> None:
         """Write one package of objects (secrets already filled in), overwriting same names.
 
-        Raises `ImportRefused` naming each refused object. The local workspace then has written
-        nothing (its import is all or nothing, `written` is None); the HTTP backend writes object
-        by object through the REST routes and lists in `written` the objects that went through.
+        Raises `ImportRefused` naming each refused object. Writes go object by object through the
+        REST routes (the service has no atomic import for every kind); `written` lists the
+        objects that went through.
         """
         ...
 
@@ -93,7 +85,7 @@ class Workspace(Protocol):
 
     # --- jobsync's own records, kept in the workspace (state.py) --------------------------------
     # Every CI runner sees the same state and lock because they live in the workspace, not on a
-    # runner's disk. `local:` keeps them in tables of its SQLite file; the DataArts backend keeps
+    # runner's disk. `local:` keeps them in tables of its SQLite file; the real service keeps
     # each as the JSON document of state.py in a reserved script (`jobsync_state_<target>`,
     # `jobsync_lock_<target>`), which `list_objects` must not return.
 
@@ -128,11 +120,6 @@ class Workspace(Protocol):
         ...
 
 
-def read_all(workspace: Workspace) -> dict[ObjectKey, LiveObject]:
-    """Every object with its content: one round of list calls, then batched reads."""
-    return workspace.read(workspace.list_objects())
-
-
 class RecordStore(Protocol):
     """Where a backend keeps jobsync's own records (the targets' state and locks)."""
 
@@ -147,8 +134,8 @@ class RecordStore(Protocol):
 class KeepsRecords:
     """The Workspace protocol's state and lock methods, delegated to the backend's `records` store.
 
-    `local:` keeps them in tables of its SQLite file (statestore.py); the HTTP backend in reserved
-    scripts of the workspace (dataarts_records.py).
+    `local:` keeps them in tables of its SQLite file (statestore.py); the real service in reserved
+    scripts of the workspace (records.py).
     """
 
     records: RecordStore

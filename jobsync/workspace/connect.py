@@ -1,12 +1,30 @@
-"""Open the workspace a target names: the only place that knows every backend."""
+"""Open the workspace a target names: the only place that knows every backend.
+
+Both backends are the one DataArts client (client.py): `local:PATH` over the in-process
+transport into an emulator on the SQLite file at PATH (local.py), `dataarts` over HTTPS with the
+target's `dataarts:` settings (`DataArtsConfig`) and credentials from the environment passed in.
+"""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jobsync.config import Target
 from jobsync.errors import UsageError
 from jobsync.workspace.base import Workspace
+from jobsync.workspace.http import DEFAULT_TIMEOUT, HttpSettings, credentials_from_env, default_endpoints
+from jobsync.workspace.reader import DEFAULT_CONCURRENCY
+from jobsync.workspace.routes import SERVICES, Service
+from jobsync.workspace.transport import (
+    DEFAULT_BACKOFF_BASE,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_RATE_LIMITS,
+)
+
+if TYPE_CHECKING:
+    from jobsync.workspace.client import DataArtsClient
 
 
 def open_workspace(target: Target, repo_root: Path, env: Mapping[str, str]) -> Workspace:
@@ -14,18 +32,15 @@ def open_workspace(target: Target, repo_root: Path, env: Mapping[str, str]) -> W
 
     A `dataarts` target (or a saved plan's `dataarts:...` workspace) takes its credentials from
     `env` (the CLI passes the process environment): `HUAWEICLOUD_SDK_AK`/`HUAWEICLOUD_SDK_SK`, or
-    `JOBSYNC_DATAARTS_TOKEN`. Credentials are the one thing read from the environment here, so
-    that every command that opens a target (plan, apply, export, lock) can reach the service.
+    `JOBSYNC_DATAARTS_TOKEN`. Nothing here reads `os.environ`.
     """
     url = target.workspace
     if url.startswith('local:'):
-        from jobsync.workspace.local import LocalWorkspace
+        from jobsync.workspace.local import DEFAULT_PATH, LocalWorkspace
 
-        path = Path(url.removeprefix('local:'))
+        path = Path(url.removeprefix('local:') or DEFAULT_PATH)
         return LocalWorkspace(path if path.is_absolute() else repo_root / path)
     if url == 'dataarts' or url.startswith('dataarts:'):
-        from jobsync.workspace.dataarts import open_dataarts
-
         try:
             return open_dataarts(target, env)
         except ImportError as exc:  # the core install has no httpx
@@ -39,3 +54,72 @@ def open_workspace(target: Target, repo_root: Path, env: Mapping[str, str]) -> W
         f'target {target.name!r}: unsupported workspace {url!r}',
         hint='use local:PATH for the embedded workspace, or dataarts for the service',
     )
+
+
+@dataclass(frozen=True)
+class DataArtsConfig:
+    """A `dataarts` target, from jobsync.yaml (credentials excluded: they come from the environment)."""
+
+    project_id: str
+    region: str = ''
+    workspace_id: str = ''
+    endpoints: Mapping[Service, str] | None = None
+    cdm_clusters: Mapping[str, str] | None = None  # CDM cluster name -> id
+    rate_limits: Mapping[Service, float] | None = None
+    concurrency: int = DEFAULT_CONCURRENCY
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    backoff_base: float = DEFAULT_BACKOFF_BASE
+    timeout: float = DEFAULT_TIMEOUT
+    verify_tls: bool = True
+
+    @classmethod
+    def from_target(cls, target: Target) -> DataArtsConfig:
+        """Read the target's `dataarts:` mapping (schema-validated by `load`); `UsageError` if unusable."""
+        where = f'target {target.name!r}'
+        raw = target.settings.get('dataarts')
+        if not isinstance(raw, Mapping):
+            raise UsageError(f'{where}: workspace dataarts needs a `dataarts:` section',
+                             hint='give at least region and project_id (see README, "Using a dataarts target")')
+        project_id = str(raw.get('project_id') or '')
+        region = str(raw.get('region') or '')
+        endpoints = dict(raw.get('endpoints') or {})
+        if not project_id:
+            raise UsageError(f'{where}: dataarts.project_id is not set', hint='the project id of the region')
+        unknown = sorted(set(endpoints) - set(SERVICES))
+        if unknown:
+            raise UsageError(f'{where}: unknown endpoint(s) {", ".join(unknown)}',
+                             hint=f'endpoints are given per service: {", ".join(SERVICES)}')
+        if not region and set(endpoints) != set(SERVICES):
+            raise UsageError(f'{where}: dataarts.region is not set',
+                             hint='give the region (cn-north-4, ...), or an endpoint for every service')
+        limits = raw.get('rate_limits') or {}
+        return cls(
+            project_id=project_id, region=region, workspace_id=str(raw.get('workspace_id') or ''),
+            endpoints={**(default_endpoints(region) if region else {}), **endpoints},
+            cdm_clusters={str(k): str(v) for k, v in (raw.get('cdm_clusters') or {}).items()} or None,
+            rate_limits={**DEFAULT_RATE_LIMITS, **{k: float(v) for k, v in limits.items()}},
+            concurrency=int(raw.get('concurrency', DEFAULT_CONCURRENCY)),
+            max_attempts=int(raw.get('max_attempts', DEFAULT_MAX_ATTEMPTS)),
+            backoff_base=float(raw.get('backoff_seconds', DEFAULT_BACKOFF_BASE)),
+            timeout=float(raw.get('timeout_seconds', DEFAULT_TIMEOUT)),
+            verify_tls=bool(raw.get('verify_tls', True)),
+        )
+
+
+def open_dataarts(target: Target, env: Mapping[str, str]) -> DataArtsClient:
+    """The workspace of a `workspace: dataarts` target, with credentials from `env`."""
+    config = DataArtsConfig.from_target(target)
+    credentials = credentials_from_env(env, f'target {target.name!r}')
+    settings = HttpSettings(
+        project_id=config.project_id, endpoints=dict(config.endpoints or {}), credentials=credentials,
+        workspace_id=config.workspace_id, rate_limits=dict(config.rate_limits or DEFAULT_RATE_LIMITS),
+        max_attempts=config.max_attempts, backoff_base=config.backoff_base, timeout=config.timeout,
+        verify_tls=config.verify_tls,
+    )
+    from jobsync.workspace.client import DataArtsClient
+    from jobsync.workspace.http import HttpTransport
+
+    url = f'dataarts:{config.region or settings.endpoints["factory"]}/{config.project_id}/' \
+          f'{config.workspace_id or "default"}'
+    return DataArtsClient(HttpTransport(settings), url=url, cdm_clusters=config.cdm_clusters,
+                          concurrency=config.concurrency)

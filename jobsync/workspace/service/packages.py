@@ -18,9 +18,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from jobsync.codec import NAME_FIELD
-from jobsync.model import CDM_KINDS, ObjectKey, Spec
+from jobsync.model import CDM_KINDS, MAX_EXPORT_JOBS, MAX_PACKAGE_BYTES, ObjectKey, Spec
 from jobsync.workspace import package
-from jobsync.workspace.base import MAX_EXPORT_JOBS, MAX_PACKAGE_BYTES
 from jobsync.workspace.service.cdm import CDM_RUNNING_STATES, Cdm, cdm_links
 from jobsync.workspace.service.errors import EngineError, dlf
 from jobsync.workspace.service.factory import (

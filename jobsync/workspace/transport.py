@@ -1,11 +1,13 @@
-"""The wire under the `dataarts` backend: HTTPS calls to DataArts Factory, Management Center and CDM.
+"""What every transport under the DataArts client shares: the `Transport` protocol the client
+talks to, the `ApiError` it raises, and the retrying core (`RetryingTransport`) behind both the
+HTTPS transport (`http.py`) and the in-process one (`inprocess.py`).
 
-One `Transport` per workspace: it renders a route template into a URL, adds the common
-headers (`X-Project-Id`, `workspace`, `X-Language`), authenticates (AK/SK `SDK-HMAC-SHA256`
-through `signer.py`, or an IAM token), waits for its service's client-side rate limit, retries
-what is safe to retry, counts every call by route template, and turns every error body the
-service family uses into one `ApiError` (a `WorkspaceError`) carrying status, code, message,
-request id and a hint. It knows nothing of jobs or scripts.
+`RetryingTransport.call` renders a route template (routes.py) into a path, waits for its
+service's client-side rate limit, counts every call by route name, retries what is safe to
+retry, and turns every error body the service family uses into one `ApiError` carrying status,
+code, message, request id and a hint. A subclass only sends bytes and hands back bytes
+(`_send`), or says the exchange was lost (`Lost`). So the client meets the same answers, the
+same errors and the same lost answers whichever way its requests travel.
 
 Retry rules (reference §3.4, §13):
 
@@ -20,8 +22,6 @@ Retry rules (reference §3.4, §13):
 
 Waits grow exponentially with full jitter; `Retry-After` is honoured (capped). Attempts are
 bounded; the error after the last one says how many were made.
-
-`httpx` is imported lazily so that a core install (`pip install .`) runs local targets.
 """
 
 from __future__ import annotations
@@ -32,20 +32,13 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import quote, urlsplit
+from typing import Any, Protocol
+from urllib.parse import quote
 
-from jobsync import __version__
-from jobsync.errors import UsageError, WorkspaceError
-from jobsync.workspace import signer
-
-if TYPE_CHECKING:
-    import httpx
-
-Service = Literal['factory', 'management', 'cdm']
-SERVICES: tuple[Service, ...] = ('factory', 'management', 'cdm')
+from jobsync.errors import WorkspaceError
+from jobsync.workspace.routes import SERVICES, Route, Service
 
 # Default client-side limits, requests per second per service, a little under the documented
 # per-user limits (reference §3.4): DLF v1 30/s, Factory v2 and Management Center 10/s, CDM
@@ -55,7 +48,6 @@ DEFAULT_MAX_ATTEMPTS = 6
 DEFAULT_BACKOFF_BASE = 0.5
 DEFAULT_BACKOFF_CAP = 20.0
 MAX_RETRY_AFTER = 120.0
-DEFAULT_TIMEOUT = 60.0
 
 # "Not found" codes, whatever HTTP status carries them (reference §3.1, §9.4, §9.6, §11): the
 # services answer 400 (sometimes 500) for a missing object; only the gateway uses 404.
@@ -166,64 +158,6 @@ def parse_error(status: int, content: bytes, headers: Mapping[str, str], route: 
                     not_found=not_found, route=route)
 
 
-# --- credentials and endpoints -------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class AkSk:
-    """Access key pair (permanent, or temporary with `security_token`). Never printed."""
-
-    ak: str
-    sk: str = field(repr=False)
-    security_token: str = field(default='', repr=False)
-
-
-@dataclass(frozen=True)
-class Token:
-    """An IAM token (`X-Auth-Token`, reference §2.1), scoped to the project."""
-
-    token: str = field(repr=False)
-
-
-Credentials = AkSk | Token
-
-ENV_AK = 'HUAWEICLOUD_SDK_AK'
-ENV_SK = 'HUAWEICLOUD_SDK_SK'
-ENV_SECURITY_TOKEN = 'HUAWEICLOUD_SDK_SECURITY_TOKEN'
-ENV_TOKEN = 'JOBSYNC_DATAARTS_TOKEN'
-
-
-def credentials_from_env(env: Mapping[str, str], where: str) -> Credentials:
-    """AK/SK from `HUAWEICLOUD_SDK_AK`/`_SK` (+ `_SECURITY_TOKEN` for temporary keys), else an IAM
-    token from `JOBSYNC_DATAARTS_TOKEN`. Raises `UsageError` when neither is set."""
-    ak, sk = env.get(ENV_AK, ''), env.get(ENV_SK, '')
-    if ak or sk:
-        if not (ak and sk):
-            missing = ENV_SK if ak else ENV_AK
-            raise UsageError(f'{where}: {missing} is not set', hint=f'set both {ENV_AK} and {ENV_SK}')
-        return AkSk(ak, sk, env.get(ENV_SECURITY_TOKEN, ''))
-    token = env.get(ENV_TOKEN, '')
-    if token:
-        return Token(token)
-    raise UsageError(
-        f'{where}: no DataArts credentials in the environment',
-        hint=f'set {ENV_AK} and {ENV_SK} (access keys), or {ENV_TOKEN} (an IAM token); '
-             'credentials never go in jobsync.yaml',
-    )
-
-
-def default_endpoints(region: str) -> dict[Service, str]:
-    """The hosts the official SDKs use for a region (reference §1): DLF v1 on `dayu-dlf`, except
-    cn-east-4 where the dgc SDK lists `dayu`; Management Center on `dayu`; CDM on `cdm`."""
-    factory_host = 'dayu' if region == 'cn-east-4' else 'dayu-dlf'
-    return {
-        'factory': f'https://{factory_host}.{region}.myhuaweicloud.com',
-        'management': f'https://dayu.{region}.myhuaweicloud.com',
-        'cdm': f'https://cdm.{region}.myhuaweicloud.com',
-    }
-
-
-# --- rate limit --------------------------------------------------------------------------------
-
 class RateLimiter:
     """A token bucket: at most `rate` calls a second on average, bursts of `burst`. Thread-safe."""
 
@@ -252,29 +186,6 @@ class RateLimiter:
         return wait
 
 
-# --- the transport --------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Route:
-    """One API route: the service it lives on, method and path template (`{pid}` = project id)."""
-
-    service: Service
-    method: str
-    template: str
-    idempotent: bool | None = None  # None: by method (GET, PUT, DELETE are safe to repeat)
-
-    @property
-    def name(self) -> str:
-        """How calls are counted: `GET /v1/{pid}/jobs`."""
-        return f'{self.method} {self.template}'
-
-    @property
-    def safe_to_repeat(self) -> bool:
-        if self.idempotent is not None:
-            return self.idempotent
-        return self.method in ('GET', 'HEAD', 'PUT', 'DELETE')
-
-
 @dataclass(frozen=True)
 class Response:
     status: int
@@ -292,63 +203,67 @@ class Response:
         return json.loads(self.content.decode('utf-8'))
 
 
+
+class Transport(Protocol):
+    """What the DataArts client needs of the wire (HTTPS, or in-process into the emulator)."""
+
+    calls: Counter[str]  # calls made, by route name ('GET /v1/{pid}/jobs'), failed ones included
+
+    def call(self, route: Route, params: Mapping[str, str] | None = None, *,
+             query: Sequence[tuple[str, Any]] = (), body: Any = None) -> Response: ...
+
+    def close(self) -> None: ...
+
+
 @dataclass(frozen=True)
-class HttpSettings:
-    """How the transport behaves; every field has a sensible default for the real service."""
+class Exchange:
+    """One request's answer as bytes: status, headers (lower-case names), content."""
 
-    project_id: str
-    endpoints: Mapping[Service, str]
-    credentials: Credentials
-    workspace_id: str = ''
-    rate_limits: Mapping[Service, float] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS
-    backoff_base: float = DEFAULT_BACKOFF_BASE
-    backoff_cap: float = DEFAULT_BACKOFF_CAP
-    timeout: float = DEFAULT_TIMEOUT
-    language: str = 'en-us'
-    verify_tls: bool = True
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
 
 
-def _json_bytes(body: Any) -> bytes:
+class Lost(Exception):
+    """The exchange failed on the way: `sent` False if the request never left (safe to repeat),
+    True if it may have reached the service and only the answer was lost."""
+
+    def __init__(self, detail: str, *, sent: bool) -> None:
+        super().__init__(detail)
+        self.detail, self.sent = detail, sent
+
+
+def json_bytes(body: Any) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(',', ':')).encode('utf-8')
 
 
-_NOT_SENT = ('ConnectError', 'ConnectTimeout', 'PoolTimeout', 'UnsupportedProtocol')
-
-
-class Transport:
-    """Authenticated, rate-limited, retrying calls to the three DataArts services. Thread-safe."""
+class RetryingTransport:
+    """Rate-limited, retrying, counted calls; subclasses implement `_send`. Thread-safe."""
 
     def __init__(
-            self, settings: HttpSettings, *, client: httpx.Client | None = None,
-            sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None,
+            self, *, project_id: str, rate_limits: Mapping[Service, float] | None = None,
+            max_attempts: int = DEFAULT_MAX_ATTEMPTS, backoff_base: float = DEFAULT_BACKOFF_BASE,
+            backoff_cap: float = DEFAULT_BACKOFF_CAP, sleep: Callable[[float], None] = time.sleep,
+            rng: random.Random | None = None,
     ) -> None:
-        import httpx
-
-        self.settings = settings
+        self.project_id = project_id
         self.calls: Counter[str] = Counter()
         self.retries: Counter[str] = Counter()
+        self.max_attempts = max_attempts
+        self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
         self._lock = threading.Lock()
         self._sleep = sleep
         self._rng = rng or random.Random()
-        self._httpx = httpx
-        self._client = client or httpx.Client(
-            timeout=httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
-            verify=settings.verify_tls, follow_redirects=False,
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
-        )
-        self._limiters = {s: RateLimiter(settings.rate_limits.get(s, DEFAULT_RATE_LIMITS[s]), sleep=sleep)
-                          for s in SERVICES}
+        limits = DEFAULT_RATE_LIMITS if rate_limits is None else rate_limits
+        self._limiters = {s: RateLimiter(limits.get(s, 0.0), sleep=sleep) for s in SERVICES}
 
     def close(self) -> None:
-        self._client.close()
-
-    # --- building a request -------------------------------------------------------------------
+        pass
 
     def path(self, route: Route, params: Mapping[str, str]) -> str:
         """The route's path with `{pid}` and each parameter filled in, each percent-encoded with
         `quote(v, safe='')` as the SDK does (a `/` in a name becomes `%2F`)."""
-        values = {'pid': self.settings.project_id, **params}
+        values = {'pid': self.project_id, **params}
         out = route.template
         for name, value in values.items():
             out = out.replace('{' + name + '}', quote(str(value), safe=''))
@@ -356,89 +271,51 @@ class Transport:
             raise ValueError(f'route {route.name} needs parameters it was not given: {out}')
         return out
 
-    def _headers(self, route: Route, body: bytes | None) -> dict[str, str]:
-        headers = {
-            'Content-Type': 'application/json;charset=UTF-8' if body else 'application/json',
-            'User-Agent': f'jobsync/{__version__}',
-            'X-Language': self.settings.language,
-        }
-        # CDM has no workspace: "only the default workspace can be used" (reference §2.3).
-        if self.settings.workspace_id and route.service != 'cdm':
-            headers['workspace'] = self.settings.workspace_id
-        creds = self.settings.credentials
-        if isinstance(creds, Token):
-            headers['X-Auth-Token'] = creds.token
-        else:
-            # The SDK's BasicCredentials adds X-Project-Id to every AK/SK call (reference §2.3).
-            headers['X-Project-Id'] = self.settings.project_id
-            if creds.security_token:
-                headers['X-Security-Token'] = creds.security_token
-        return headers
-
-    def _prepare(self, route: Route, path: str, query: Sequence[tuple[str, Any]],
-                 body: bytes | None) -> tuple[str, dict[str, str]]:
-        base = self.settings.endpoints[route.service].rstrip('/')
-        split = urlsplit(base)
-        full_path = split.path.rstrip('/') + path
-        headers = self._headers(route, body)
-        creds = self.settings.credentials
-        if isinstance(creds, AkSk):
-            signed = signer.sign(creds.ak, creds.sk, method=route.method, host=split.netloc, path=full_path,
-                                 query=query, headers=headers, body=body or b'')
-            headers, query_string = signed.headers, signed.query
-        else:
-            query_string = signer.canonical_query(query)
-        url = f'{split.scheme}://{split.netloc}{full_path}' + (f'?{query_string}' if query_string else '')
-        return url, headers
-
-    # --- calling ------------------------------------------------------------------------------
+    def _send(self, route: Route, path: str, query: Sequence[tuple[str, Any]], body: bytes | None) -> Exchange:
+        raise NotImplementedError
 
     def call(
             self, route: Route, params: Mapping[str, str] | None = None, *,
-            query: Sequence[tuple[str, Any]] = (), body: Any = None, ok: Sequence[int] = (200, 201, 202, 204),
+            query: Sequence[tuple[str, Any]] = (), body: Any = None,
     ) -> Response:
         """Make the call, retrying what the rules allow; the answer, or `ApiError`."""
         path = self.path(route, params or {})
-        data = _json_bytes(body) if body is not None else None
+        data = json_bytes(body) if body is not None else None
         attempts = 0
         last: ApiError | None = None
-        while attempts < max(1, self.settings.max_attempts):
+        while attempts < max(1, self.max_attempts):
             attempts += 1
             if attempts > 1:
                 with self._lock:
                     self.retries[route.name] += 1
             self._limiters[route.service].acquire()
-            url, headers = self._prepare(route, path, query, data)  # re-signed: X-Sdk-Date is fresh
             with self._lock:
                 self.calls[route.name] += 1
             try:
-                answer = self._client.request(route.method, url, headers=headers, content=data)
-            except self._httpx.TransportError as exc:
-                not_sent = type(exc).__name__ in _NOT_SENT
+                answer = self._send(route, path, query, data)
+            except Lost as lost:
                 last = ApiError(
-                    f'{route.method} {path}: {"could not connect" if not_sent else "the connection failed"}'
-                    f' ({type(exc).__name__}: {exc})',
-                    hint='check the endpoint and the network', ambiguous=not not_sent, attempts=attempts,
-                    route=route.name,
+                    f'{route.method} {path}: {"the connection failed" if lost.sent else "could not connect"}'
+                    f' ({lost.detail})', hint='check the endpoint and the network', ambiguous=lost.sent,
+                    attempts=attempts, route=route.name,
                 )
-                if not_sent or route.safe_to_repeat:
+                if not lost.sent or route.safe_to_repeat:
                     self._backoff(attempts, None)
                     continue
                 raise last from None
-            headers_out = {k.lower(): v for k, v in answer.headers.items()}
-            if answer.status_code in ok or 200 <= answer.status_code < 300:
-                return Response(answer.status_code, headers_out, answer.content, attempts)
-            err = parse_error(answer.status_code, answer.content, headers_out, route.name)
+            if 200 <= answer.status < 300:
+                return Response(answer.status, answer.headers, answer.content, attempts)
+            err = parse_error(answer.status, answer.content, answer.headers, route.name)
             err.attempts = attempts
-            if answer.status_code == 429:
+            if answer.status == 429:
                 last = err
-                self._backoff(attempts, _retry_after(headers_out.get('retry-after')))
+                self._backoff(attempts, _retry_after(answer.headers.get('retry-after')))
                 continue
-            transient = answer.status_code >= 500 and (not err.code or err.code.startswith(GATEWAY_PREFIXES))
+            transient = answer.status >= 500 and (not err.code or err.code.startswith(GATEWAY_PREFIXES))
             if transient:
                 last = err
                 if route.safe_to_repeat:
-                    self._backoff(attempts, _retry_after(headers_out.get('retry-after')))
+                    self._backoff(attempts, _retry_after(answer.headers.get('retry-after')))
                     continue
                 err.ambiguous = True
             raise err
@@ -450,12 +327,12 @@ class Transport:
         raise last
 
     def _backoff(self, attempt: int, retry_after: float | None) -> None:
-        if attempt >= self.settings.max_attempts:
+        if attempt >= self.max_attempts:
             return  # no wait before giving up
-        ceiling = min(self.settings.backoff_cap, self.settings.backoff_base * 2 ** (attempt - 1))
+        ceiling = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
         wait = self._rng.uniform(0, ceiling)  # full jitter
         if retry_after is not None:
-            wait = min(retry_after, MAX_RETRY_AFTER) + self._rng.uniform(0, self.settings.backoff_base / 4)
+            wait = min(retry_after, MAX_RETRY_AFTER) + self._rng.uniform(0, self.backoff_base / 4)
         if wait > 0:
             self._sleep(wait)
 

@@ -2,8 +2,8 @@
 
 The documents are those of `jobsync.state` (`state_to_json`, `lock_to_json`), kept as the content
 of Factory scripts named `jobsync_state_<key>` and `jobsync_lock_<key>` in directory `/jobsync`,
-so that every CI runner using the workspace sees the same ones (state.py, base.py). The HTTP
-backend never lists them as objects.
+so that every CI runner using the workspace sees the same ones (state.py, base.py). The client
+never lists them as objects.
 
 The service offers no compare-and-swap, so these are as atomic as its REST routes allow:
 
@@ -43,19 +43,14 @@ from jobsync.state import (
     state_from_json,
     state_to_json,
 )
-from jobsync.workspace.dataarts_http import ApiError, Route, Transport
+from jobsync.workspace.routes import CREATE_SCRIPT, DELETE_SCRIPT, LIST_SCRIPTS, SHOW_SCRIPT, UPDATE_SCRIPT
+from jobsync.workspace.transport import ApiError, Transport
 
 RECORD_DIRECTORY = '/jobsync'
 RECORD_SCRIPT_TYPE = 'FlinkSQL'
 MAX_SCRIPT_CONTENT = 4 * 1024 * 1024  # reference §5
 PART_BYTES = MAX_SCRIPT_CONTENT - 64 * 1024  # room to spare under the limit
 MANIFEST_FORMAT = 'jobsync-state-parts'
-
-LIST_SCRIPTS = Route('factory', 'GET', '/v1/{pid}/scripts')
-SHOW_SCRIPT = Route('factory', 'GET', '/v1/{pid}/scripts/{script_name}')
-CREATE_SCRIPT = Route('factory', 'POST', '/v1/{pid}/scripts')
-UPDATE_SCRIPT = Route('factory', 'PUT', '/v1/{pid}/scripts/{script_name}')
-DELETE_SCRIPT = Route('factory', 'DELETE', '/v1/{pid}/scripts/{script_name}')
 
 
 def now_ms() -> int:

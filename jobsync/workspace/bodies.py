@@ -1,0 +1,52 @@
+"""The bodies the DataArts client sends and reads, beyond the route table: full write bodies,
+CDM values decoded, timestamps, and the error codes that decide what a write does next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import unquote
+
+from jobsync import kinds
+from jobsync.model import Spec
+
+# The codes a create answers when the name is taken (reference §4.8, §5, §6, §7, §9).
+ALREADY_EXISTS = frozenset({'DLF.0102', 'DLF.0202', 'DLF.6259', 'DLF.6309', 'Cdm.0104', 'Cdm.0315', 'Cdm.0318'})
+# Answers that mean every further call would fail the same way: stop writing.
+FATAL_CODES = frozenset({'APIGW.0101', 'APIGW.0301', 'APIGW.0302', 'DLF.0819', 'DLF.20819', 'DAYU.3601'})
+
+
+def decode_cdm_values(spec: Spec) -> Spec:
+    """A CDM link or job with every string input value URL-decoded (reference §9.3: GET returns
+    them encoded; terraform decodes each with `url.PathUnescape`, which keeps `+`)."""
+    out = dict(spec)
+    for field in kinds.CDM_CONFIG_VALUES['cdm-link'] + kinds.CDM_CONFIG_VALUES['cdm-job']:
+        values = out.get(field)
+        if not isinstance(values, dict) or not isinstance(values.get('configs'), list):
+            continue
+        configs = []
+        for config in values['configs']:
+            if isinstance(config, dict) and isinstance(config.get('inputs'), list):
+                inputs = [{**item, 'value': unquote(item['value'])}
+                          if isinstance(item, dict) and isinstance(item.get('value'), str) else item
+                          for item in config['inputs']]
+                config = {**config, 'inputs': inputs}
+            configs.append(config)
+        out[field] = {**values, 'configs': configs}
+    return out
+
+
+# The lists a write must send empty to clear them: the registry's rule (kinds.SENT_EMPTY).
+full_body = kinds.full_body
+
+
+def updated_ms(entry: Mapping[str, Any], *fallbacks: str) -> int:
+    """An entry's `lastUpdateTime` (epoch ms), or the first fallback field the service fills."""
+    for name in ('lastUpdateTime', *fallbacks):
+        value = entry.get(name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return int(value)
+        if isinstance(value, str) and value.isdigit():
+            return int(value)
+    return 0

@@ -1,0 +1,274 @@
+"""THE DataArts client: the `Workspace` implementation for `local:` and `dataarts` alike.
+
+It speaks the routes of `routes.py` through a `Transport` (transport.py): HTTPS to the real
+service or to `jobsync emulator` (`http.HttpTransport`), or in-process into the emulator's
+gateway over a SQLite file (`inprocess.InProcessTransport`, what `local:` uses, local.py).
+Either way the code that runs is this one, and its calls are counted by route name. Reading
+(listing, batched reads) is in reader.py; this module writes, deletes and runs.
+
+Writing: the service has no usable atomic import here (`jobs/import` reads a zip from OBS,
+§4.7, and covers neither connections nor CDM), so `import_objects` writes each object through
+its REST route, in the given order, with its full body (`bodies.full_body`: explicit empty
+lists, since omitted fields are not cleared, §4.4): update when it exists, create otherwise. Not
+all or nothing: `ImportRefused` names each object that failed, and `written` says which went
+through. A create whose answer was lost (dropped connection, 5xx) is checked before it is
+repeated, so a retried write never duplicates an object.
+
+`create_clusters=True` (what `local:` sets) creates a CDM cluster that a written key names and
+that does not exist yet, through the emulator-only route `create_cluster`; the real service
+needs a cluster bought first, so over HTTPS it is off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from jobsync.codec import NAME_FIELD
+from jobsync.errors import ImportRefused, WorkspaceError
+from jobsync.kinds import RUNNING_STATES
+from jobsync.model import CDM_KINDS, ObjectKey, Spec
+from jobsync.workspace import routes as r
+from jobsync.workspace.bodies import ALREADY_EXISTS, FATAL_CODES, full_body
+from jobsync.workspace.reader import CRUD, PAGE, DataArtsReader, params_for
+from jobsync.workspace.transport import ApiError
+
+_CREATE_ROUNDS = 3
+# What a missing resource or connection is called when no call could even be made for it.
+_MISSING_CODE = {'resource': 'DLF.6241', 'connection': 'DAYU.1005'}
+
+
+def _body(route: r.Route, spec: Spec) -> object:
+    return {route.wrapper: [spec]} if route.wrapper else spec
+
+
+class DataArtsClient(DataArtsReader):
+    """A DataArts workspace behind a `Transport`. Implements `jobsync.workspace.base.Workspace`.
+
+    `url` names the workspace in messages; `cdm_clusters` (name -> id) limits CDM to those
+    clusters; `concurrency` calls run at a time; jobsync's state and lock live in `records`
+    (default: reserved scripts of the workspace, records.py), timed by `clock`.
+    Errors are `ApiError`s (`WorkspaceError` with status, code, request id, hint, `not_found`).
+    Not thread-safe itself (one command at a time); it runs its own calls concurrently.
+    """
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def import_objects(self, items: Sequence[tuple[ObjectKey, Spec]]) -> None:
+        """Write each object through its REST route, in order: update if it exists, else create.
+
+        Not all or nothing (the service has no usable atomic import for these kinds): objects
+        before a failure stay written. Raises `ImportRefused` with a reason per failed object
+        and `written` naming the ones that went through; after an answer that every call would
+        get (bad credentials, wrong endpoint or workspace), the rest are not tried.
+        """
+        reasons: dict[str, str] = {}
+        written: list[str] = []
+        fatal: ApiError | None = None
+        for key, spec in items:
+            if fatal is not None:
+                reasons[str(key)] = f'not attempted: {fatal}'
+                continue
+            try:
+                body = full_body(key.kind, {**spec, NAME_FIELD[key.kind]: spec.get(NAME_FIELD[key.kind], key.name)})
+                self._upsert(key, body)
+                written.append(str(key))
+            except ApiError as err:
+                reasons[str(key)] = str(err) + (f' (hint: {err.hint})' if err.hint else '')
+                if err.code in FATAL_CODES or err.status in (401, 403) or (err.status == 0 and not err.ambiguous):
+                    fatal = err
+        if reasons:
+            raise ImportRefused(
+                f'{self.url}: {len(reasons)} of {len(items)} object(s) could not be written'
+                f' ({len(written)} were; writes are one object at a time, not all or nothing)',
+                reasons, written=written,
+            )
+
+    def _exists(self, key: ObjectKey) -> bool:
+        """Whether the object exists, as far as the last listing knows, else by asking."""
+        with self._lock:
+            if key in self._ids:
+                return True
+            known_kind = key.kind in self._listed_kinds
+        if known_kind:
+            return False
+        return self._lookup(key)
+
+    def _lookup(self, key: ObjectKey) -> bool:
+        """Ask the service whether the object exists (one call)."""
+        if key.kind in ('resource', 'connection'):
+            return self._id(key, refresh=True) is not None
+        try:
+            route = CRUD[key.kind][0]
+            self.http.call(route, params_for(route, self._address(key) or {}))
+        except ApiError as err:
+            if err.not_found:
+                return False
+            raise
+        return True
+
+    def _upsert(self, key: ObjectKey, spec: Spec) -> None:
+        if key.kind in CDM_KINDS:
+            self._cluster(key, create=True)  # a missing cluster: refused here, or made (`create_clusters`)
+        exists = self._exists(key)
+        for _ in range(_CREATE_ROUNDS):
+            if exists:
+                try:
+                    self._update(key, spec)
+                    break
+                except ApiError as err:
+                    if not err.not_found:
+                        raise
+                    exists = False  # gone since it was listed: create it
+                    continue
+            try:
+                self._create(key, spec)
+                break
+            except ApiError as err:
+                if err.code in ALREADY_EXISTS:
+                    exists = True  # created by someone (or by our own lost attempt): update it
+                    if key.kind in ('resource', 'connection'):
+                        self._id(key, refresh=True)
+                    continue
+                if not err.ambiguous:
+                    raise
+                # The answer was lost after the request went out: look before writing again.
+                exists = self._lookup(key)
+                if exists:
+                    continue  # it was created: make sure it holds exactly this body
+        else:
+            raise ApiError(f'{key}: could not be written after {_CREATE_ROUNDS} rounds of create and update',
+                           hint='the object kept appearing and disappearing; is someone else editing it?')
+        with self._lock:
+            self._ids.setdefault(key, '')
+
+    def _create(self, key: ObjectKey, spec: Spec) -> None:
+        route = CRUD[key.kind][1]
+        params = {'cluster_id': self._cluster(key, create=True)} if key.kind in CDM_KINDS else {}
+        body = self.http.call(route, params, body=_body(route, spec)).json()
+        if key.kind == 'resource':
+            # The docs and terraform answer {"resourceId": ...}; the SDK models a bare string (§13.13).
+            id_ = body.get('resourceId') if isinstance(body, dict) else body
+        elif key.kind == 'connection':
+            id_ = body.get('data_connection_id') if isinstance(body, dict) else None
+        else:
+            return
+        if id_:
+            with self._lock:
+                self._ids[key] = str(id_)
+
+    def _update(self, key: ObjectKey, spec: Spec) -> None:
+        route = CRUD[key.kind][2]
+        address = self._address(key)
+        if address is None:
+            raise ApiError(f'{key} does not exist', not_found=True)
+        self.http.call(route, params_for(route, address), body=_body(route, spec))
+
+    def delete(self, key: ObjectKey) -> None:
+        """Delete one object; `ApiError` with `not_found` if it is absent.
+
+        A DELETE repeated after a lost answer that then finds nothing counts as done.
+        """
+        route = CRUD[key.kind][3]
+        try:
+            address = self._address(key)
+            if address is None:
+                raise ApiError(f'{key} does not exist', code=_MISSING_CODE[key.kind], not_found=True)
+            self.http.call(route, params_for(route, address))
+        except ApiError as err:
+            if not (err.not_found and err.attempts > 1):
+                raise
+        with self._lock:
+            self._ids.pop(key, None)
+
+    # --- running -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _runnable(key: ObjectKey) -> None:
+        if key.kind not in ('job', 'cdm-job'):
+            raise WorkspaceError(f'{key} cannot be started, stopped or asked its status: only jobs run')
+
+    def _cdm_job(self, key: ObjectKey) -> dict[str, str]:
+        return {'cluster_id': self._cluster(key), 'job_name': key.name}
+
+    def job_status(self, key: ObjectKey) -> str:
+        """A Factory job's schedule status (from the job list, as terraform reads it), or a CDM
+        job's last submission status (`NEW` if it never ran)."""
+        self._runnable(key)
+        if key.kind == 'cdm-job':
+            body = self.http.call(r.CDM_JOB_STATUS, self._cdm_job(key)).json()
+            subs = (body or {}).get('submissions') or []
+            return str(subs[0].get('status', 'UNKNOWN')) if subs else 'NEW'
+        known = self._job_types.get(key.name)
+        for job_type in ([known] if known else ['BATCH', 'REAL_TIME']):
+            offset = 0
+            while True:  # jobName matches substrings: page until the exact name shows up
+                body = self.http.call(r.LIST_JOBS, query=[('jobName', key.name), ('jobType', job_type),
+                                                          ('limit', PAGE), ('offset', offset)]).json() or {}
+                jobs = body.get('jobs') or []
+                for job in jobs:
+                    if isinstance(job, dict) and job.get('name') == key.name:
+                        self._job_types[key.name] = job_type
+                        return str(job.get('status', ''))
+                if len(jobs) < PAGE:
+                    break
+                offset += len(jobs)
+        raise ApiError(f'The job does not exist: {key.name}.', code='DLF.0100', not_found=True)
+
+    def start_job(self, key: ObjectKey) -> None:
+        """Start a job's schedule (Factory) or a run (CDM). A start whose answer was lost is not
+        repeated when the job turns out to be running already."""
+        self._runnable(key)
+        try:
+            if key.kind == 'job':
+                self.http.call(r.START_JOB, {'job_name': key.name})
+            else:
+                self.http.call(r.START_CDM_JOB, self._cdm_job(key))
+        except ApiError as err:
+            if not err.ambiguous:
+                raise
+            if self.job_status(key) not in RUNNING_STATES:
+                self.start_job(key)
+
+    def stop_job(self, key: ObjectKey) -> None:
+        self._runnable(key)
+        try:
+            if key.kind == 'job':
+                self.http.call(r.STOP_JOB, {'job_name': key.name})
+            else:
+                self.http.call(r.STOP_CDM_JOB, self._cdm_job(key))
+        except ApiError as err:
+            if not err.ambiguous:
+                raise
+            if self.job_status(key) in RUNNING_STATES:
+                self.stop_job(key)
+
+    def run_once(self, key: ObjectKey) -> str:
+        """`run-immediate`, sent without a body (a gateway was seen to refuse any body, reference
+        §4.5). A call whose answer was lost is not repeated: the instance may exist, and only its
+        id would tell us which one; the error says so."""
+        if key.kind != 'job':
+            raise WorkspaceError(f'{key} cannot be run once: only Factory jobs have instances',
+                                 hint='a CDM job runs once each time it is started')
+        try:
+            body = self.http.call(r.RUN_ONCE, {'job_name': key.name}).json()
+        except ApiError as err:
+            if err.ambiguous:
+                err.hint = (f'the run of {key.name} may have started: look at its instances in the console '
+                            'before running it again')
+            raise
+        instance = body.get('instanceId') if isinstance(body, dict) else None
+        if isinstance(instance, bool) or not isinstance(instance, (int, str)) or not str(instance):
+            raise ApiError(f'run-immediate of {key.name} answered without an instanceId: {body!r}',
+                           route=r.RUN_ONCE.name)
+        return str(instance)
+
+    def instance_status(self, key: ObjectKey, instance_id: str) -> str:
+        if key.kind != 'job':
+            raise WorkspaceError(f'{key} has no instances: only Factory jobs have them',
+                                 hint='a CDM job runs once each time it is started')
+        body = self.http.call(r.SHOW_INSTANCE, {'job_name': key.name, 'instance_id': instance_id}).json()
+        return str((body or {}).get('status', 'unknown'))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        self.http.close()
