@@ -38,6 +38,7 @@ import re
 import textwrap
 from dataclasses import dataclass
 from types import ModuleType
+from collections.abc import Collection
 from typing import Any, Literal
 
 Kind = Literal['extra', 'missing', 'type']
@@ -136,9 +137,21 @@ def check_detailed(model: type, answer: Any, path: str = '') -> list[Problem]:
     return problems
 
 
-def check(model: type, answer: Any) -> list[str]:
-    """The deviations of `answer` from `model`, as readable lines (empty: it conforms)."""
-    return [str(problem) for problem in check_detailed(model, answer)]
+def check(model: type, answer: Any, allow: Collection[str] = ()) -> list[str]:
+    """The deviations of `answer` from `model`, as readable lines (empty: it conforms).
+
+    `allow`: JSON pointers (`*` for any list position or key) where a deviation is known and
+    documented (the docs or the provider say otherwise than the SDK model); not reported.
+    """
+    return [str(problem) for problem in check_detailed(model, answer) if not allowed(problem.path, allow)]
+
+
+def allowed(path: str, patterns: Collection[str]) -> bool:
+    """Whether a JSON pointer matches one of `patterns` (segment by segment, `*` any segment)."""
+    parts = path.split('/')
+    return any(len(pattern.split('/')) == len(parts)
+               and all(want in ('*', got) for want, got in zip(pattern.split('/'), parts))
+               for pattern in patterns)
 
 
 def _check_value(type_: str, value: Any, path: str, owner: str, package: ModuleType) -> list[Problem]:
@@ -189,5 +202,5 @@ def _escape(key: str) -> str:
     return key.replace('~', '~0').replace('/', '~1')
 
 
-__all__ = ['Problem', 'check', 'check_detailed', 'json_fields', 'required_attributes', 'required_fields',
+__all__ = ['Problem', 'allowed', 'check', 'check_detailed', 'json_fields', 'required_attributes', 'required_fields',
            'resolve_model']

@@ -14,7 +14,8 @@ Operation ↔ route was read from each client's `_<operation>_http_info` (method
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 DGC = 'huaweicloudsdkdgc.v1'
 CDM = 'huaweicloudsdkcdm.v1'
@@ -27,6 +28,9 @@ class SdkOperation:
     operation: str | None  # the client method; None: no SDK operation at all
     response: str | None  # the response model class; None: the answer is not a JSON model
     note: str = ''
+    # Deviations from the SDK model that the docs or the provider document, JSON pointer (`*` any
+    # position) → the evidence. The issue's rule: where docs and SDK disagree, follow the docs.
+    allowed: Mapping[str, str] = field(default_factory=dict)
 
     def model(self) -> type | None:
         """The response model class, imported from the SDK."""
@@ -71,7 +75,7 @@ SDK_ROUTES: dict[Key, SdkOperation] = {
     # --- resources ----------------------------------------------------------------------------
     ('GET', '/v1/{pid}/resources'): SdkOperation(DGC, 'list_resources', 'ListResourcesResponse'),
     ('POST', '/v1/{pid}/resources'): SdkOperation(
-        DGC, None, None, 'create_resource: the SDK model is `body: str` (the whole answer a string), the docs '
+        DGC, 'create_resource', None, 'the SDK model is `body: str` (the whole answer a string), the docs '
         '("Creating a Resource") answer {"resourceId": "..."}: the docs are followed, not checked here'),
     ('GET', '/v1/{pid}/resources/{resource_id}'): SdkOperation(DGC, 'show_resource', 'ShowResourceResponse'),
     ('PUT', '/v1/{pid}/resources/{resource_id}'): SdkOperation(DGC, 'update_resource', 'UpdateResourceResponse',
@@ -81,10 +85,14 @@ SDK_ROUTES: dict[Key, SdkOperation] = {
     # --- Management Center: data connections (the `workspace` header is required by the SDK) ----
     ('GET', '/v1/{pid}/data-connections'): SdkOperation(STUDIO, 'list_dataconnections',
                                                         'ListDataconnectionsResponse'),
-    ('POST', '/v1/{pid}/data-connections'): SdkOperation(STUDIO, 'create_connections', 'CreateConnectionsResponse',
-                                                         'the SDK model is empty: no data_connection_id'),
+    ('POST', '/v1/{pid}/data-connections'): SdkOperation(
+        STUDIO, 'create_connections', 'CreateConnectionsResponse', 'the SDK model is empty',
+        allowed={'/data_connection_id': 'golangsdk dayu/v1/connections/results.go createResp; the terraform '
+                                        'provider takes the new id from it (no other way to learn it)'}),
     ('POST', '/v1/{pid}/data-connections/validation'): SdkOperation(
-        STUDIO, 'debug_dataconnection', 'DebugDataconnectionResponse', 'the SDK model is empty'),
+        STUDIO, 'debug_dataconnection', 'DebugDataconnectionResponse', 'the SDK model is empty',
+        allowed={'/is_success': 'golangsdk ValidateResp; the provider refuses the create when false',
+                 '/message': 'golangsdk ValidateResp.Message, shown by the provider'}),
     ('GET', '/v1/{pid}/data-connections/{data_connection_id}'): SdkOperation(
         STUDIO, 'show_dataconnection', 'ShowDataconnectionResponse'),
     ('PUT', '/v1/{pid}/data-connections/{data_connection_id}'): SdkOperation(
@@ -94,7 +102,7 @@ SDK_ROUTES: dict[Key, SdkOperation] = {
     # --- CDM v1.1 (no workspace: the default one) --------------------------------------------
     ('GET', '/v1.1/{pid}/clusters'): SdkOperation(CDM, 'list_clusters', 'ListClustersResponse'),
     ('POST', '/v1.1/{pid}/clusters'): SdkOperation(
-        CDM, None, None, 'emulator-only stand-in for buying a cluster ({"cluster": {"name"}}); the SDK\'s '
+        CDM, 'create_cluster', None, 'emulator-only stand-in for buying a cluster ({"cluster": {"name"}}); the SDK\'s '
         'create_cluster takes a full order (CreateClusterResponse: id, name, task) and jobsync never calls it'),
     ('GET', '/v1.1/{pid}/clusters/{cluster_id}'): SdkOperation(CDM, 'show_cluster_detail',
                                                                'ShowClusterDetailResponse'),

@@ -222,7 +222,8 @@ def deviations(seeded: Seeded) -> dict[tuple[str, str], list[str]]:
         for answer in seeded.answers.get(key, []):
             body = answer.body if not isinstance(answer.body, bytes) else {'<bytes>': len(answer.body)}
             # List positions folded to `*`: one line per field, however many entries carry it.
-            problems += [p for p in dict.fromkeys(_INDEX.sub('/*', p) for p in check(model, body))
+            found = check(model, body, allow=tuple(operation.allowed))
+            problems += [p for p in dict.fromkeys(_INDEX.sub('/*', p) for p in found)
                          if p not in problems]
         out[key] = problems
     return out
