@@ -36,9 +36,9 @@ import importlib
 import inspect
 import re
 import textwrap
+from collections.abc import Collection
 from dataclasses import dataclass
 from types import ModuleType
-from collections.abc import Collection
 from typing import Any, Literal
 
 Kind = Literal['extra', 'missing', 'type']
@@ -149,9 +149,11 @@ def check(model: type, answer: Any, allow: Collection[str] = ()) -> list[str]:
 def allowed(path: str, patterns: Collection[str]) -> bool:
     """Whether a JSON pointer matches one of `patterns` (segment by segment, `*` any segment)."""
     parts = path.split('/')
-    return any(len(pattern.split('/')) == len(parts)
-               and all(want in ('*', got) for want, got in zip(pattern.split('/'), parts))
-               for pattern in patterns)
+    for pattern in patterns:
+        wanted = pattern.split('/')
+        if len(wanted) == len(parts) and all(want in ('*', got) for want, got in zip(wanted, parts, strict=True)):
+            return True
+    return False
 
 
 def _check_value(type_: str, value: Any, path: str, owner: str, package: ModuleType) -> list[Problem]:

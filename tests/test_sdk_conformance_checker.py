@@ -39,7 +39,8 @@ def test_required_is_read_from_the_models_init() -> None:
 
 def test_wrong_json_types_are_reported_and_json_null_is_accepted() -> None:
     assert check(dgc.ShowScriptResponse, {'id': 7, 'version': True, 'description': None}) == [
-        '/id: expected str, got integer (ShowScriptResponse)', '/version: expected int, got boolean (ShowScriptResponse)']
+        '/id: expected str, got integer (ShowScriptResponse)',
+        '/version: expected int, got boolean (ShowScriptResponse)']
     assert check(studio.ApigDataSourceView, {'create_time': 1700000000000}) == []  # float takes an integer
 
 
@@ -49,7 +50,8 @@ def test_dicts_lists_and_objects_are_walked() -> None:
     assert check(cdm.ShowLinkResponse, {'links': [link]}) == [
         '/links/0/link-config-values/configs/0/inputs/1/value: required by Input, missing']
     assert check(dgc.ScriptInfo, {'name': 's', 'type': 't', 'content': '', 'configuration': {'k': {'x': 1}}}) == []
-    assert check(dgc.ListJobsResponse, {'jobs': {}}) == ['/jobs: expected list[JobResult], got object (ListJobsResponse)']
+    assert check(dgc.ListJobsResponse, {'jobs': {}}) == [
+        '/jobs: expected list[JobResult], got object (ListJobsResponse)']
 
 
 def test_empty_models_take_no_body_and_body_models_take_the_whole_answer() -> None:
