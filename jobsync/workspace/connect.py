@@ -32,7 +32,7 @@ def open_workspace(target: Target, repo_root: Path, env: Mapping[str, str]) -> W
 
     A `dataarts` target (or a saved plan's `dataarts:...` workspace) takes its credentials from
     `env` (the CLI passes the process environment): `HUAWEICLOUD_SDK_AK`/`HUAWEICLOUD_SDK_SK`, or
-    `JOBSYNC_DATAARTS_TOKEN`. Nothing here reads `os.environ`.
+    `JOBSYNC_DATAARTS_TOKEN`. Nothing here reads the process environment itself.
     """
     url = target.workspace
     if url.startswith('local:'):
