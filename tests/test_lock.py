@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from cli_runner import start_jobsync_process
 from conftest import EXAMPLE_SECRETS, FakeClock, run_jobsync
+from records import sqlite_records
 
 from jobsync import commands
 from jobsync.errors import LockError
@@ -178,6 +179,6 @@ def test_two_applies_at_once_one_applies_the_workspace_ends_consistent(example_r
     try:
         state = ws.read_state('local')
         assert state is not None and len(state.objects) == 22
-        assert ws.records.current_lock('local') is None  # both released
+        assert sqlite_records(ws.records).current_lock('local') is None  # both released
     finally:
         ws.close()

@@ -648,7 +648,7 @@ def test_every_pattern_is_explained_in_words(path: Path) -> None:
 )
 def test_console_extra_fields_are_known_properties(kind: str, fields: dict[str, Any]) -> None:
     """Exported extras are declared (with descriptions for editors), not merely tolerated."""
-    declared = {where.rsplit('/', 1)[-1] for where, _ in _properties(schema.load_schema(kind))}  # type: ignore[arg-type]
+    declared = {where.rsplit('/', 1)[-1] for where, _ in _properties(schema.load_schema(kind))}
     assert set(fields) <= declared
 
 
