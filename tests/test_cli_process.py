@@ -32,7 +32,6 @@ def _db(repo: Path) -> Path:
 @pytest.mark.parametrize('args', [
     pytest.param(('--help',), id='help'),
     pytest.param(('plan', '--no-such-option'), id='usage-error'),
-    pytest.param(('validate', '--repo', '{repo}'), id='validate'),
     pytest.param(('plan', '--repo', '{repo}', '--detailed-exitcode'), id='plan'),
     pytest.param(('apply', '--repo', '{repo}'), id='apply-without-a-terminal'),
 ])
