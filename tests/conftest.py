@@ -7,6 +7,17 @@ from pathlib import Path
 
 import pytest
 
+# The command line as a user meets it: `run_jobsync` runs it in this process (fast, and coverage
+# sees jobsync/cli); `run_jobsync_process` / `start_jobsync_process` start a real one.
+from cli_runner import (  # noqa: F401
+    EXAMPLE_SECRETS,
+    CliResult,
+    JobsyncProcess,
+    run_jobsync,
+    run_jobsync_process,
+    start_jobsync_process,
+)
+
 # The emulator and `dataarts` workspace fixtures (emulator, running_emulator, dataarts_workspace).
 from dataarts_fixtures import dataarts_workspace, emulator, running_emulator  # noqa: F401
 
@@ -52,13 +63,6 @@ def local_workspace(tmp_path: Path, fake_clock: FakeClock) -> Iterator[LocalWork
 # --- repos and the command line, as a user meets them ------------------------------------------
 
 EXAMPLE_REPO = Path(__file__).resolve().parents[1] / 'examples' / 'repo'
-# Every secret the example repo references, with canary values tests can search output for.
-EXAMPLE_SECRETS = {
-    'DWS_PASSWORD': 'canary-dws-7f3a9c',
-    'MYSQL_PASSWORD': 'canary-mysql-51be02',
-    'MRS_HIVE_PASSWORD': 'canary-hive-c0ffee',
-    'ETL_HOST_PASSWORD': 'canary-host-d15ea5e',
-}
 
 
 def git_commit_all(repo: Path, message: str = 'definitions') -> str:
@@ -83,27 +87,3 @@ def example_repo(tmp_path: Path) -> Path:
     shutil.copytree(EXAMPLE_REPO, repo, ignore=shutil.ignore_patterns('.jobsync'))
     git_commit_all(repo)
     return repo
-
-
-class CliResult:
-    def __init__(self, code: int, stdout: str, stderr: str) -> None:
-        self.code, self.stdout, self.stderr = code, stdout, stderr
-
-    def __repr__(self) -> str:
-        return f'CliResult(code={self.code}, stdout={self.stdout[-2000:]!r}, stderr={self.stderr[-2000:]!r})'
-
-
-def run_jobsync(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-                stdin: str | None = None) -> CliResult:
-    """Run the installed `jobsync` command as a user would (a real process, real exit code)."""
-    import os
-    import subprocess
-    import sys
-
-    full_env = {k: v for k, v in os.environ.items() if k not in EXAMPLE_SECRETS and not k.startswith('JOBSYNC_')}
-    full_env.update(env or {})
-    proc = subprocess.run(
-        [sys.executable, '-m', 'jobsync', *args], capture_output=True, text=True, env=full_env, cwd=cwd,
-        input=stdin, timeout=120,
-    )
-    return CliResult(proc.returncode, proc.stdout, proc.stderr)

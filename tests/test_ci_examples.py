@@ -20,6 +20,7 @@ import git
 import pytest
 import yaml
 from conftest import EXAMPLE_SECRETS, git_commit_all, run_jobsync
+from records import sqlite_records
 
 from jobsync.render.markdown import BUDGET
 from jobsync.workspace.local import LocalWorkspace
@@ -146,6 +147,6 @@ def test_pipeline_command_lines_plan_a_pull_request_then_apply_on_merge(
     assert again[-1].stdout == 'Nothing to apply: the plan has no changes.\n'
     ws = LocalWorkspace(example_repo / '.jobsync' / 'workspace.db')
     try:
-        assert ws.records.current_lock('local') is None
+        assert sqlite_records(ws.records).current_lock('local') is None
     finally:
         ws.close()

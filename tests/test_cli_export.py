@@ -83,7 +83,7 @@ def test_drift_then_export_on_a_branch_with_a_commit(applied_repo):
     repo = git.Repo(applied_repo)
     assert repo.active_branch.name == 'jobsync/drift'
     head = repo.head.commit
-    assert head.message.startswith('jobsync export: 0 added, 1 changed\n')
+    assert isinstance(head.message, str) and head.message.startswith('jobsync export: 0 added, 1 changed\n')
     assert 'job/job_batch: /schedule/cron/expression' in head.message
     assert list(head.stats.files) == ['jobs/job_batch.yaml']
     stats = head.stats.files['jobs/job_batch.yaml']

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import pytest
+from cli_runner import start_jobsync_process
 from conftest import EXAMPLE_SECRETS, FakeClock, run_jobsync
+from records import sqlite_records
 
 from jobsync import commands
 from jobsync.errors import LockError
@@ -130,35 +129,35 @@ def test_apply_refuses_while_another_holds_the_lock_then_force_unlock_frees_it(e
 
 
 def test_apply_waits_for_the_lock_with_lock_timeout(example_repo: Path) -> None:
+    # A real process, so the lock can be freed while it waits; freed only once it says it waits,
+    # so no timer races the process (under load a start can take longer than any fixed delay).
     ws = LocalWorkspace(_db(example_repo))
-    held = ws.acquire_lock('local', 'deploy-bot', '', 10 * MINUTE)
-    release = threading.Timer(1.5, lambda: ws.release_lock(held))
-    release.start()
     try:
-        waited = run_jobsync('apply', '--repo', str(example_repo), '--auto-approve', '--lock-timeout', '60s',
-                             env=EXAMPLE_SECRETS)
+        held = ws.acquire_lock('local', 'deploy-bot', '', 10 * MINUTE)
+        proc = start_jobsync_process('apply', '--repo', str(example_repo), '--auto-approve', '--lock-timeout', '60s',
+                                     env=EXAMPLE_SECRETS)
+        try:
+            said = proc.wait_for('waiting up to 60s')
+            ws.release_lock(held)
+        finally:
+            waited = proc.finish()
     finally:
-        release.join()
         ws.close()
     assert waited.code == 0, waited
-    assert 'Target local is locked by deploy-bot' in waited.stderr and 'waiting up to 60s' in waited.stderr
+    assert 'Target local is locked by deploy-bot' in said
     assert 'Apply: 22 applied' in waited.stdout
 
 
 def test_two_applies_at_once_one_applies_the_workspace_ends_consistent(example_repo: Path) -> None:
-    import os
-
-    def start(owner: str, timeout: str) -> subprocess.Popen[str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith('JOBSYNC_')}
-        env.update(EXAMPLE_SECRETS, JOBSYNC_LOCK_OWNER=owner)
-        return subprocess.Popen(
-            [sys.executable, '-m', 'jobsync', 'apply', '--repo', str(example_repo), '--auto-approve',
-             '--lock-timeout', timeout], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
     def race(timeout: str, done: str) -> dict[str, tuple[int, str, str]]:
-        procs = {owner: start(owner, timeout) for owner in (f'first-{timeout}', f'second-{timeout}')}
-        results = {owner: (p.wait(timeout=120), p.stdout.read(), p.stderr.read())  # type: ignore[union-attr]
-                   for owner, p in procs.items()}
+        procs = {owner: start_jobsync_process('apply', '--repo', str(example_repo), '--auto-approve',
+                                              '--lock-timeout', timeout,
+                                              env={**EXAMPLE_SECRETS, 'JOBSYNC_LOCK_OWNER': owner})
+                 for owner in (f'first-{timeout}', f'second-{timeout}')}
+        results: dict[str, tuple[int, str, str]] = {}
+        for owner, p in procs.items():
+            ended = p.finish()
+            results[owner] = (ended.code, ended.stdout, ended.stderr)
         wrote = [owner for owner, (_, out, _) in results.items() if done in out]
         assert len(wrote) == 1, results  # exactly one applied; the other waited, or found nothing left
         for owner, (code, _out, err) in results.items():
@@ -180,6 +179,6 @@ def test_two_applies_at_once_one_applies_the_workspace_ends_consistent(example_r
     try:
         state = ws.read_state('local')
         assert state is not None and len(state.objects) == 22
-        assert ws.records.current_lock('local') is None  # both released
+        assert sqlite_records(ws.records).current_lock('local') is None  # both released
     finally:
         ws.close()

@@ -13,11 +13,11 @@ JOB = ObjectKey('job', 'daily')
 CONN = ObjectKey('connection', 'dws')
 
 
-def _defn(key: ObjectKey, spec: dict) -> Definition:  # type: ignore[type-arg]
+def _defn(key: ObjectKey, spec: dict) -> Definition:
     return Definition(key, parse_placeholders(spec), SourceRef(f'{key.kind}s/{key.name}.yaml'))
 
 
-def _job(cron: str) -> dict:  # type: ignore[type-arg]
+def _job(cron: str) -> dict:
     return {'name': 'daily', 'processType': 'BATCH', 'nodes': [{'name': 'a', 'type': 'Dummy'}],
             'schedule': {'type': 'CRON', 'cron': {'expression': cron, 'startTime': '2025-01-01T00:00:00+08'}}}
 
@@ -32,7 +32,7 @@ def _job(cron: str) -> dict:  # type: ignore[type-arg]
         pytest.param({}, {JOB: _job('0 0 2 * * ?')}, [], id='unmanaged-left-alone'),
     ),
 )
-def test_make_plan_action(desired: dict, live: dict, expected: list[Action]) -> None:  # type: ignore[type-arg]
+def test_make_plan_action(desired: dict, live: dict, expected: list[Action]) -> None:
     plan = make_plan({k: _defn(k, v) for k, v in desired.items()},
                      {k: LiveObject(k, v, updated=5) for k, v in live.items()},
                      repo_rev='abc', target='t', workspace='local:x', max_objects=100, max_bytes=1 << 20,

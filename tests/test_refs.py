@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from jobsync.model import ObjectKey
 from jobsync.refs import name_uses, references
 from jobsync.remap import apply_remap
@@ -28,7 +30,8 @@ def test_name_uses_in_the_repo_form_and_the_api_form_agree() -> None:
 
 
 def test_remap_moves_a_cdm_job_reference_with_its_cluster() -> None:
-    spec = {'nodes': [{'name': 'c', 'type': 'CDMJob', 'properties': {'clusterName': 'cdm-a', 'jobName': 'copy'}}]}
+    spec: dict[str, Any] = {
+        'nodes': [{'name': 'c', 'type': 'CDMJob', 'properties': {'clusterName': 'cdm-a', 'jobName': 'copy'}}]}
     remapped = apply_remap(JOB, spec, {'cdm_clusters': {'cdm-a': 'cdm-prod-01'}})
     assert remapped.spec['nodes'][0]['properties'] == {'clusterName': 'cdm-prod-01', 'jobName': 'copy'}
     assert spec['nodes'][0]['properties']['clusterName'] == 'cdm-a'  # the input is not changed

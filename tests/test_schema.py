@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
+from jsonschema import Draft202012Validator
 
 from jobsync import codec, schema, templates
 from jobsync.model import KINDS, SourceRef
@@ -648,7 +648,7 @@ def test_every_pattern_is_explained_in_words(path: Path) -> None:
 )
 def test_console_extra_fields_are_known_properties(kind: str, fields: dict[str, Any]) -> None:
     """Exported extras are declared (with descriptions for editors), not merely tolerated."""
-    declared = {where.rsplit('/', 1)[-1] for where, _ in _properties(schema.load_schema(kind))}  # type: ignore[arg-type, unused-ignore]
+    declared = {where.rsplit('/', 1)[-1] for where, _ in _properties(schema.load_schema(kind))}
     assert set(fields) <= declared
 
 

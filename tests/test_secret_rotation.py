@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import EXAMPLE_SECRETS, run_jobsync
+from records import sqlite_records
 
 from jobsync.state import secret_fingerprint
 from jobsync.workspace.local import LocalWorkspace
@@ -17,7 +18,7 @@ ROTATED = {**EXAMPLE_SECRETS, 'DWS_PASSWORD': 'canary-dws-rotated-42'}
 def _state_text(repo: Path) -> str:
     ws = LocalWorkspace(repo / '.jobsync' / 'workspace.db')
     try:
-        with ws.records._read() as conn:
+        with sqlite_records(ws.records)._read() as conn:
             return '\n'.join(row[0] for row in conn.execute('SELECT body FROM jobsync_state'))
     finally:
         ws.close()

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from conftest import EXAMPLE_SECRETS, run_jobsync
 from jsonschema import Draft202012Validator
+from records import sqlite_records
 
 from jobsync import commands, schema
 from jobsync.apply import Status
@@ -132,7 +133,7 @@ def test_a_concurrent_state_write_is_refused(example_repo: Path, ws: LocalWorksp
 
 def test_a_noop_plan_with_state_costs_only_list_calls(example_repo: Path, ws: LocalWorkspace) -> None:
     apply(example_repo, ws)
-    with ws.records._write() as conn:  # without the state, a plan must read every object's content
+    with sqlite_records(ws.records)._write() as conn:  # without the state, a plan must read every object's content
         conn.execute('DELETE FROM jobsync_state')
     without_state = plan(example_repo, ws)
     assert without_state.api_calls['POST /v1/{pid}/jobs/batch-export'] == 1
@@ -235,7 +236,8 @@ def test_first_apply_to_a_workspace_already_in_sync_starts_managing_it(example_r
     assert run_jobsync('apply', '--repo', str(example_repo), '--auto-approve', env=EXAMPLE_SECRETS).code == 0
     ws = LocalWorkspace(_db(example_repo))
     try:
-        with ws.records._write() as conn:  # forget the state, as if the workspace had been filled by hand
+        # forget the state, as if the workspace had been filled by hand
+        with sqlite_records(ws.records)._write() as conn:
             conn.execute('DELETE FROM jobsync_state')
         applied = apply(example_repo, ws)
         assert applied.result.outcomes == () and applied.state is not None and len(applied.state.objects) == 22
