@@ -299,7 +299,7 @@ def test_writes_are_object_by_object_and_say_what_went_through(dataarts_workspac
         dataarts_workspace.import_objects([(ObjectKey('script', 'ok'), script_spec('ok')),
                                            (ObjectKey('job', 'broken'), bad),
                                            (ObjectKey('job', 'fine'), job_spec('fine'))])
-    assert caught.value.written == {'script/ok', 'job/fine'}
+    assert caught.value.written == frozenset({'script/ok', 'job/fine'})
     assert set(caught.value.reasons) == {'job/broken'}
     assert 'not all or nothing' in caught.value.message
     assert sorted(dataarts_workspace.list_objects()) == [ObjectKey('script', 'ok'), ObjectKey('job', 'fine')]

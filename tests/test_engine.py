@@ -518,7 +518,7 @@ def test_an_unreadable_package_fails_its_task(engine):
 
 def test_a_bad_same_name_policy_is_refused(engine):
     with pytest.raises(EngineError) as caught:
-        engine.import_package(build_package([]), 'REPLACE')  # type: ignore[arg-type]
+        engine.import_package(build_package([]), 'REPLACE')
     assert caught.value.code == 'DLF.3051'
 
 

@@ -150,7 +150,7 @@ def test_a_refused_write_names_the_object_and_the_others_are_written(local_works
         local_workspace.import_objects(items)
     assert set(caught.value.reasons) == {'script/load'}
     assert 'DLF.0203' in caught.value.reasons['script/load'] and 'bob' in caught.value.reasons['script/load']
-    assert caught.value.written == {'script/fine'}  # object by object, as against the service
+    assert caught.value.written == frozenset({'script/fine'})  # object by object, as against the service
     assert set(local_workspace.list_objects()) == {SCRIPT, ObjectKey('script', 'fine')}
     local_workspace.engine.unlock_script('load')
     local_workspace.import_objects([items[0]])

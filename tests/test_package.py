@@ -97,7 +97,7 @@ def test_reads_the_batch_export_layout():
 def test_reads_what_the_job_export_builders_write():
     job = job_spec('j', scripts=('s',))
     for layout in ('single', 'batch'):
-        data = build_job_export([(job, [script_spec('s')], [resource_spec('r')])], layout=layout)  # type: ignore[arg-type]
+        data = build_job_export([(job, [script_spec('s')], [resource_spec('r')])], layout=layout)
         assert {key for key, _ in read_package(data)} == {
             ObjectKey('job', 'j'), ObjectKey('script', 's'), ObjectKey('resource', 'r')}
 

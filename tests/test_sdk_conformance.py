@@ -29,13 +29,14 @@ from sdk_conformance import check
 from sdk_routes import SDK_ROUTES, checked_routes
 from workspace_specs import cdm_job_spec, connection_spec, job_spec, link_spec, resource_spec, script_spec
 
-from jobsync.workspace.dataarts_http import AkSk, ApiError, HttpSettings, Route, Service, Transport
-
 pytest.importorskip('huaweicloudsdkdgc')
 pytest.importorskip('huaweicloudsdkcdm')
 pytest.importorskip('huaweicloudsdkdataartsstudio')
 
-pytestmark = pytest.mark.skip(reason='issue 11: emulator fixes pending; see notes/emulator-deviations.md')
+# The module still drives the pre-redesign HTTP transport; it is rewritten with the emulator fixes.
+pytest.skip('issue 11: emulator fixes pending; see notes/emulator-deviations.md', allow_module_level=True)
+
+from jobsync.workspace.dataarts_http import AkSk, ApiError, HttpSettings, Route, Service, Transport  # noqa: E402
 
 WORKSPACE = 'ws-example'
 CLUSTER = 'cdm-prod'
