@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import ModuleType
@@ -21,8 +22,11 @@ if TYPE_CHECKING:
 def _git() -> ModuleType:
     """gitpython, imported only when a command needs git: gitpython raises ImportError at import
     when no `git` executable is on PATH, and `validate`, `--help` and commands on a folder outside
-    git must work on a slim CI image without it (issue 10 item 6)."""
+    git must work on a slim CI image without it (issue 10 item 6). The executable is looked up on
+    every call too: gitpython, once imported, would otherwise fail later with GitCommandNotFound."""
     try:
+        if not (os.environ.get('GIT_PYTHON_GIT_EXECUTABLE') or shutil.which('git')):
+            raise ImportError('git')
         import git
     except ImportError:
         raise UsageError('this needs the `git` executable, which is not on PATH',
@@ -252,39 +256,7 @@ def _read_commit(repo: Path, ref: str) -> Snapshot:
     return Snapshot(repo, commit.hexsha, dict(sorted(files.items())))
 
 
-# --- writing (export): files, branches, commits ---------------------------------------------------
-
-def _safe_target(root: Path, rel: str) -> Path:
-    """`root / rel`, refused unless it stays inside `root`: no absolute path, no `..`, no symlink on the way."""
-    pure = PurePosixPath(rel)
-    if pure.is_absolute() or not pure.parts or any(p in ('', '.', '..') for p in pure.parts) or '\\' in rel:
-        raise UsageError(f'refusing to write {rel!r}: not a plain path inside the repo')
-    current = root
-    for part in pure.parts:
-        current = current / part
-        if current.is_symlink():
-            raise UsageError(f'refusing to write {rel}: {current.relative_to(root).as_posix()} is a symbolic link',
-                             hint='jobsync writes only regular files inside the repo')
-    if current.exists() and not current.is_file():
-        raise UsageError(f'refusing to write {rel}: something other than a file is there')
-    return current
-
-
-def write_files(repo: Path, files: Mapping[str, bytes]) -> list[str]:
-    """Write `files` (POSIX paths relative to `repo`); every path is checked before any is written.
-
-    Each file is written to a temporary name and renamed into place, so a reader never sees half
-    a file. Returns the paths written, sorted.
-    """
-    root = repo.resolve()
-    targets = {rel: _safe_target(root, rel) for rel in sorted(files)}
-    for rel, target in targets.items():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f'.{target.name}.jobsync-tmp')
-        tmp.write_bytes(files[rel])
-        os.replace(tmp, target)
-    return sorted(targets)
-
+# --- writing (export): branches and commits (files: safewrite.py) ---------------------------------------------------
 
 def is_git_repo(repo: Path) -> bool:
     return _open_git(repo.resolve()) is not None

@@ -119,11 +119,6 @@ def validator(name: SchemaName) -> Any:
     return Draft202012Validator(schema)
 
 
-def load_schemas() -> dict[SchemaName, Any]:
-    """Every validator, by kind (and `config`), built once."""
-    return {name: validator(name) for name in SCHEMA_NAMES}
-
-
 @functools.cache
 def _compiled(name: SchemaName) -> schemacheck.Check | None:
     """The compiled yes/no check for `name`, built once per process; None where jsonschema must judge."""
