@@ -172,48 +172,57 @@ def _seed_every_kind(engine: Engine) -> str:
     return cluster
 
 
-def test_every_list_entry_of_every_kind_has_last_update_time(engine, fake_clock):
+def test_list_entries_carry_only_the_update_marker_their_sdk_model_defines(engine, fake_clock):
+    # issue 11: JobResult has `lastUpdateTime`, CDM Links/Job `update-date`; ScriptInfo,
+    # ResourceInfo, ApigDataSourceView and Clusters have no update time at all.
     cluster = _seed_every_kind(engine)
-    lists = {
-        'jobs': engine.list_jobs()['jobs'] + engine.list_jobs(job_type='REAL_TIME')['jobs'],
+    marked = {
+        'jobs': (engine.list_jobs()['jobs'] + engine.list_jobs(job_type='REAL_TIME')['jobs'], 'lastUpdateTime'),
+        'links': (engine.list_links(cluster)['links'], 'update-date'),
+        'cdm jobs': (engine.list_cdm_jobs(cluster)['jobs'] + engine.list_cdm_jobs(cluster, job_type='BATCH_JOB')['jobs'],
+                     'update-date'),
+    }
+    for what, (entries, field) in marked.items():
+        assert entries, what
+        for entry in entries:
+            assert entry[field] == fake_clock.now, (what, entry)
+            assert 'lastUpdateTime' not in entry or field == 'lastUpdateTime'
+    unmarked = {
         'scripts': engine.list_scripts()['scripts'],
         'resources': engine.list_resources()['resources'],
         'connections': engine.list_connections()['data_connection_lists'],
         'clusters': engine.list_clusters()['clusters'],
-        'links': engine.list_links(cluster)['links'],
-        'cdm jobs': engine.list_cdm_jobs(cluster)['jobs'] + engine.list_cdm_jobs(cluster, job_type='BATCH_JOB')['jobs'],
     }
-    for what, entries in lists.items():
+    for what, entries in unmarked.items():
         assert entries, what
         for entry in entries:
-            assert entry['lastUpdateTime'] == fake_clock.now, (what, entry)
+            assert 'lastUpdateTime' not in entry, (what, entry)
+    assert all(isinstance(s['content'], str) and isinstance(s['id'], str) for s in unmarked['scripts'])
 
 
-def test_last_update_time_moves_on_every_write(engine, fake_clock):
+def test_update_markers_move_on_every_write(engine, fake_clock):
     cluster = _seed_every_kind(engine)
     before = fake_clock.now
     fake_clock.advance(1000)
     engine.update_job('batch', job_spec('batch', description='changed'))
     engine.update_script('s', script_spec('s', content='SELECT 2;'))
     engine.update_resource(engine.resource_id('r'), resource_spec('r', location='obs://b/other.jar'))
-    engine.update_connection(_connection_id(engine, 'dws'), connection_spec('dws', password='new'))
     engine.update_link(cluster, 'src', link_spec('src', password='new'))
     engine.update_cdm_job(cluster, 'copy', cdm_job_spec('copy', source='src', target='src', group='g'))
     after = fake_clock.now
     assert {j['name']: j['lastUpdateTime'] for j in engine.list_jobs()['jobs']} == {'batch': after}
-    assert engine.list_scripts()['scripts'][0]['lastUpdateTime'] == after
-    assert engine.list_resources()['resources'][0]['lastUpdateTime'] == after
-    assert engine.list_connections()['data_connection_lists'][0]['lastUpdateTime'] == after
-    assert engine.list_links(cluster)['links'][0]['lastUpdateTime'] == after
-    assert {j['name']: j['lastUpdateTime'] for j in engine.list_cdm_jobs(cluster)['jobs']} == {'copy': after}
+    assert engine.list_scripts()['scripts'][0]['content'] == 'SELECT 2;'  # the list carries the content
+    assert engine.list_resources()['resources'][0]['location'] == 'obs://b/other.jar'
+    assert engine.list_links(cluster)['links'][0]['update-date'] == after
+    assert {j['name']: j['update-date'] for j in engine.list_cdm_jobs(cluster)['jobs']} == {'copy': after}
     assert engine.list_jobs(job_type='REAL_TIME')['jobs'][0]['lastUpdateTime'] == before  # untouched
 
 
 def test_two_writes_in_the_same_millisecond_still_move_last_update_time(engine):
-    engine.create_script(script_spec('s'))
-    first = engine.list_scripts()['scripts'][0]['lastUpdateTime']
-    engine.update_script('s', script_spec('s', content='SELECT 2;'))  # the fake clock did not move
-    assert engine.list_scripts()['scripts'][0]['lastUpdateTime'] > first
+    engine.create_job(job_spec('j'))
+    first = engine.list_jobs()['jobs'][0]['lastUpdateTime']
+    engine.update_job('j', job_spec('j', description='changed'))  # the fake clock did not move
+    assert engine.list_jobs()['jobs'][0]['lastUpdateTime'] > first
 
 
 # --- secrets -----------------------------------------------------------------------------------
