@@ -292,7 +292,9 @@ class Cdm(Space):
             )
             sub = self._last_submission(conn, cluster_id, name)
             assert sub is not None
-            return {'submissions': [self._submission_view(sub, 'BOOTING')]}
+            started = self._submission_view(sub, 'BOOTING')
+            del started['external-id']  # StartJobSubmission [SDK cdm] has none (the Submission model does)
+            return {'submissions': [started]}
 
     def stop_cdm_job(self, cluster_id: str, name: str) -> None:
         """`PUT .../cdm/job/{job_name}/stop`: the running submission ends `FAILED` (`Cdm.0053` if idle)."""
