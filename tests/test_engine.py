@@ -179,8 +179,8 @@ def test_list_entries_carry_only_the_update_marker_their_sdk_model_defines(engin
     marked = {
         'jobs': (engine.list_jobs()['jobs'] + engine.list_jobs(job_type='REAL_TIME')['jobs'], 'lastUpdateTime'),
         'links': (engine.list_links(cluster)['links'], 'update-date'),
-        'cdm jobs': (engine.list_cdm_jobs(cluster)['jobs'] + engine.list_cdm_jobs(cluster, job_type='BATCH_JOB')['jobs'],
-                     'update-date'),
+        'cdm jobs': (engine.list_cdm_jobs(cluster)['jobs']
+                     + engine.list_cdm_jobs(cluster, job_type='BATCH_JOB')['jobs'], 'update-date'),
     }
     for what, (entries, field) in marked.items():
         assert entries, what

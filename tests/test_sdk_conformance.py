@@ -32,9 +32,9 @@ pytest.importorskip('huaweicloudsdkdgc')
 pytest.importorskip('huaweicloudsdkcdm')
 pytest.importorskip('huaweicloudsdkdataartsstudio')
 
-from jobsync.workspace.http import AkSk, HttpSettings, HttpTransport  # noqa: E402
-from jobsync.workspace.routes import Route, Service  # noqa: E402
-from jobsync.workspace.transport import ApiError  # noqa: E402
+from jobsync.workspace.http import AkSk, HttpSettings, HttpTransport
+from jobsync.workspace.routes import Route, Service
+from jobsync.workspace.transport import ApiError
 
 WORKSPACE = 'ws-example'
 CLUSTER = 'cdm-prod'

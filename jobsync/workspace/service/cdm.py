@@ -100,7 +100,8 @@ class Cdm(Space):
         return spec
 
     def list_links(self, cluster_id: str) -> dict[str, Any]:
-        """`GET .../cdm/link/all`: `{"links": [...]}`, masked; the change marker is each Links' `update-date` [SDK cdm `links.py`]."""
+        """`GET .../cdm/link/all`: `{"links": [...]}`, masked; the change marker is each Links'
+        `update-date` [SDK cdm `links.py`]."""
         with self._store.read() as conn:
             self._require_cluster(conn, cluster_id)
             rows = self._all(conn, 'cdm-link', cluster_id)
