@@ -43,6 +43,24 @@ def decode_cdm_values(spec: Spec) -> Spec:
 full_body = kinds.full_body
 
 
+def without_export_flags(job: Spec) -> Spec:
+    """An exported job without the `"value_is_sensitive": false` real exports add to every node
+    property (issue 11 facts §2, [3P] reference §4.8): read back, the job is what was written. A true
+    flag is kept (it says something)."""
+    nodes = job.get('nodes')
+    if not isinstance(nodes, list):
+        return job
+    out = []
+    for node in nodes:
+        if isinstance(node, dict) and isinstance(node.get('properties'), list):
+            node = {**node, 'properties': [
+                {k: v for k, v in p.items() if k != 'value_is_sensitive'}
+                if isinstance(p, dict) and p.get('value_is_sensitive', True) is False else p
+                for p in node['properties']]}
+        out.append(node)
+    return {**job, 'nodes': out}
+
+
 def fingerprint(entry: Mapping[str, Any], drop: Iterable[str] = ()) -> int:
     """A change marker made of an object's own content, for kinds whose list entries carry no update
     time (issue 11: [SDK] dgc `ScriptInfo`/`ResourceInfo` and dataartsstudio `ApigDataSourceView` have

@@ -29,7 +29,7 @@ from jobsync.state import is_reserved
 from jobsync.workspace import package
 from jobsync.workspace import routes as r
 from jobsync.workspace.base import KeepsRecords, ListEntry, RecordStore
-from jobsync.workspace.bodies import decode_cdm_values, fingerprint, updated_ms
+from jobsync.workspace.bodies import decode_cdm_values, fingerprint, updated_ms, without_export_flags
 from jobsync.workspace.records import ScriptRecordStore, now_ms
 from jobsync.workspace.transport import ApiError, Transport
 
@@ -335,10 +335,11 @@ class DataArtsReader(KeepsRecords):
             middle = len(names) // 2
             return self._export(names[:middle]) + self._export(names[middle:])
         try:
-            return package.read_package(response.content)
+            found = package.read_package(response.content)
         except package.PackageError as exc:
             raise ApiError(f'{r.EXPORT_JOBS.name}: the export of {len(names)} job(s) cannot be read: {exc.message}',
                            request_id=response.request_id, route=r.EXPORT_JOBS.name) from None
+        return [(key, without_export_flags(spec) if key.kind == 'job' else spec) for key, spec in found]
 
     def _address(self, key: ObjectKey, *, create_cluster: bool = False) -> dict[str, str] | None:
         """The path parameters that address the object (None: a resource or connection whose id
