@@ -38,12 +38,16 @@ def pairs_to_mapping(items: Any, value_key: str) -> Any:
         return items
     names: list[str] = []
     for item in items:
+        if isinstance(item, dict) and value_key == 'value' and item.get('value_is_sensitive', True) is False:
+            # Real exports add `"value_is_sensitive": false` to every node property (issue 11 facts §2,
+            # [3P] reference §4.8): read it as the plain pair. A true flag keeps the list as it is.
+            item = {k: v for k, v in item.items() if k != 'value_is_sensitive'}
         if not (isinstance(item, dict) and set(item) == {'name', value_key} and isinstance(item['name'], str)):
             return items
         names.append(item['name'])
     if len(set(names)) != len(names):
         return items
-    return {item['name']: item[value_key] for item in items}
+    return {item['name']: item[value_key] for item in items if isinstance(item, dict)}
 
 
 def mapping_to_pairs(mapping: Any, value_key: str) -> Any:

@@ -41,7 +41,8 @@ def test_node_properties_become_a_mapping_and_back() -> None:
 @pytest.mark.parametrize(
     'props',
     (
-        pytest.param([{'name': 'a', 'value': '1', 'value_is_sensitive': False}], id='extra-key'),
+        pytest.param([{'name': 'a', 'value': '1', 'value_is_sensitive': True}], id='sensitive-flag'),
+        pytest.param([{'name': 'a', 'value': '1', 'other': 'x'}], id='extra-key'),
         pytest.param([{'name': 'a', 'value': '1'}, {'name': 'a', 'value': '2'}], id='duplicate-names'),
         pytest.param([{'name': 1, 'value': '1'}], id='non-string-name'),
     ),
@@ -51,6 +52,16 @@ def test_lists_that_cannot_convert_exactly_stay_lists(props: list[dict[str, Any]
     doc, _ = codec.to_repo('job', api)
     assert doc['nodes'][0]['properties'] == props
     assert codec.from_repo('job', doc) == api
+
+
+def test_an_exported_false_sensitivity_flag_reads_as_the_plain_pair() -> None:
+    # issue 11: real exports add `"value_is_sensitive": false` to every node property
+    api = {'name': 'j', 'nodes': [{'name': 'n', 'properties': [
+        {'name': 'a', 'value': '1', 'value_is_sensitive': False}, {'name': 'b', 'value': '2'}]}]}
+    doc, _ = codec.to_repo('job', api)
+    assert doc['nodes'][0]['properties'] == {'a': '1', 'b': '2'}
+    assert codec.from_repo('job', doc)['nodes'][0]['properties'] == [{'name': 'a', 'value': '1'},
+                                                                     {'name': 'b', 'value': '2'}]
 
 
 def test_script_content_goes_to_the_sidecar() -> None:

@@ -15,6 +15,7 @@ from workspace_specs import cdm_job_spec, connection_spec, job_spec, link_spec, 
 
 from jobsync.errors import WorkspaceError
 from jobsync.model import ObjectKey
+from jobsync.workspace.bodies import without_export_flags
 from jobsync.workspace.package import build_package
 from jobsync.workspace.service import Engine, EngineError
 
@@ -172,48 +173,57 @@ def _seed_every_kind(engine: Engine) -> str:
     return cluster
 
 
-def test_every_list_entry_of_every_kind_has_last_update_time(engine, fake_clock):
+def test_list_entries_carry_only_the_update_marker_their_sdk_model_defines(engine, fake_clock):
+    # issue 11: JobResult has `lastUpdateTime`, CDM Links/Job `update-date`; ScriptInfo,
+    # ResourceInfo, ApigDataSourceView and Clusters have no update time at all.
     cluster = _seed_every_kind(engine)
-    lists = {
-        'jobs': engine.list_jobs()['jobs'] + engine.list_jobs(job_type='REAL_TIME')['jobs'],
+    marked = {
+        'jobs': (engine.list_jobs()['jobs'] + engine.list_jobs(job_type='REAL_TIME')['jobs'], 'lastUpdateTime'),
+        'links': (engine.list_links(cluster)['links'], 'update-date'),
+        'cdm jobs': (engine.list_cdm_jobs(cluster)['jobs']
+                     + engine.list_cdm_jobs(cluster, job_type='BATCH_JOB')['jobs'], 'update-date'),
+    }
+    for what, (entries, field) in marked.items():
+        assert entries, what
+        for entry in entries:
+            assert entry[field] == fake_clock.now, (what, entry)
+            assert 'lastUpdateTime' not in entry or field == 'lastUpdateTime'
+    unmarked = {
         'scripts': engine.list_scripts()['scripts'],
         'resources': engine.list_resources()['resources'],
         'connections': engine.list_connections()['data_connection_lists'],
         'clusters': engine.list_clusters()['clusters'],
-        'links': engine.list_links(cluster)['links'],
-        'cdm jobs': engine.list_cdm_jobs(cluster)['jobs'] + engine.list_cdm_jobs(cluster, job_type='BATCH_JOB')['jobs'],
     }
-    for what, entries in lists.items():
+    for what, entries in unmarked.items():
         assert entries, what
         for entry in entries:
-            assert entry['lastUpdateTime'] == fake_clock.now, (what, entry)
+            assert 'lastUpdateTime' not in entry, (what, entry)
+    assert all(isinstance(s['content'], str) and isinstance(s['id'], str) for s in unmarked['scripts'])
 
 
-def test_last_update_time_moves_on_every_write(engine, fake_clock):
+def test_update_markers_move_on_every_write(engine, fake_clock):
     cluster = _seed_every_kind(engine)
     before = fake_clock.now
     fake_clock.advance(1000)
     engine.update_job('batch', job_spec('batch', description='changed'))
     engine.update_script('s', script_spec('s', content='SELECT 2;'))
     engine.update_resource(engine.resource_id('r'), resource_spec('r', location='obs://b/other.jar'))
-    engine.update_connection(_connection_id(engine, 'dws'), connection_spec('dws', password='new'))
     engine.update_link(cluster, 'src', link_spec('src', password='new'))
     engine.update_cdm_job(cluster, 'copy', cdm_job_spec('copy', source='src', target='src', group='g'))
     after = fake_clock.now
     assert {j['name']: j['lastUpdateTime'] for j in engine.list_jobs()['jobs']} == {'batch': after}
-    assert engine.list_scripts()['scripts'][0]['lastUpdateTime'] == after
-    assert engine.list_resources()['resources'][0]['lastUpdateTime'] == after
-    assert engine.list_connections()['data_connection_lists'][0]['lastUpdateTime'] == after
-    assert engine.list_links(cluster)['links'][0]['lastUpdateTime'] == after
-    assert {j['name']: j['lastUpdateTime'] for j in engine.list_cdm_jobs(cluster)['jobs']} == {'copy': after}
+    assert engine.list_scripts()['scripts'][0]['content'] == 'SELECT 2;'  # the list carries the content
+    assert engine.list_resources()['resources'][0]['location'] == 'obs://b/other.jar'
+    assert engine.list_links(cluster)['links'][0]['update-date'] == after
+    assert {j['name']: j['update-date'] for j in engine.list_cdm_jobs(cluster)['jobs']} == {'copy': after}
     assert engine.list_jobs(job_type='REAL_TIME')['jobs'][0]['lastUpdateTime'] == before  # untouched
 
 
 def test_two_writes_in_the_same_millisecond_still_move_last_update_time(engine):
-    engine.create_script(script_spec('s'))
-    first = engine.list_scripts()['scripts'][0]['lastUpdateTime']
-    engine.update_script('s', script_spec('s', content='SELECT 2;'))  # the fake clock did not move
-    assert engine.list_scripts()['scripts'][0]['lastUpdateTime'] > first
+    engine.create_job(job_spec('j'))
+    first = engine.list_jobs()['jobs'][0]['lastUpdateTime']
+    engine.update_job('j', job_spec('j', description='changed'))  # the fake clock did not move
+    assert engine.list_jobs()['jobs'][0]['lastUpdateTime'] > first
 
 
 # --- secrets -----------------------------------------------------------------------------------
@@ -338,7 +348,8 @@ def test_batch_export_layout_with_dependencies(engine):
         'jobs/hourly/hourly.job', 'jobs/hourly/load.script',
     ]
     archive = zipfile.ZipFile(io.BytesIO(data))
-    assert json.loads(archive.read('jobs/daily/daily.job')) == engine.show_job('daily')
+    # exports add `"value_is_sensitive": false` to each node property (issue 11, [3P]); nothing else
+    assert without_export_flags(json.loads(archive.read('jobs/daily/daily.job'))) == engine.show_job('daily')
     assert json.loads(archive.read('jobs/daily/load.script')) == engine.show_script('load')
     assert _names(engine.export_jobs(['daily'], export_depend=False)) == ['jobs/daily/daily.job']
 
@@ -360,7 +371,7 @@ def test_an_export_imports_back_as_is(engine, tmp_path, fake_clock):
     task = other.import_package(engine.export_jobs(['daily']))
     assert task['status'] == 'SUCCESSFUL'
     assert other.show_script('load')['content'] == 'SELECT 1;'
-    assert other.show_job('daily')['nodes'] == engine.show_job('daily')['nodes']
+    assert without_export_flags(other.show_job('daily'))['nodes'] == engine.show_job('daily')['nodes']
 
 
 # --- import ------------------------------------------------------------------------------------

@@ -6,8 +6,7 @@ through jobsync's own transport, and each JSON answer is checked with tests/sdk_
 against the SDK model of its operation: no field the model lacks, every field it requires,
 recursively. One test per route, so a failure names the route and lists every deviation.
 
-Skipped until the emulator is fixed: the deviations found today are written down in
-notes/emulator-deviations.md; the lead removes the skip with the fix.
+The deviations this found, and how each was fixed, are in notes/emulator-deviations.md.
 """
 
 from __future__ import annotations
@@ -33,10 +32,9 @@ pytest.importorskip('huaweicloudsdkdgc')
 pytest.importorskip('huaweicloudsdkcdm')
 pytest.importorskip('huaweicloudsdkdataartsstudio')
 
-# The module still drives the pre-redesign HTTP transport; it is rewritten with the emulator fixes.
-pytest.skip('issue 11: emulator fixes pending; see notes/emulator-deviations.md', allow_module_level=True)
-
-from jobsync.workspace.dataarts_http import AkSk, ApiError, HttpSettings, Route, Service, Transport  # noqa: E402
+from jobsync.workspace.http import AkSk, HttpSettings, HttpTransport
+from jobsync.workspace.routes import Route, Service
+from jobsync.workspace.transport import ApiError
 
 WORKSPACE = 'ws-example'
 CLUSTER = 'cdm-prod'
@@ -66,7 +64,7 @@ def _service(template: str) -> Service:
 
 
 class _Driver:
-    def __init__(self, transport: Transport, seeded: Seeded) -> None:
+    def __init__(self, transport: HttpTransport, seeded: Seeded) -> None:
         self.transport, self.seeded = transport, seeded
 
     def __call__(self, method: str, template: str, params: dict[str, str] | None = None, *,
@@ -77,7 +75,8 @@ class _Driver:
         for the stops, which the emulator refuses because its runs end at once (issue 11).
         """
         assert (method, template) in SDK_ROUTES, f'{method} {template} is not in tests/sdk_routes.py'
-        route = Route(_service(template), method, template, idempotent=False)
+        # A route of its own (no `wrapper`): the bodies here are sent exactly as written.
+        route = Route('sdk_conformance', _service(template), method, template, idempotent=False)
         try:
             answer = self.transport.call(route, params or {}, query=query or [], body=body)
         except ApiError as err:
@@ -200,9 +199,9 @@ def drive_every_route(running: RunningEmulator, repo: Path) -> Seeded:
     settings = HttpSettings(
         project_id=project, endpoints={'factory': running.url, 'management': running.url, 'cdm': running.url},
         credentials=AkSk(EMULATOR_AK, EMULATOR_SK), workspace_id=WORKSPACE,
-        rate_limits={'factory': 0, 'management': 0, 'cdm': 0}, max_attempts=1, timeout=30)
+        rate_limits={'factory': 0, 'management': 0, 'cdm': 0}, max_attempts=1, timeout=30.0)
     seeded = Seeded()
-    transport = Transport(settings)
+    transport = HttpTransport(settings)
     try:
         call = _Driver(transport, seeded)
         drivers: list[Callable[[_Driver], None]] = [_drive_factory, _drive_management, _drive_cdm]
@@ -231,15 +230,29 @@ def deviations(seeded: Seeded) -> dict[tuple[str, str], list[str]]:
 
 
 @pytest.fixture(scope='module')
-def seeded(emulator: RunningEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     import shutil
 
     from conftest import EXAMPLE_REPO, git_commit_all
+    from dataarts_fixtures import EMULATOR_CLUSTERS, EMULATOR_TOKEN
+
+    from jobsync.workspace.emulator import Emulator, EmulatorServer
 
     repo = tmp_path_factory.mktemp('sdkfit') / 'repo'
     shutil.copytree(EXAMPLE_REPO, repo, ignore=shutil.ignore_patterns('.jobsync'))
     git_commit_all(repo)
-    yield drive_every_route(emulator, repo)
+    # An emulator of its own whose CDM runs last (an hour: the test stops the run, never waits on
+    # it), so that CDM stop answers as it does for a running job.
+    em = Emulator(tmp_path_factory.mktemp('sdkfit-emulator') / 'emulator.db',
+                  credentials={EMULATOR_AK: EMULATOR_SK}, tokens={EMULATOR_TOKEN},
+                  clusters={name: None for name in EMULATOR_CLUSTERS}, cdm_run_ms=3_600_000)
+    server = EmulatorServer(em)
+    server.start()
+    try:
+        yield drive_every_route(RunningEmulator(server, em), repo)
+    finally:
+        server.stop()
+        em.close()
 
 
 def test_every_checked_route_was_driven(seeded: Seeded) -> None:

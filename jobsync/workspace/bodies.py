@@ -4,7 +4,9 @@ CDM values decoded, timestamps, and the error codes that decide what a write doe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -41,8 +43,38 @@ def decode_cdm_values(spec: Spec) -> Spec:
 full_body = kinds.full_body
 
 
+def without_export_flags(job: Spec) -> Spec:
+    """An exported job without the `"value_is_sensitive": false` real exports add to every node
+    property (issue 11 facts §2, [3P] reference §4.8): read back, the job is what was written. A true
+    flag is kept (it says something)."""
+    nodes = job.get('nodes')
+    if not isinstance(nodes, list):
+        return job
+    out = []
+    for node in nodes:
+        if isinstance(node, dict) and isinstance(node.get('properties'), list):
+            node = {**node, 'properties': [
+                {k: v for k, v in p.items() if k != 'value_is_sensitive'}
+                if isinstance(p, dict) and p.get('value_is_sensitive', True) is False else p
+                for p in node['properties']]}
+        out.append(node)
+    return {**job, 'nodes': out}
+
+
+def fingerprint(entry: Mapping[str, Any], drop: Iterable[str] = ()) -> int:
+    """A change marker made of an object's own content, for kinds whose list entries carry no update
+    time (issue 11: [SDK] dgc `ScriptInfo`/`ResourceInfo` and dataartsstudio `ApigDataSourceView` have
+    none): a 60-bit digest of the canonical JSON of `entry` without the `drop` keys. Plans and state
+    compare markers for equality only, so any edit of the content moves it."""
+    skip = set(drop)
+    text = json.dumps({k: v for k, v in entry.items() if k not in skip}, sort_keys=True, default=str,
+                      separators=(',', ':'))
+    return int(hashlib.sha256(text.encode()).hexdigest()[:15], 16)
+
+
 def updated_ms(entry: Mapping[str, Any], *fallbacks: str) -> int:
-    """An entry's `lastUpdateTime` (epoch ms), or the first fallback field the service fills."""
+    """An entry's `lastUpdateTime` (epoch ms; jobs: [SDK] dgc `JobResult.lastUpdateTime`), or the
+    first fallback field the service fills (CDM: `update-date`, [SDK] cdm `Links`/`Job`)."""
     for name in ('lastUpdateTime', *fallbacks):
         value = entry.get(name)
         if isinstance(value, (int, float)) and not isinstance(value, bool):

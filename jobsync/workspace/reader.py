@@ -29,7 +29,7 @@ from jobsync.state import is_reserved
 from jobsync.workspace import package
 from jobsync.workspace import routes as r
 from jobsync.workspace.base import KeepsRecords, ListEntry, RecordStore
-from jobsync.workspace.bodies import decode_cdm_values, updated_ms
+from jobsync.workspace.bodies import decode_cdm_values, fingerprint, updated_ms, without_export_flags
 from jobsync.workspace.records import ScriptRecordStore, now_ms
 from jobsync.workspace.transport import ApiError, Transport
 
@@ -88,6 +88,7 @@ class DataArtsReader(KeepsRecords):
         self._cdm_seen: dict[ObjectKey, dict[str, Any]] = {}
         # Script list entries that carry their content (then no show call is needed).
         self._script_entries: dict[str, dict[str, Any]] = {}
+        self._connection_shows: dict[ObjectKey, Spec] = {}
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}({self.url!r})'
@@ -154,8 +155,11 @@ class DataArtsReader(KeepsRecords):
         # jobsync's own state and lock scripts are not objects of the workspace (state.py).
         scripts = [s for s in self._paged(r.LIST_SCRIPTS, [], 'scripts', 'total', 'name')
                    if not is_reserved(ObjectKey('script', s['name']))]
-        self._script_entries = {s['name']: s for s in scripts if 'content' in s}
-        out = {ObjectKey('script', s['name']): ListEntry(ObjectKey('script', s['name']), updated_ms(s),
+        # A v1 ScriptInfo is the whole script, content included ([SDK] dgc `ScriptInfo.content`
+        # required; [DOC] v1 script list: content "Mandatory: Yes") and has no update time: the
+        # marker is the entry's own content. An entry without content is read with a show.
+        self._script_entries = {s['name']: s for s in scripts if isinstance(s.get('content'), str)}
+        out = {ObjectKey('script', s['name']): ListEntry(ObjectKey('script', s['name']), fingerprint(s),
                                                          directory=s.get('directory') or '/')
                for s in scripts}
         self._forget('script', {k: '' for k in out})
@@ -163,7 +167,10 @@ class DataArtsReader(KeepsRecords):
 
     def _list_resources(self) -> dict[ObjectKey, ListEntry]:
         resources = self._paged(r.LIST_RESOURCES, [], 'resources', 'total', 'name')
-        out = {ObjectKey('resource', x['name']): ListEntry(ObjectKey('resource', x['name']), updated_ms(x),
+        # A ResourceInfo entry is the whole resource ([SDK] dgc: the same model as show) with no
+        # update time: fingerprint it, less `jobRelation` (it moves with the jobs using it).
+        out = {ObjectKey('resource', x['name']): ListEntry(ObjectKey('resource', x['name']),
+                                                           fingerprint(x, ('jobRelation',)),
                                                            directory=x.get('directory') or '/')
                for x in resources}
         self._forget('resource', {ObjectKey('resource', x['name']): str(x.get('id', '')) for x in resources})
@@ -171,10 +178,17 @@ class DataArtsReader(KeepsRecords):
 
     def _list_connections(self) -> dict[ObjectKey, ListEntry]:
         conns = self._paged(r.LIST_CONNECTIONS, [], 'data_connection_lists', 'total_size', 'dw_name')
-        out = {ObjectKey('connection', c['dw_name']): ListEntry(ObjectKey('connection', c['dw_name']),
-                                                                updated_ms(c, 'create_time'))
-               for c in conns}
         self._forget('connection', {ObjectKey('connection', c['dw_name']): str(c.get('dw_id', '')) for c in conns})
+        # An ApigDataSourceView ([SDK] dataartsstudio) has no `dw_config`, no `env_type` and no update
+        # time, so a console edit of the config is invisible in the list: show each connection (1
+        # call each, ≤ 50 a workspace per `max_records`) and fingerprint the show, whose
+        # `dw_config.update_time` moves on every write [TF data connection DiffSuppressFunc comment].
+        keys = [ObjectKey('connection', c['dw_name']) for c in conns]
+        shown = dict(self._map(lambda key: (key, self._show(key)), keys))
+        with self._lock:
+            self._connection_shows = {k: v for k, v in shown.items() if v is not None}
+        out = {key: ListEntry(key, fingerprint(shown[key] or entry))
+               for key, entry in zip(keys, conns, strict=True)}
         return out
 
     def _forget(self, kind: str, ids: Mapping[ObjectKey, str]) -> None:
@@ -290,9 +304,9 @@ class DataArtsReader(KeepsRecords):
             if key in brought:
                 return key, brought[key]
             if key.kind == 'script' and key.name in self._script_entries:
-                entry = dict(self._script_entries[key.name])
-                entry.pop('lastUpdateTime', None)
-                return key, entry
+                return key, dict(self._script_entries[key.name])
+            if key.kind == 'connection' and key in self._connection_shows:
+                return key, dict(self._connection_shows[key])
             return key, self._show(key)
 
         singles = [k for k in wanted if k.kind in ('script', 'resource', 'connection') and k in entries]
@@ -304,7 +318,6 @@ class DataArtsReader(KeepsRecords):
         for key in (k for k in wanted if k.kind in CDM_KINDS):
             if key in self._cdm_seen and key in entries:
                 cdm = dict(self._cdm_seen[key])
-                cdm.pop('lastUpdateTime', None)
                 status = cdm.get('status') if key.kind == 'cdm-job' else None
                 out[key] = LiveObject(key, cdm, entries[key].updated, str(status) if status else None)
         return dict(sorted(out.items()))
@@ -322,10 +335,11 @@ class DataArtsReader(KeepsRecords):
             middle = len(names) // 2
             return self._export(names[:middle]) + self._export(names[middle:])
         try:
-            return package.read_package(response.content)
+            found = package.read_package(response.content)
         except package.PackageError as exc:
             raise ApiError(f'{r.EXPORT_JOBS.name}: the export of {len(names)} job(s) cannot be read: {exc.message}',
                            request_id=response.request_id, route=r.EXPORT_JOBS.name) from None
+        return [(key, without_export_flags(spec) if key.kind == 'job' else spec) for key, spec in found]
 
     def _address(self, key: ObjectKey, *, create_cluster: bool = False) -> dict[str, str] | None:
         """The path parameters that address the object (None: a resource or connection whose id

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from jobsync.model import Spec
+from jobsync.workspace.emulator.shapes import SHOW_JOB, SYSTEM_TASK, shape
 from jobsync.workspace.routes import ROUTES, Route
 from jobsync.workspace.service import Engine, EngineError
 
@@ -124,7 +125,7 @@ def _list_jobs(em: Gateway, c: Call) -> Reply:
 
 
 def _show_job(em: Gateway, c: Call) -> Reply:
-    return Reply(200, c.engine.show_job(c.params['job_name']))
+    return Reply(200, shape(c.engine.show_job(c.params['job_name']), SHOW_JOB))
 
 
 def _create_job(em: Gateway, c: Call) -> Reply:
@@ -216,7 +217,7 @@ def _import_jobs(em: Gateway, c: Call) -> Reply:
 
 
 def _show_task(em: Gateway, c: Call) -> Reply:
-    return Reply(200, c.engine.get_task(c.params['task_id']))
+    return Reply(200, shape(c.engine.get_task(c.params['task_id']), SYSTEM_TASK))
 
 
 # --- scripts, resources (§5, §6) -------------------------------------------------------------------

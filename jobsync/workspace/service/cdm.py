@@ -57,8 +57,7 @@ class Cdm(Space):
         def iso(ms: int) -> str:
             return time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(ms / 1000))
         return {'id': row.id, 'name': row.name, 'status': '200', 'statusDetail': 'Normal', 'isFrozen': '0',
-                'created': iso(row.create_time), 'updated': iso(row.update_time), 'actionProgress': {},
-                'lastUpdateTime': row.update_time}
+                'created': iso(row.create_time), 'updated': iso(row.update_time), 'actionProgress': {}}
 
     def list_clusters(self) -> dict[str, Any]:
         """`GET /v1.1/{pid}/clusters`: `{"clusters": [...]}`, by name."""
@@ -101,11 +100,12 @@ class Cdm(Space):
         return spec
 
     def list_links(self, cluster_id: str) -> dict[str, Any]:
-        """`GET .../cdm/link/all`: `{"links": [...]}`, masked, each with `lastUpdateTime`."""
+        """`GET .../cdm/link/all`: `{"links": [...]}`, masked; the change marker is each Links'
+        `update-date` [SDK cdm `links.py`]."""
         with self._store.read() as conn:
             self._require_cluster(conn, cluster_id)
             rows = self._all(conn, 'cdm-link', cluster_id)
-        return {'links': [{**self._link_view(r), 'lastUpdateTime': r.update_time} for r in rows]}
+        return {'links': [self._link_view(r) for r in rows]}
 
     def show_link(self, cluster_id: str, name: str) -> Spec:
         """`GET .../cdm/link/{link_name}`: the link (the route wraps it in `{"links": [...]}`),
@@ -194,6 +194,8 @@ class Cdm(Space):
             'progress': {'SUCCEEDED': 100, 'FAILED': -1}.get(status, 0),
             'isIncrementing': False, 'is-execute-auto': False, 'isDeleteJob': False,
             'delete_rows': 0, 'update_rows': 0, 'write_rows': 0,
+            # required by the SDK's Submission model (cdm `submission.py`; issue 11 facts §11)
+            'external-id': f'job_local{sub["id"]}', 'isStopingIncrement': '',
         }
         if status == 'FAILED':
             view['error-summary'] = 'The job was stopped by the user.'
@@ -227,8 +229,7 @@ class Cdm(Space):
             rows = [r for r in self._all(conn, 'cdm-job', cluster_id)
                     if filter in r.name and r.spec.get('job_type', 'NORMAL_JOB') == job_type]
             start = (page_no - 1) * page_size
-            jobs = [{**self._cdm_job_view(conn, r), 'lastUpdateTime': r.update_time}
-                    for r in rows[start:start + page_size]]
+            jobs = [self._cdm_job_view(conn, r) for r in rows[start:start + page_size]]
         return {'total': len(rows), 'jobs': jobs, 'page_no': page_no, 'page_size': page_size}
 
     def show_cdm_job(self, cluster_id: str, name: str) -> Spec:
@@ -292,7 +293,9 @@ class Cdm(Space):
             )
             sub = self._last_submission(conn, cluster_id, name)
             assert sub is not None
-            return {'submissions': [self._submission_view(sub, 'BOOTING')]}
+            started = self._submission_view(sub, 'BOOTING')
+            del started['external-id']  # StartJobSubmission [SDK cdm] has none (the Submission model does)
+            return {'submissions': [started]}
 
     def stop_cdm_job(self, cluster_id: str, name: str) -> None:
         """`PUT .../cdm/job/{job_name}/stop`: the running submission ends `FAILED` (`Cdm.0053` if idle)."""

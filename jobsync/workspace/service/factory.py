@@ -23,6 +23,11 @@ from jobsync.model import Spec
 from jobsync.workspace.service.errors import EngineError, check_paging, dlf
 from jobsync.workspace.service.store import Row, Space, dumps
 
+# The fields of a ScriptInfo ([SDK] huaweicloudsdkdgc v1 `model/script_info.py` attribute_map): what a
+# script list entry and a script show answer hold, no more (issue 11: the SDK model is the contract).
+SCRIPT_FIELDS = ('name', 'id', 'type', 'directory', 'content', 'connectionName', 'database', 'queueName',
+                 'configuration', 'description', 'owner', 'version', 'targetStatus', 'approvers')
+
 JOB_RUNNING_STATES = kinds.JOB_SCHEDULE.running  # the service refuses to overwrite a job in these
 
 
@@ -265,26 +270,25 @@ class Factory(Space):
 
     @staticmethod
     def _script_view(row: Row) -> Spec:
-        spec = dict(row.spec)
-        spec.update(id=int(row.id), version=row.version, createUser=row.create_user)
+        # ScriptInfo (huaweicloudsdkdgc v1 `model/script_info.py`): `id` is a str, `version` an int;
+        # the model has no `createUser` and no update time (issue 11; notes/issue11-facts.md §1).
+        spec = {k: v for k, v in row.spec.items() if k in SCRIPT_FIELDS}
+        spec.setdefault('content', '')  # required in the model
+        spec.update(id=str(row.id), version=row.version)
         return spec
 
     def list_scripts(self, *, script_name: str = '', limit: int = 10, offset: int = 0) -> dict[str, Any]:
-        """`GET /v1/{pid}/scripts`: `{"total", "scripts": [...]}`, by name; entries omit `content`
-        [INF: keeps lists light; content comes from show] and carry `lastUpdateTime`."""
+        """`GET /v1/{pid}/scripts`: `{"total", "scripts": [...]}`, by name; entries are whole
+        ScriptInfos, `content` included ([SDK] dgc `ScriptInfo.content` required; [DOC] v1 "Querying a
+        Script List": content "Mandatory: Yes"), with no update time (the model has none)."""
         check_paging(limit, offset)
         with self._store.read() as conn:
             total, rows = self._page(conn, 'script', '1', (), script_name, limit, offset)
-        entries = []
-        for row in rows:
-            entry = self._script_view(row)
-            entry.pop('content', None)
-            entry['lastUpdateTime'] = row.update_time
-            entries.append(entry)
-        return {'total': total, 'scripts': entries}
+        return {'total': total, 'scripts': [self._script_view(row) for row in rows]}
 
     def show_script(self, name: str) -> Spec:
-        """`GET /v1/{pid}/scripts/{script_name}`: the script with content, plus `id`, `version`, `createUser`."""
+        """`GET /v1/{pid}/scripts/{script_name}`: the script with content, plus `id` and `version`
+        (ShowScriptResponse, dgc: the ScriptInfo fields)."""
         with self._store.read() as conn:
             return self._script_view(self._require_script(conn, name))
 
@@ -356,13 +360,13 @@ class Factory(Space):
         return spec
 
     def list_resources(self, *, resource_name: str = '', limit: int = 10, offset: int = 0) -> dict[str, Any]:
-        """`GET /v1/{pid}/resources`: `{"total", "resources": [...]}` with `id` and `lastUpdateTime`."""
+        """`GET /v1/{pid}/resources`: `{"total", "resources": [...]}`, each the whole ResourceInfo
+        with its `id` and no update time ([SDK] dgc `ResourceInfo` has none; issue 11 point 1)."""
         check_paging(limit, offset)
         with self._store.read() as conn:
             rows = [r for r in self._all(conn, 'resource') if resource_name in r.name]
         return {'total': len(rows),
-                'resources': [{**self._resource_view(r), 'lastUpdateTime': r.update_time}
-                              for r in rows[offset:offset + limit]]}
+                'resources': [self._resource_view(r) for r in rows[offset:offset + limit]]}
 
     def show_resource(self, resource_id: str) -> Spec:
         """`GET /v1/{pid}/resources/{resource_id}`."""

@@ -40,7 +40,8 @@ class Management(Space):
 
     def list_connections(self, *, name: str = '', limit: int = 10, offset: int = 0) -> dict[str, Any]:
         """`GET /v1/{pid}/data-connections`: `{"count", "max_records", "total_size",
-        "data_connection_lists": [...]}`; entries carry no `dw_config`, but `lastUpdateTime`."""
+        "data_connection_lists": [...]}`; entries are ApigDataSourceViews ([SDK] dataartsstudio): no `dw_config`, and
+        no update time (only `create_time`; issue 11 point 1)."""
         check_paging(limit, offset)
         with self._store.read() as conn:
             rows = [r for r in self._all(conn, 'connection') if name in r.name]
@@ -50,7 +51,6 @@ class Management(Space):
             'create_user': r.create_user, 'create_time': r.create_time,
             'agent_id': r.spec.get('agent_id', ''), 'agent_name': r.spec.get('agent_name', ''),
             'qualified_name': r.name, 'description': r.spec.get('description', ''),
-            'lastUpdateTime': r.update_time,
         } for r in page]
         return {'count': len(entries), 'max_records': 50, 'total_size': len(rows), 'data_connection_lists': entries}
 

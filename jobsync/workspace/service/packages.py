@@ -64,7 +64,7 @@ class Packages(Factory, Cdm):
             for name in names:
                 row = self._require_job(conn, name)
                 scripts, resources = self._dependencies(conn, row) if export_depend else ([], [])
-                out.append((self._job_view(row), scripts, resources))
+                out.append((_as_exported(self._job_view(row)), scripts, resources))
         return out
 
     def export_job(self, name: str, export_depend: bool = True) -> bytes:
@@ -266,3 +266,20 @@ class _Task:
             'status': 'FAILED' if failed else 'SUCCESSFUL',
             'startTime': self.start, 'endTime': end, 'lastUpdate': end, 'subtasks': self.subtasks,
         }
+
+
+def _as_exported(job: Spec) -> Spec:
+    """A job as an export file holds it: `"value_is_sensitive": false` on every node property that
+    does not say otherwise [3P: reference §4.8, a console-exported template; examples/repo
+    `jobs/hive_dwd_daily.job`] (issue 11 facts §2). Show answers never carry it (ModelProperty)."""
+    nodes = job.get('nodes')
+    if not isinstance(nodes, list):
+        return job
+    out_nodes = []
+    for node in nodes:
+        if isinstance(node, dict) and isinstance(node.get('properties'), list):
+            node = {**node, 'properties': [{**p, 'value_is_sensitive': p.get('value_is_sensitive', False)}
+                                           if isinstance(p, dict) else p for p in node['properties']]}
+        out_nodes.append(node)
+    return {**job, 'nodes': out_nodes}
+
