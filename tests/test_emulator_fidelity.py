@@ -1,0 +1,70 @@
+"""Issue 11: the emulator's link check failure and workspace checks, and how jobsync meets them.
+
+Evidence: the api-cdm CreateLink "Example Responses" (a 500 with only `validation-result`), the
+provider's reading of `DLF.0819` as a 400 (notes/issue11-facts.md §5, §6).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from dataarts_fixtures import RunningEmulator
+from workspace_specs import link_spec, resource_spec
+
+from jobsync.errors import ImportRefused
+from jobsync.model import ObjectKey
+from jobsync.workspace.emulator import Gateway
+from jobsync.workspace.service import Engine
+from jobsync.workspace.transport import VALIDATION_CODE, parse_error
+
+BAD_HOST = '10.9.9.9'
+
+
+def _bad_link(name: str) -> dict[str, object]:
+    spec = link_spec(name)
+    spec['link-config-values']['configs'][0]['inputs'][0]['value'] = BAD_HOST
+    return spec
+
+
+def test_validation_500_is_a_final_refusal() -> None:
+    body = {'validation-result': [{'linkConfig': [{'message': "Can't connect", 'status': 'ERROR'}]}]}
+    err = parse_error(500, json.dumps(body).encode(), {})
+    assert err.code == VALIDATION_CODE and err.message == "Can't connect" and not err.ambiguous
+
+
+def test_link_check_failure_one_attempt_message_shown_rest_continues(running_emulator: RunningEmulator) -> None:
+    running_emulator.emulator.unreachable_hosts = frozenset({BAD_HOST})
+    try:
+        ws = running_emulator.workspace()
+        bad, good = ObjectKey('cdm-link', 'bad', 'cdm-prod'), ObjectKey('cdm-link', 'good', 'cdm-prod')
+        res = ObjectKey('resource', 'app')
+        with pytest.raises(ImportRefused) as caught:
+            ws.import_objects([(bad, _bad_link('bad')), (good, link_spec('good')), (res, resource_spec('app'))])
+        assert set(caught.value.reasons) == {str(bad)}
+        assert "Can't connect to the database" in caught.value.reasons[str(bad)]
+        assert sorted(caught.value.written or []) == sorted([str(good), str(res)])
+        link_post = 'POST /v1.1/{pid}/clusters/{cluster_id}/cdm/link'
+        assert ws.http.calls[link_post] == 2  # one attempt for the bad link, one for the good
+        ws.close()
+    finally:
+        running_emulator.emulator.unreachable_hosts = frozenset()
+
+
+def test_unknown_workspace_is_dlf_0819_and_missing_header_refused(tmp_path: object) -> None:
+    gateway = Gateway(Engine(str(tmp_path) + '/e.db'), verify=False, workspaces={'ws-1': 'team'})
+    try:
+        pid = uuid.uuid4().hex
+        unknown = gateway.handle('GET', f'/v1/{pid}/scripts', '', {'workspace': 'nope'}, b'')
+        assert unknown is not None and unknown.status == 400
+        assert json.loads(unknown.content)['error_code'] == 'DLF.0819'
+        known = gateway.handle('GET', f'/v1/{pid}/scripts', '', {'workspace': 'ws-1'}, b'')
+        assert known is not None and known.status == 200
+        bare = gateway.handle('GET', f'/v1/{pid}/data-connections', '', {}, b'')
+        assert bare is not None and bare.status == 400
+        assert 'workspace' in json.loads(bare.content)['errors'][0]['error_msg']
+        cdm = gateway.handle('GET', f'/v1.1/{pid}/clusters', '', {'workspace': 'nope'}, b'')
+        assert cdm is not None and cdm.status == 200  # CDM ignores the header
+    finally:
+        gateway.close()
