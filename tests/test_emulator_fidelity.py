@@ -10,14 +10,18 @@ import json
 import uuid
 
 import pytest
-from dataarts_fixtures import RunningEmulator
+from dataarts_fixtures import EMULATOR_AK, EMULATOR_SK, RunningEmulator
 from workspace_specs import link_spec, resource_spec
 
+from jobsync.config import Target
 from jobsync.errors import ImportRefused
 from jobsync.model import ObjectKey
+from jobsync.workspace.bodies import full_body
+from jobsync.workspace.connect import open_dataarts
 from jobsync.workspace.emulator import Gateway
+from jobsync.workspace.http import HttpTransport
 from jobsync.workspace.service import Engine
-from jobsync.workspace.transport import VALIDATION_CODE, parse_error
+from jobsync.workspace.transport import VALIDATION_CODE, ApiError, parse_error
 
 BAD_HOST = '10.9.9.9'
 
@@ -68,3 +72,40 @@ def test_unknown_workspace_is_dlf_0819_and_missing_header_refused(tmp_path: obje
         assert cdm is not None and cdm.status == 200  # CDM ignores the header
     finally:
         gateway.close()
+
+
+def _target(url: str, **extra: object) -> Target:
+    dataarts = {'project_id': uuid.uuid4().hex, 'endpoints': {'factory': url, 'management': url, 'cdm': url},
+                'rate_limits': {'factory': 0, 'management': 0, 'cdm': 0}, **extra}
+    return Target('prod', workspace='dataarts', settings={'workspace': 'dataarts', 'dataarts': dataarts})
+
+
+ENV = {'HUAWEICLOUD_SDK_AK': EMULATOR_AK, 'HUAWEICLOUD_SDK_SK': EMULATOR_SK}
+
+
+def test_default_workspace_is_looked_up_and_sent(running_emulator: RunningEmulator) -> None:
+    running_emulator.emulator.workspaces = {'default': 'default', 'ws-team': 'team'}
+    try:
+        ws = open_dataarts(_target(running_emulator.url), ENV)
+        try:
+            assert isinstance(ws.http, HttpTransport) and ws.http.settings.workspace_id == 'default'
+            assert ws.http.calls['GET /v1/{pid}/instances'] == 1
+            assert ws.http.calls['GET /v1/{pid}/workspaces/{instance_id}'] == 1
+            ws.list_objects()  # the Management Center list passes: the header is sent
+        finally:
+            ws.close()
+        with pytest.raises(ApiError) as caught:
+            bad = open_dataarts(_target(running_emulator.url, workspace_id='ws-nope'), ENV)
+            try:
+                bad.list_objects()
+            finally:
+                bad.close()
+        assert caught.value.code == 'DLF.0819' and 'workspace_id' in caught.value.hint
+    finally:
+        running_emulator.emulator.workspaces = None
+
+
+def test_server_managed_job_fields_are_not_sent() -> None:
+    body = full_body('job', {'name': 'j', 'id': 7, 'version': '3', 'lastUpdateUser': 'console', 'nodes': []})
+    assert not {'id', 'version', 'lastUpdateUser'} & set(body)
+    assert body['name'] == 'j'

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from jobsync import kinds
-from jobsync.model import Spec
+from jobsync.model import Kind, Spec
 
 # The codes a create answers when the name is taken (reference §4.8, §5, §6, §7, §9).
 ALREADY_EXISTS = frozenset({'DLF.0102', 'DLF.0202', 'DLF.6259', 'DLF.6309', 'Cdm.0104', 'Cdm.0315', 'Cdm.0318'})
@@ -37,8 +37,23 @@ def decode_cdm_values(spec: Spec) -> Spec:
     return out
 
 
-# The lists a write must send empty to clear them: the registry's rule (kinds.SENT_EMPTY).
-full_body = kinds.full_body
+# Kinds whose server-managed fields are dropped from every write body. A console `.job` kept as
+# is holds `id`, `version`, `lastUpdateUser`, ...: sent, an `id` copied from another workspace
+# names a job there (issue 11; the SDK's `UpdateJobRequestBody`/`CreateJobRequestBody` model none
+# of `lastUpdateUser`, `createUser`, `status`; `id` and `version` are show-answer fields
+# [SDK dgc `show_job_response.py`]). Scripts likewise (`id`, `version`, `owner` are answers).
+UNSENT_SERVER_FIELDS: frozenset[str] = frozenset({'job', 'script'})
+
+
+def full_body(kind: Kind, spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The body a write sends: the lists that must go empty sent empty (kinds.SENT_EMPTY), and
+    for jobs and scripts no field the service manages (FIELD_RULES.server_managed)."""
+    body = kinds.full_body(kind, spec)
+    if kind in UNSENT_SERVER_FIELDS:
+        from jobsync.diff import without_server_managed  # diff imports the codec: kept off import time
+
+        body = without_server_managed(kind, body)
+    return body
 
 
 def updated_ms(entry: Mapping[str, Any], *fallbacks: str) -> int:

@@ -6,6 +6,7 @@ target's `dataarts:` settings (`DataArtsConfig`) and credentials from the enviro
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,7 +120,18 @@ def open_dataarts(target: Target, env: Mapping[str, str]) -> DataArtsClient:
     from jobsync.workspace.client import DataArtsClient
     from jobsync.workspace.http import HttpTransport
 
+    transport = HttpTransport(settings)
+    workspace_id = config.workspace_id
+    if not workspace_id:  # the `workspace` header is always sent: look the default one up (workspaces.py)
+        from jobsync.workspace.workspaces import default_workspace_id
+
+        try:
+            workspace_id = default_workspace_id(transport, f'target {target.name!r}')
+        except BaseException:
+            transport.close()
+            raise
+        transport.settings = dataclasses.replace(settings, workspace_id=workspace_id)
     url = f'dataarts:{config.region or settings.endpoints["factory"]}/{config.project_id}/' \
           f'{config.workspace_id or "default"}'
-    return DataArtsClient(HttpTransport(settings), url=url, cdm_clusters=config.cdm_clusters,
+    return DataArtsClient(transport, url=url, cdm_clusters=config.cdm_clusters,
                           concurrency=config.concurrency)
