@@ -11,11 +11,12 @@ import uuid
 
 import pytest
 from dataarts_fixtures import EMULATOR_AK, EMULATOR_SK, RunningEmulator
-from workspace_specs import link_spec, resource_spec
+from workspace_specs import connection_spec, link_spec, resource_spec
 
 from jobsync.config import Target
 from jobsync.errors import ImportRefused
 from jobsync.model import ObjectKey
+from jobsync.workspace.agents import with_agent_id
 from jobsync.workspace.bodies import full_body
 from jobsync.workspace.connect import open_dataarts
 from jobsync.workspace.emulator import Gateway
@@ -109,3 +110,25 @@ def test_server_managed_job_fields_are_not_sent() -> None:
     body = full_body('job', {'name': 'j', 'id': 7, 'version': '3', 'lastUpdateUser': 'console', 'nodes': []})
     assert not {'id', 'version', 'lastUpdateUser'} & set(body)
     assert body['name'] == 'j'
+
+
+def test_agent_id_resolved_sent_and_read_back(running_emulator: RunningEmulator) -> None:
+    ws = running_emulator.workspace()
+    try:
+        spec = {**connection_spec('dws_agent'), 'agent_name': 'cdm-prod'}
+        key = ObjectKey('connection', 'dws_agent')
+        ws.import_objects([(key, spec)])
+        cluster_id = ws.clusters()['cdm-prod']
+        live = ws.read([key])[key]
+        assert live.spec['agent_id'] == cluster_id
+        assert ws.http.calls['GET /v1.1/{pid}/clusters'] == 1
+    finally:
+        ws.close()
+
+
+def test_with_agent_id_fills_only_a_known_agent() -> None:
+    clusters = {'cdm-prod': 'c-1'}.copy
+    assert with_agent_id('connection', {'agent_name': 'cdm-prod'}, clusters)['agent_id'] == 'c-1'
+    assert 'agent_id' not in with_agent_id('connection', {'agent_name': 'elsewhere'}, clusters)
+    assert with_agent_id('connection', {'agent_name': 'cdm-prod', 'agent_id': 'x'}, clusters)['agent_id'] == 'x'
+    assert with_agent_id('script', {'agent_name': 'cdm-prod'}, clusters) == {'agent_name': 'cdm-prod'}

@@ -28,6 +28,7 @@ from jobsync.errors import ImportRefused, WorkspaceError
 from jobsync.kinds import RUNNING_STATES
 from jobsync.model import CDM_KINDS, ObjectKey, Spec
 from jobsync.workspace import routes as r
+from jobsync.workspace.agents import with_agent_id
 from jobsync.workspace.bodies import ALREADY_EXISTS, FATAL_CODES, full_body
 from jobsync.workspace.reader import CRUD, PAGE, DataArtsReader, params_for
 from jobsync.workspace.transport import ApiError
@@ -70,6 +71,7 @@ class DataArtsClient(DataArtsReader):
                 continue
             try:
                 body = full_body(key.kind, {**spec, NAME_FIELD[key.kind]: spec.get(NAME_FIELD[key.kind], key.name)})
+                body = with_agent_id(key.kind, body, self.clusters)
                 self._upsert(key, body)
                 written.append(str(key))
             except ApiError as err:
