@@ -30,6 +30,7 @@ from jobsync.model import CDM_KINDS, ObjectKey, Spec
 from jobsync.workspace import routes as r
 from jobsync.workspace.agents import with_agent_id
 from jobsync.workspace.bodies import ALREADY_EXISTS, FATAL_CODES, full_body
+from jobsync.workspace.cdmruns import check_start, stop_before_delete
 from jobsync.workspace.reader import CRUD, PAGE, DataArtsReader, params_for
 from jobsync.workspace.transport import ApiError
 
@@ -171,6 +172,7 @@ class DataArtsClient(DataArtsReader):
         A DELETE repeated after a lost answer that then finds nothing counts as done.
         """
         route = CRUD[key.kind][3]
+        stop_before_delete(key, self.job_status, self.stop_job)  # CDM refuses to delete a running job
         try:
             address = self._address(key)
             if address is None:
@@ -224,7 +226,7 @@ class DataArtsClient(DataArtsReader):
             if key.kind == 'job':
                 self.http.call(r.START_JOB, {'job_name': key.name})
             else:
-                self.http.call(r.START_CDM_JOB, self._cdm_job(key))
+                check_start(key, self.http.call(r.START_CDM_JOB, self._cdm_job(key)).json())
         except ApiError as err:
             if not err.ambiguous:
                 raise

@@ -22,6 +22,10 @@ answers bytes (`Answer`), or None for a connection dropped mid-answer. In order:
   `unreachable_hosts` (a test hook, off the wire) is refused with HTTP 500 and only a
   `validation-result` body, as the api-cdm CreateLink/ModifyLink "Example Responses" show
   [DOC; SDK `CreateLinkResponse.validation_result`; GSDK link `results.go`];
+* failing CDM runs: a start of a CDM job named in `failing_cdm_jobs` (a test hook, off the wire)
+  answers 200 with its submission `FAILURE_ON_SUBMIT` and records no run, the answer the
+  provider checks for [TF `resource_huaweicloud_cdm_job.go` l.712-720; SDK
+  `StartJobSubmission.status`]. Run durations are the engine's (`cdm_run_ms`, `instance_run_ms`);
 * workspaces: the Management Center refuses a call without a `workspace` header (the SDK's
   requests assign it unconditionally, the docs say "Mandatory: Yes", the provider requires
   `workspace_id` [SDK `ListDataconnectionsRequest` & co.; DOC; TF]): 400 `DAYU.4402`-shaped
@@ -140,9 +144,10 @@ class Gateway:
             faults: Faults | None = None, script_errors: str = 'flat', paging: str = 'records',
             clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc), verify: bool = True,
             unreachable_hosts: frozenset[str] | set[str] = frozenset(),
-            workspaces: Mapping[str, str] | None = None,
+            workspaces: Mapping[str, str] | None = None, failing_cdm_jobs: frozenset[str] | set[str] = frozenset(),
     ) -> None:
         self.engine = engine
+        self.failing_cdm_jobs = frozenset(failing_cdm_jobs)
         self.unreachable_hosts = frozenset(unreachable_hosts)
         # workspace id -> name; None: any id is accepted (no DLF.0819)
         self.workspaces: dict[str, str] | None = None if workspaces is None else {'default': 'default', **workspaces}
@@ -283,7 +288,8 @@ class Gateway:
             return _error_reply(EngineError('DLF.3051', 'The request parameter is invalid: the body is not JSON.',
                                             family=family))
         project = params.get('pid', '')
-        refused = self._check_workspace(op, family, headers) or self._check_link(op, parsed)
+        refused = self._check_workspace(op, family, headers) or self._check_link(op, parsed) \
+            or self._check_start(op, params, user)
         if refused is not None:
             return refused
         workspace = 'default' if family == 'cdm' else headers.get('workspace') or 'default'
@@ -325,6 +331,16 @@ class Gateway:
                            f' (host {host}).')
                 return Reply(500, {'validation-result': [{'linkConfig': [{'message': message, 'status': 'ERROR'}]}]})
         return None
+
+
+    def _check_start(self, op: str, params: Mapping[str, str], user: str) -> Reply | None:
+        """A failing CDM start (module docstring); None: the start goes to the engine."""
+        if op != 'start_cdm_job' or params.get('job_name') not in self.failing_cdm_jobs:
+            return None
+        now = int(self.clock().timestamp() * 1000)
+        sub = {'job-name': params['job_name'], 'creation-user': user, 'creation-date': now, 'progress': -1,
+               'status': 'FAILURE_ON_SUBMIT', 'error-summary': 'Submission failed: the cluster refused the job.'}
+        return Reply(200, {'submissions': [sub]})
 
 
 # Routes that take no `workspace` header: the instance and workspace lists (facts §4).
