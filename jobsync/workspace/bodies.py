@@ -45,14 +45,19 @@ def decode_cdm_values(spec: Spec) -> Spec:
 UNSENT_SERVER_FIELDS: frozenset[str] = frozenset({'job', 'script'})
 
 
+# Server-managed in the comparison but still the user's to send: a job's top-level
+# `description` is a show field the body takes (kept as it was sent before issue 11).
+_STILL_SENT = frozenset({'/description'})
+
+
 def full_body(kind: Kind, spec: Mapping[str, Any]) -> dict[str, Any]:
     """The body a write sends: the lists that must go empty sent empty (kinds.SENT_EMPTY), and
-    for jobs and scripts no field the service manages (FIELD_RULES.server_managed)."""
+    for jobs and scripts no top-level field the service manages (FIELD_RULES.server_managed)."""
     body = kinds.full_body(kind, spec)
     if kind in UNSENT_SERVER_FIELDS:
-        from jobsync.diff import without_server_managed  # diff imports the codec: kept off import time
-
-        body = without_server_managed(kind, body)
+        for pattern in kinds.FIELD_RULES[kind].server_managed:
+            if pattern not in _STILL_SENT and pattern.count('/') == 1:
+                body.pop(pattern[1:], None)
     return body
 
 
