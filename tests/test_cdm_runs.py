@@ -6,9 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import FakeClock
 from workspace_specs import cdm_job_spec, link_spec
 
+from jobsync.errors import ImportRefused
 from jobsync.model import ObjectKey
+from jobsync.workspace.cdmruns import CdmRunPolicy
 from jobsync.workspace.local import LocalWorkspace
 from jobsync.workspace.transport import ApiError
 
@@ -51,5 +54,53 @@ def test_failed_start_is_reported(ws: LocalWorkspace) -> None:
             ws.start_job(COPY)
         assert caught.value.code == 'FAILURE_ON_SUBMIT' and 'not started' in caught.value.message
         assert ws.job_status(COPY) == 'NEW'
+    finally:
+        ws.close()
+
+
+def _changed() -> list[tuple[ObjectKey, dict[str, object]]]:
+    spec = cdm_job_spec('copy', source='src', target='dst')
+    spec['from-config-values']['configs'][0]['inputs'][0]['value'] = 'orders_v2'
+    return [(COPY, spec)]
+
+
+def test_overwriting_a_running_cdm_job_is_refused_by_default(ws: LocalWorkspace) -> None:
+    try:
+        ws.start_job(COPY)
+        with pytest.raises(ImportRefused) as caught:
+            ws.import_objects(_changed())
+        assert 'running (copying data)' in caught.value.reasons[str(COPY)]
+        assert ws.job_status(COPY) in ('BOOTING', 'RUNNING')  # the copy goes on
+    finally:
+        ws.close()
+
+
+def test_overwriting_a_running_cdm_job_stops_it_when_asked_and_does_not_restart(ws: LocalWorkspace) -> None:
+    try:
+        ws.start_job(COPY)
+        ws.cdm_runs = CdmRunPolicy(stop_running=True, sleep=lambda _s: None)
+        ws.import_objects(_changed())
+        assert ws.job_status(COPY) not in ('BOOTING', 'RUNNING')
+        assert ws.http.calls['PUT /v1.1/{pid}/clusters/{cluster_id}/cdm/job/{job_name}/start'] == 1
+    finally:
+        ws.close()
+
+
+def test_overwrite_waits_for_the_run_to_finish(tmp_path: Path, fake_clock: FakeClock) -> None:
+    ws = LocalWorkspace(tmp_path / 'ws.db', clock=fake_clock, cdm_run_ms=10_000)
+    try:
+        ws.import_objects([(SRC, link_spec('src')), (DST, link_spec('dst')),
+                           (COPY, cdm_job_spec('copy', source='src', target='dst'))])
+        ws.start_job(COPY)
+        fake_clock.advance(1)
+        # Each poll's sleep moves the engine's clock 4 s: the 10 s run ends on the third poll.
+        ws.cdm_runs = CdmRunPolicy(wait_seconds=20, poll_seconds=4, sleep=lambda s: fake_clock.advance(int(s * 1000)))
+        ws.import_objects(_changed())
+        assert ws.job_status(COPY) == 'SUCCEEDED'
+        ws.start_job(COPY)
+        ws.cdm_runs = CdmRunPolicy(wait_seconds=4, poll_seconds=4, sleep=lambda s: fake_clock.advance(int(s * 1000)))
+        with pytest.raises(ImportRefused, match='could not be written') as caught:
+            ws.import_objects(_changed())
+        assert 'after waiting 4 s' in caught.value.reasons[str(COPY)]
     finally:
         ws.close()

@@ -30,7 +30,7 @@ from jobsync.model import CDM_KINDS, ObjectKey, Spec
 from jobsync.workspace import routes as r
 from jobsync.workspace.agents import with_agent_id
 from jobsync.workspace.bodies import ALREADY_EXISTS, FATAL_CODES, full_body
-from jobsync.workspace.cdmruns import check_start, stop_before_delete
+from jobsync.workspace.cdmruns import CdmRunPolicy, before_overwrite, check_start, stop_before_delete
 from jobsync.workspace.reader import CRUD, PAGE, DataArtsReader, params_for
 from jobsync.workspace.transport import ApiError
 
@@ -52,6 +52,8 @@ class DataArtsClient(DataArtsReader):
     Errors are `ApiError`s (`WorkspaceError` with status, code, request id, hint, `not_found`).
     Not thread-safe itself (one command at a time); it runs its own calls concurrently.
     """
+
+    cdm_runs = CdmRunPolicy()  # what a write does to a running CDM job (cdmruns.py)
 
     # --- writing -----------------------------------------------------------------------------
 
@@ -161,6 +163,7 @@ class DataArtsClient(DataArtsReader):
 
     def _update(self, key: ObjectKey, spec: Spec) -> None:
         route = CRUD[key.kind][2]
+        before_overwrite(key, self.job_status, self.stop_job, self.cdm_runs)  # a running CDM copy (cdmruns.py)
         address = self._address(key)
         if address is None:
             raise ApiError(f'{key} does not exist', not_found=True)
