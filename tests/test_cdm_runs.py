@@ -9,9 +9,11 @@ import pytest
 from conftest import FakeClock
 from workspace_specs import cdm_job_spec, link_spec
 
+from jobsync.config import Target
 from jobsync.errors import ImportRefused
 from jobsync.model import ObjectKey
 from jobsync.workspace.cdmruns import CdmRunPolicy
+from jobsync.workspace.connect import DataArtsConfig
 from jobsync.workspace.local import LocalWorkspace
 from jobsync.workspace.transport import ApiError
 
@@ -104,3 +106,12 @@ def test_overwrite_waits_for_the_run_to_finish(tmp_path: Path, fake_clock: FakeC
         assert 'after waiting 4 s' in caught.value.reasons[str(COPY)]
     finally:
         ws.close()
+
+
+def test_target_settings_give_the_policy() -> None:
+    target = Target('prod', workspace='dataarts', settings={'workspace': 'dataarts', 'dataarts': {
+        'project_id': 'p', 'region': 'cn-north-4', 'cdm_wait_seconds': 90, 'stop_running_cdm_jobs': True}})
+    config = DataArtsConfig.from_target(target)
+    assert (config.cdm_wait_seconds, config.stop_running_cdm_jobs) == (90.0, True)
+    assert DataArtsConfig.from_target(Target('t', workspace='dataarts', settings={
+        'workspace': 'dataarts', 'dataarts': {'project_id': 'p', 'region': 'r'}})).cdm_wait_seconds == 0
