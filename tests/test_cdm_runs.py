@@ -11,8 +11,9 @@ from workspace_specs import cdm_job_spec, link_spec
 
 from jobsync.config import Target
 from jobsync.errors import ImportRefused
-from jobsync.model import ObjectKey
-from jobsync.workspace.cdmruns import CdmRunPolicy
+from jobsync.model import LiveObject, ObjectKey
+from jobsync.plan import Action, Change
+from jobsync.workspace.cdmruns import CdmRunPolicy, run_notes
 from jobsync.workspace.connect import DataArtsConfig
 from jobsync.workspace.local import LocalWorkspace
 from jobsync.workspace.transport import ApiError
@@ -115,3 +116,14 @@ def test_target_settings_give_the_policy() -> None:
     assert (config.cdm_wait_seconds, config.stop_running_cdm_jobs) == (90.0, True)
     assert DataArtsConfig.from_target(Target('t', workspace='dataarts', settings={
         'workspace': 'dataarts', 'dataarts': {'project_id': 'p', 'region': 'r'}})).cdm_wait_seconds == 0
+
+
+def test_plan_notes_name_the_running_jobs_apply_will_stop() -> None:
+    job, other = ObjectKey('job', 'daily'), ObjectKey('cdm-job', 'idle', 'cdm-prod')
+    changes = [Change(COPY, Action.DELETE, 'gone from git'), Change(job, Action.UPDATE, 'changed'),
+               Change(other, Action.UPDATE, 'changed')]
+    live = {COPY: LiveObject(COPY, {}, 1, 'RUNNING'), job: LiveObject(job, {}, 1, 'SCHEDULING'),
+            other: LiveObject(other, {}, 1, 'SUCCEEDED')}
+    notes = run_notes(changes, live)
+    assert notes == [f'apply will stop and restart these running jobs to overwrite them: {job}',
+                     f'apply will stop these running CDM jobs before deleting them: {COPY}']
