@@ -111,7 +111,8 @@ def _upsert_batch(
     # The service refuses to overwrite a running job: stop it, write, and restore its schedule state.
     stopped: list[ObjectKey] = []
     for c in changes:
-        if c.action is Action.UPDATE and c.key.kind in ('job', 'cdm-job'):
+        # A running CDM job is the client's to handle: wait, refuse or stop, never restart (cdmruns.py).
+        if c.action is Action.UPDATE and c.key.kind == 'job':
             try:
                 if workspace.job_status(c.key) in RUNNING_STATES:
                     workspace.stop_job(c.key)

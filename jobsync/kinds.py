@@ -106,6 +106,8 @@ FIELD_RULES: dict[Kind, FieldRules] = {
             '/dw_id': 'connections are addressed by a generated id', '/create_user': _SHOW_ONLY,
             '/create_time': _SHOW_ONLY, '/qualified_name': _SHOW_ONLY, '/dw_catagory': _SHOW_ONLY,
             '/update_type': _SHOW_ONLY, '/lastUpdateTime': _SHOW_ONLY,
+            '/agent_id': 'the CDM cluster id of agent_name: jobsync resolves and sends it, the service fills it'
+                         ' (workspace/agents.py)',
             '/dw_config/update_time': 'a random value the service adds on every write (terraform ignores it too)',
         },
         defaults={'/env_type': (0, 'development is the default environment type')},

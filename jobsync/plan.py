@@ -21,6 +21,7 @@ from jobsync.planseal import PLAN_KEY_ENV, check_target_config, seal, verify  # 
 from jobsync.refs import references
 from jobsync.scope import DIRECTORY_KINDS, Scope, in_scope, may_be_in_scope
 from jobsync.state import ObjectState, State, content_hash, is_reserved, live_hash
+from jobsync.workspace.cdmruns import run_notes
 
 FORMAT_VERSION = 1
 
@@ -268,6 +269,7 @@ def make_plan(
         notes.append(f'--prune deletes nothing yet: target {target} has no state (jobsync has not applied to it), '
                      'so no object in the workspace is known to be managed by jobsync')
     changes = _with_requirements(sorted(changes, key=lambda c: c.key), live)
+    notes.extend(run_notes(changes, live))  # running jobs apply will stop, restart or wait for
     managed = state.managed if state is not None else frozenset()
     unmanaged = tuple(sorted(k for k in fingerprints if k not in desired and k not in managed
                              and scope_verdict(k, opts.scope, live.get(k), dirs.get(k))))

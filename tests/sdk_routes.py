@@ -147,6 +147,9 @@ PLANNED_ROUTES: dict[Key, SdkOperation] = {
         'data[] are Workspacebody: id, name, is_default (int), ...; limit/offset paging'),
 }
 
+# Used since issue 11 (jobsync/workspace/workspaces.py finds the default workspace with them).
+SDK_ROUTES.update(PLANNED_ROUTES)
+
 
 def checked_routes() -> dict[Key, SdkOperation]:
     """The routes whose answers have an SDK model to check against."""

@@ -13,6 +13,7 @@ from jobsync import ops
 from jobsync.errors import UsageError
 from jobsync.model import ObjectKey
 from jobsync.workspace.local import LocalWorkspace
+from jobsync.workspace.transport import ApiError
 
 CLUSTER = 'cdm-prod'
 SRC = ObjectKey('cdm-link', 'src', CLUSTER)
@@ -175,8 +176,17 @@ def test_delete_goes_users_first(workspace):
     assert not {LOAD, DAILY, REPORT, CONN} & set(workspace.list_objects())
 
 
-def test_a_failed_delete_skips_what_it_uses(workspace, fake_clock):
-    workspace.start_job(A)  # a running CDM job cannot be deleted (Cdm.0052)
+def test_a_running_cdm_job_is_stopped_before_it_is_deleted(workspace, fake_clock):
+    workspace.start_job(A)  # the service refuses to delete a running CDM job: jobsync stops it first
+    result = ops.delete_objects(workspace, {A: workspace.read([A])[A].spec})
+    assert result.ok and A not in workspace.list_objects()
+
+
+def test_a_failed_delete_skips_what_it_uses(workspace, fake_clock, monkeypatch):
+    workspace.start_job(A)  # a running CDM job cannot be deleted (Cdm.0052) ...
+    def refuse_stop(key: ObjectKey) -> None:  # ... and here its stop is refused, so it stays running
+        raise ApiError(f'Job {key.name} cannot be stopped now.', code='Cdm.0052')
+    monkeypatch.setattr(workspace, 'stop_job', refuse_stop)
     specs = {k: o.spec for k, o in workspace.read([A, B, C, OTHER, SRC]).items()}
     result = ops.delete_objects(workspace, specs)
     outcomes = {o.key: o for o in result.outcomes}

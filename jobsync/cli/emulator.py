@@ -26,6 +26,19 @@ def _clusters(values: list[str]) -> dict[str, str | None]:
     return out
 
 
+def _workspaces(values: list[str] | None) -> dict[str, str] | None:
+    """`--workspace ID[=NAME]` values as id -> name; None (any id accepted) when none are given."""
+    if not values:
+        return None
+    out: dict[str, str] = {}
+    for value in values:
+        id_, _, name = value.partition('=')
+        if not id_:
+            raise UsageError(f'--workspace {value!r}: give ID or ID=NAME')
+        out[id_] = name or id_
+    return out
+
+
 @app.command()
 def emulator(
     port: Annotated[int, typer.Option('--port', help='Port on 127.0.0.1 (0: any free port).', min=0, max=65535)] = 8443,
@@ -52,6 +65,18 @@ def emulator(
     max_faults: Annotated[int | None, typer.Option('--max-faults', help='Stop injecting after this many faults.',
                                                    min=0)] = None,
     seed: Annotated[int | None, typer.Option('--seed', help='Seed for the fault dice (repeatable runs).')] = None,
+    workspace: Annotated[list[str] | None, typer.Option(
+        '--workspace', help='DataArts workspace the emulator knows: ID or ID=NAME (repeatable; `default` is always'
+                            ' there). Given: other ids get DLF.0819 and Management Center calls need the header.',
+    )] = None,
+    unreachable_host: Annotated[list[str] | None, typer.Option(
+        '--unreachable-host', help='A CDM link to this host fails its connectivity check (500 validation-result).',
+    )] = None,
+    cdm_run_ms: Annotated[int, typer.Option('--cdm-run-ms', help='How long a CDM run lasts.', min=0)] = 0,
+    instance_run_ms: Annotated[int, typer.Option(
+        '--instance-run-ms', help='How long a Factory job instance runs.', min=0)] = 0,
+    failing_cdm_job: Annotated[list[str] | None, typer.Option(
+        '--failing-cdm-job', help='Starting this CDM job answers FAILURE_ON_SUBMIT (repeatable).')] = None,
 ) -> None:
     """Serve the DataArts Factory, Management Center and CDM routes on 127.0.0.1 (Ctrl-C stops).
 
@@ -86,7 +111,9 @@ def emulator(
             raise UsageError(str(exc)) from None
         db.parent.mkdir(parents=True, exist_ok=True)
         em = Emulator(db, credentials=credentials, tokens=set(token or []), clusters=_clusters(cdm_cluster or []),
-                      faults=faults)
+                      faults=faults, workspaces=_workspaces(workspace), unreachable_hosts=set(unreachable_host or []),
+                      failing_cdm_jobs=set(failing_cdm_job or []), cdm_run_ms=cdm_run_ms,
+                      instance_run_ms=instance_run_ms)
         try:
             server = EmulatorServer(em, port=port)
         except OSError as exc:

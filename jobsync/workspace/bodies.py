@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from jobsync import kinds
-from jobsync.model import Spec
+from jobsync.model import Kind, Spec
 
 # The codes a create answers when the name is taken (reference §4.8, §5, §6, §7, §9).
 ALREADY_EXISTS = frozenset({'DLF.0102', 'DLF.0202', 'DLF.6259', 'DLF.6309', 'Cdm.0104', 'Cdm.0315', 'Cdm.0318'})
@@ -39,8 +39,28 @@ def decode_cdm_values(spec: Spec) -> Spec:
     return out
 
 
-# The lists a write must send empty to clear them: the registry's rule (kinds.SENT_EMPTY).
-full_body = kinds.full_body
+# Kinds whose server-managed fields are dropped from every write body. A console `.job` kept as
+# is holds `id`, `version`, `lastUpdateUser`, ...: sent, an `id` copied from another workspace
+# names a job there (issue 11; the SDK's `UpdateJobRequestBody`/`CreateJobRequestBody` model none
+# of `lastUpdateUser`, `createUser`, `status`; `id` and `version` are show-answer fields
+# [SDK dgc `show_job_response.py`]). Scripts likewise (`id`, `version`, `owner` are answers).
+UNSENT_SERVER_FIELDS: frozenset[str] = frozenset({'job', 'script'})
+
+
+# Server-managed in the comparison but still the user's to send: a job's top-level
+# `description` is a show field the body takes (kept as it was sent before issue 11).
+_STILL_SENT = frozenset({'/description'})
+
+
+def full_body(kind: Kind, spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The body a write sends: the lists that must go empty sent empty (kinds.SENT_EMPTY), and
+    for jobs and scripts no top-level field the service manages (FIELD_RULES.server_managed)."""
+    body = kinds.full_body(kind, spec)
+    if kind in UNSENT_SERVER_FIELDS:
+        for pattern in kinds.FIELD_RULES[kind].server_managed:
+            if pattern not in _STILL_SENT and pattern.count('/') == 1:
+                body.pop(pattern[1:], None)
+    return body
 
 
 def without_export_flags(job: Spec) -> Spec:

@@ -28,7 +28,9 @@ from jobsync.errors import ImportRefused, WorkspaceError
 from jobsync.kinds import RUNNING_STATES
 from jobsync.model import CDM_KINDS, ObjectKey, Spec
 from jobsync.workspace import routes as r
+from jobsync.workspace.agents import with_agent_id
 from jobsync.workspace.bodies import ALREADY_EXISTS, FATAL_CODES, full_body
+from jobsync.workspace.cdmruns import CdmRunPolicy, before_overwrite, check_start, stop_before_delete
 from jobsync.workspace.reader import CRUD, PAGE, DataArtsReader, params_for
 from jobsync.workspace.transport import ApiError
 
@@ -51,6 +53,8 @@ class DataArtsClient(DataArtsReader):
     Not thread-safe itself (one command at a time); it runs its own calls concurrently.
     """
 
+    cdm_runs = CdmRunPolicy()  # what a write does to a running CDM job (cdmruns.py)
+
     # --- writing -----------------------------------------------------------------------------
 
     def import_objects(self, items: Sequence[tuple[ObjectKey, Spec]]) -> None:
@@ -70,6 +74,7 @@ class DataArtsClient(DataArtsReader):
                 continue
             try:
                 body = full_body(key.kind, {**spec, NAME_FIELD[key.kind]: spec.get(NAME_FIELD[key.kind], key.name)})
+                body = with_agent_id(key.kind, body, self.clusters)
                 self._upsert(key, body)
                 written.append(str(key))
             except ApiError as err:
@@ -158,6 +163,7 @@ class DataArtsClient(DataArtsReader):
 
     def _update(self, key: ObjectKey, spec: Spec) -> None:
         route = CRUD[key.kind][2]
+        before_overwrite(key, self.job_status, self.stop_job, self.cdm_runs)  # a running CDM copy (cdmruns.py)
         address = self._address(key)
         if address is None:
             raise ApiError(f'{key} does not exist', not_found=True)
@@ -169,6 +175,7 @@ class DataArtsClient(DataArtsReader):
         A DELETE repeated after a lost answer that then finds nothing counts as done.
         """
         route = CRUD[key.kind][3]
+        stop_before_delete(key, self.job_status, self.stop_job)  # CDM refuses to delete a running job
         try:
             address = self._address(key)
             if address is None:
@@ -222,7 +229,7 @@ class DataArtsClient(DataArtsReader):
             if key.kind == 'job':
                 self.http.call(r.START_JOB, {'job_name': key.name})
             else:
-                self.http.call(r.START_CDM_JOB, self._cdm_job(key))
+                check_start(key, self.http.call(r.START_CDM_JOB, self._cdm_job(key)).json())
         except ApiError as err:
             if not err.ambiguous:
                 raise

@@ -6,6 +6,7 @@ target's `dataarts:` settings (`DataArtsConfig`) and credentials from the enviro
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 from jobsync.config import Target
 from jobsync.errors import UsageError
 from jobsync.workspace.base import Workspace
+from jobsync.workspace.cdmruns import CdmRunPolicy
 from jobsync.workspace.http import DEFAULT_TIMEOUT, HttpSettings, credentials_from_env, default_endpoints
 from jobsync.workspace.reader import DEFAULT_CONCURRENCY
 from jobsync.workspace.routes import SERVICES, Service
@@ -71,6 +73,8 @@ class DataArtsConfig:
     backoff_base: float = DEFAULT_BACKOFF_BASE
     timeout: float = DEFAULT_TIMEOUT
     verify_tls: bool = True
+    cdm_wait_seconds: float = 0.0  # a running CDM job: wait this long before overwriting it (cdmruns.py)
+    stop_running_cdm_jobs: bool = False  # ... or stop it
 
     @classmethod
     def from_target(cls, target: Target) -> DataArtsConfig:
@@ -103,6 +107,8 @@ class DataArtsConfig:
             backoff_base=float(raw.get('backoff_seconds', DEFAULT_BACKOFF_BASE)),
             timeout=float(raw.get('timeout_seconds', DEFAULT_TIMEOUT)),
             verify_tls=bool(raw.get('verify_tls', True)),
+            cdm_wait_seconds=float(raw.get('cdm_wait_seconds', 0.0)),
+            stop_running_cdm_jobs=bool(raw.get('stop_running_cdm_jobs', False)),
         )
 
 
@@ -119,7 +125,19 @@ def open_dataarts(target: Target, env: Mapping[str, str]) -> DataArtsClient:
     from jobsync.workspace.client import DataArtsClient
     from jobsync.workspace.http import HttpTransport
 
+    transport = HttpTransport(settings)
+    workspace_id = config.workspace_id
+    if not workspace_id:  # the `workspace` header is always sent: look the default one up (workspaces.py)
+        from jobsync.workspace.workspaces import default_workspace_id
+
+        try:
+            workspace_id = default_workspace_id(transport, f'target {target.name!r}')
+        except BaseException:
+            transport.close()
+            raise
+        transport.settings = dataclasses.replace(settings, workspace_id=workspace_id)
     url = f'dataarts:{config.region or settings.endpoints["factory"]}/{config.project_id}/' \
           f'{config.workspace_id or "default"}'
-    return DataArtsClient(HttpTransport(settings), url=url, cdm_clusters=config.cdm_clusters,
-                          concurrency=config.concurrency)
+    client = DataArtsClient(transport, url=url, cdm_clusters=config.cdm_clusters, concurrency=config.concurrency)
+    client.cdm_runs = CdmRunPolicy(wait_seconds=config.cdm_wait_seconds, stop_running=config.stop_running_cdm_jobs)
+    return client

@@ -36,6 +36,11 @@ from jobsync.errors import WorkspaceError
 from jobsync.model import Kind, ObjectKey, Spec
 
 MAX_UNCOMPRESSED_BYTES = 10 * 1024 * 1024  # the service's "≤ 10 MB after decompression" (reference §4.7, §10)
+# jobsync's own bound for reading one batch-export answer, inflated. Not the import limit above:
+# that one is the service's for what it reads; an export answer may be larger (scripts are up to
+# 4 MB each, a batch holds up to 100 jobs with their scripts). 64 MB keeps one answer's memory
+# bounded; a batch whose answer inflates past it is split and read in halves (reader.py).
+MAX_EXPORT_READ_BYTES = 64 * 1024 * 1024
 MAX_ENTRIES = 10_000
 
 SUFFIX: dict[Kind, str] = {
@@ -66,6 +71,10 @@ _ARCHIVE_OVERHEAD = 22 + 56 + 20
 
 class PackageError(WorkspaceError):
     """An archive cannot be used as a package: unsafe, too large, or not readable JSON."""
+
+
+class PackageTooLarge(PackageError):
+    """The archive inflates past the bound it is read with (a reader may split its request)."""
 
 
 def _dumps(value: Any) -> bytes:
@@ -218,7 +227,7 @@ def _read_entries(data: bytes, max_uncompressed: int) -> list[tuple[str, bytes]]
                 raise PackageError(f'the package entry {info.filename!r} is {reason}; refusing the package')
         declared = sum(info.file_size for info in infos)
         if declared > max_uncompressed:
-            raise PackageError(
+            raise PackageTooLarge(
                 f'the package inflates to {declared} bytes, more than the {max_uncompressed}-byte limit')
         total = 0
         entries: list[tuple[str, bytes]] = []
@@ -232,7 +241,7 @@ def _read_entries(data: bytes, max_uncompressed: int) -> list[tuple[str, bytes]]
                     while chunk := stream.read(64 * 1024):
                         total += len(chunk)
                         if total > max_uncompressed:
-                            raise PackageError(
+                            raise PackageTooLarge(
                                 f'the package inflates to more than the {max_uncompressed}-byte limit')
                         chunks.append(chunk)
             except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:

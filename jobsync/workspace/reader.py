@@ -322,9 +322,13 @@ class DataArtsReader(KeepsRecords):
                 out[key] = LiveObject(key, cdm, entries[key].updated, str(status) if status else None)
         return dict(sorted(out.items()))
 
+    # The inflated size one export answer is read within (package.MAX_EXPORT_READ_BYTES).
+    export_read_bytes: int = package.MAX_EXPORT_READ_BYTES
+
     def _export(self, names: Sequence[str]) -> list[tuple[ObjectKey, Spec]]:
         """Batch-export `names` (≤ 100) with dependencies; a job deleted since it was listed is
-        found by halving the batch (a handful of calls instead of one show per job)."""
+        found by halving the batch (a handful of calls instead of one show per job), and so is
+        an answer inflating past `export_read_bytes`: split rather than fail, down to one job."""
         try:
             response = self.http.call(r.EXPORT_JOBS, body={'jobList': list(names), 'exportDepend': True})
         except ApiError as err:
@@ -335,7 +339,14 @@ class DataArtsReader(KeepsRecords):
             middle = len(names) // 2
             return self._export(names[:middle]) + self._export(names[middle:])
         try:
-            found = package.read_package(response.content)
+            found = package.read_package(response.content, max_uncompressed=self.export_read_bytes)
+        except package.PackageTooLarge:
+            if len(names) == 1:
+                raise ApiError(f'{r.EXPORT_JOBS.name}: the export of job {names[0]} inflates past the'
+                               f' {self.export_read_bytes}-byte read bound', request_id=response.request_id,
+                               route=r.EXPORT_JOBS.name, hint='its scripts are too large to read back') from None
+            middle = len(names) // 2
+            return self._export(names[:middle]) + self._export(names[middle:])
         except package.PackageError as exc:
             raise ApiError(f'{r.EXPORT_JOBS.name}: the export of {len(names)} job(s) cannot be read: {exc.message}',
                            request_id=response.request_id, route=r.EXPORT_JOBS.name) from None

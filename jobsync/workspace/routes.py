@@ -120,6 +120,12 @@ SHOW_CONNECTION = _route('show_connection', 'management', 'GET', _CONN)
 UPDATE_CONNECTION = _route('update_connection', 'management', 'PUT', _CONN, wrapper='data_source_vos')
 DELETE_CONNECTION = _route('delete_connection', 'management', 'DELETE', _CONN)
 
+# Finding the default workspace (notes/issue11-facts.md §4; neither takes a `workspace` header):
+# dataartsstudio `list_data_arts_studio_instances`, then `list_manager_work_spaces` (TF
+# `data_source_huaweicloud_dataarts_studio_workspaces.go` uses this route and these fields).
+LIST_INSTANCES = _route('list_instances', 'management', 'GET', '/v1/{pid}/instances')
+LIST_WORKSPACES = _route('list_workspaces', 'management', 'GET', '/v1/{pid}/workspaces/{instance_id}')
+
 # --- CDM (§9) ---------------------------------------------------------------------------------
 LIST_CLUSTERS = _route('list_clusters', 'cdm', 'GET', '/v1.1/{pid}/clusters')
 # Stands in for buying a cluster: `{"cluster": {"name": ...}}`. `local:` calls it for a cluster

@@ -18,7 +18,10 @@ Retry rules (reference §3.4, §13):
   route marked `idempotent`); for the others the transport raises `ApiError(ambiguous=True)`
   and the caller decides, by checking what exists, whether the write happened;
 * a 4xx (other than 429), or a 5xx carrying a service code (`Cdm.0100` on delete), is an
-  answer, never retried.
+  answer, never retried; so is CDM's link check failure, a 500 whose body is only a
+  `validation-result` holding an `ERROR` (the api-cdm CreateLink/ModifyLink "Example Responses"
+  [DOC]; SDK `CreateLinkResponse`/`UpdateLinkResponse`): a final refusal with the service's
+  message (code `VALIDATION_CODE`), never an ambiguous or transient one.
 
 Waits grow exponentially with full jitter; `Retry-After` is honoured (capped). Attempts are
 bounded; the error after the last one says how many were made.
@@ -57,6 +60,8 @@ NOT_FOUND_CODES = frozenset({
     'Cdm.0054', 'Cdm.0095', 'Cdm.00095', 'Cdm.0100', 'Cdm.0101', 'Cdm.0316', 'Cdm.0319',
 })
 GATEWAY_PREFIXES = ('APIGW.', 'APIG.')
+# The code jobsync gives CDM's link check failure, which carries none of its own (see above).
+VALIDATION_CODE = 'Cdm.validation'
 
 _HINTS: dict[str, str] = {
     'APIGW.0101': 'the endpoint does not serve this route: check `endpoints` for the target (the DLF v1 routes '
@@ -147,11 +152,15 @@ def parse_error(status: int, content: bytes, headers: Mapping[str, str], route: 
         code, message = found
     else:
         code, message = '', _validation_message(body)
-        if not message:
+        if message:
+            code = VALIDATION_CODE
+        else:
             text = content.decode('utf-8', 'replace').strip() if content else ''
             message = text[:300] or f'HTTP {status}'
     not_found = code in NOT_FOUND_CODES or (status == 404 and not code.startswith(GATEWAY_PREFIXES))
     hint = _HINTS.get(code, '')
+    if code == VALIDATION_CODE:
+        hint = 'CDM could not connect with this link\'s settings: check its host, port and credentials'
     if not hint and status == 401:
         hint = _HINTS['APIGW.0301']
     return ApiError(message, code=code, status=status, request_id=request_id, hint=hint,
@@ -311,7 +320,8 @@ class RetryingTransport:
                 last = err
                 self._backoff(attempts, _retry_after(answer.headers.get('retry-after')))
                 continue
-            transient = answer.status >= 500 and (not err.code or err.code.startswith(GATEWAY_PREFIXES))
+            transient = answer.status >= 500 and (not err.code or err.code.startswith(GATEWAY_PREFIXES)) \
+                and err.code != VALIDATION_CODE
             if transient:
                 last = err
                 if route.safe_to_repeat:

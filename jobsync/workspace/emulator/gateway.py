@@ -17,7 +17,23 @@ answers bytes (`Answer`), or None for a connection dropped mid-answer. In order:
 * faults (for tests and benchmarks; bounded, seeded): 5xx answers and dropped connections at
   given rates, each either before the request reaches the engine or after it was processed
   (the answer is lost: what a client must survive without duplicating a write);
-* the service's error bodies per family (§3.1).
+* the service's error bodies per family (§3.1);
+* CDM's link check: a link written (create or update) whose `linkConfig.host` is one of
+  `unreachable_hosts` (a test hook, off the wire) is refused with HTTP 500 and only a
+  `validation-result` body, as the api-cdm CreateLink/ModifyLink "Example Responses" show
+  [DOC; SDK `CreateLinkResponse.validation_result`; GSDK link `results.go`];
+* failing CDM runs: a start of a CDM job named in `failing_cdm_jobs` (a test hook, off the wire)
+  answers 200 with its submission `FAILURE_ON_SUBMIT` and records no run, the answer the
+  provider checks for [TF `resource_huaweicloud_cdm_job.go` l.712-720; SDK
+  `StartJobSubmission.status`]. Run durations are the engine's (`cdm_run_ms`, `instance_run_ms`);
+* workspaces: the Management Center refuses a call without a `workspace` header (the SDK's
+  requests assign it unconditionally, the docs say "Mandatory: Yes", the provider requires
+  `workspace_id` [SDK `ListDataconnectionsRequest` & co.; DOC; TF]): 400 `DAYU.4402`-shaped
+  `errors[]` body [INF: no doc gives the code; the family's error shape is the SDK's]. A
+  `workspace` header naming none of `workspaces` (always holding `default`) is 400
+  `DLF.0819` "The workspace ID does not exist." on DLF and Management Center routes
+  [TF `resource_huaweicloud_dataarts_factory_job_action.go` reads it as a 400 flat
+  `error_code`]; CDM ignores the header. `workspaces=None` accepts any id (the old behaviour).
 """
 
 from __future__ import annotations
@@ -127,8 +143,14 @@ class Gateway:
             tokens: set[str] | frozenset[str] = frozenset(), clusters: Mapping[str, str | None] | None = None,
             faults: Faults | None = None, script_errors: str = 'flat', paging: str = 'records',
             clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc), verify: bool = True,
+            unreachable_hosts: frozenset[str] | set[str] = frozenset(),
+            workspaces: Mapping[str, str] | None = None, failing_cdm_jobs: frozenset[str] | set[str] = frozenset(),
     ) -> None:
         self.engine = engine
+        self.failing_cdm_jobs = frozenset(failing_cdm_jobs)
+        self.unreachable_hosts = frozenset(unreachable_hosts)
+        # workspace id -> name; None: any id is accepted (no DLF.0819)
+        self.workspaces: dict[str, str] | None = None if workspaces is None else {'default': 'default', **workspaces}
         self.credentials = dict(credentials or {})
         self.tokens = frozenset(tokens)
         self.clusters = dict(clusters or {})
@@ -266,6 +288,10 @@ class Gateway:
             return _error_reply(EngineError('DLF.3051', 'The request parameter is invalid: the body is not JSON.',
                                             family=family))
         project = params.get('pid', '')
+        refused = self._check_workspace(op, family, headers) or self._check_link(op, parsed) \
+            or self._check_start(op, params, user)
+        if refused is not None:
+            return refused
         workspace = 'default' if family == 'cdm' else headers.get('workspace') or 'default'
         call = Call(self.engine.scoped(project, workspace, user=user), params,
                     dict(signer.parse_query(query)), parsed, body, headers)
@@ -279,6 +305,56 @@ class Gateway:
             return _error_reply(err)
         except WorkspaceError as err:  # a package problem and the like: a bad request
             return _error_reply(EngineError(err.code or 'DLF.3051', err.message, family=family))
+
+
+    def _check_workspace(self, op: str, family: Family, headers: Mapping[str, str]) -> Reply | None:
+        """The `workspace` header's checks (module docstring); None: it passes."""
+        if family == 'cdm' or op in WORKSPACE_FREE_OPS:
+            return None
+        given = headers.get('workspace')
+        if not given:
+            if family == 'dayu' and self.workspaces is not None:
+                return _error_reply(EngineError('DAYU.4402', 'The workspace header is required.', family='dayu'))
+            return None
+        if self.workspaces is not None and given not in self.workspaces:
+            return Reply(400, {'error_code': 'DLF.0819', 'error_msg': 'The workspace ID does not exist.'})
+        return None
+
+    def _check_link(self, op: str, parsed: Any) -> Reply | None:
+        """CDM's link connectivity check (module docstring); None: it passes."""
+        if op not in ('create_link', 'update_link') or not self.unreachable_hosts or not isinstance(parsed, dict):
+            return None
+        for link in parsed.get('links') or []:
+            host = _link_input(link, 'linkConfig.host')
+            if host in self.unreachable_hosts:
+                message = (f"Can't connect to the database with given credentials: Communications link failure"
+                           f' (host {host}).')
+                return Reply(500, {'validation-result': [{'linkConfig': [{'message': message, 'status': 'ERROR'}]}]})
+        return None
+
+
+    def _check_start(self, op: str, params: Mapping[str, str], user: str) -> Reply | None:
+        """A failing CDM start (module docstring); None: the start goes to the engine."""
+        if op != 'start_cdm_job' or params.get('job_name') not in self.failing_cdm_jobs:
+            return None
+        now = int(self.clock().timestamp() * 1000)
+        sub = {'job-name': params['job_name'], 'creation-user': user, 'creation-date': now, 'progress': -1,
+               'status': 'FAILURE_ON_SUBMIT', 'error-summary': 'Submission failed: the cluster refused the job.'}
+        return Reply(200, {'submissions': [sub]})
+
+
+# Routes that take no `workspace` header: the instance and workspace lists (facts §4).
+WORKSPACE_FREE_OPS = frozenset({'list_instances', 'list_workspaces'})
+
+
+def _link_input(link: Any, name: str) -> str | None:
+    """The value of input `name` in a link body's `link-config-values`."""
+    values = link.get('link-config-values') if isinstance(link, dict) else None
+    for config in (values or {}).get('configs') or [] if isinstance(values, dict) else []:
+        for item in config.get('inputs') or [] if isinstance(config, dict) else []:
+            if isinstance(item, dict) and item.get('name') == name:
+                return str(item.get('value'))
+    return None
 
 
 def _error_reply(err: EngineError) -> Reply:

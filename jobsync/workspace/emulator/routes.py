@@ -410,6 +410,31 @@ def _submissions(em: Gateway, c: Call) -> Reply:
     return Reply(200, {'submissions': subs, 'total': len(subs), 'page_no': 1, 'page_size': 10})
 
 
+# --- instances and workspaces (notes/issue11-facts.md §4): the SDK's models, one instance ------------------
+
+EMULATOR_INSTANCE_ID = 'emulator-instance'
+
+
+def _list_instances(em: Gateway, c: Call) -> Reply:
+    # ListDataArtsStudioInstancesResponse{count, commodity_orders[ApigCommodityOrder]} [SDK]
+    order = {'resource_id': EMULATOR_INSTANCE_ID, 'resource_name': 'dataarts-emulator',
+             'project_id': c.params['pid']}
+    return Reply(200, {'count': 1, 'commodity_orders': [order]})
+
+
+def _list_workspaces(em: Gateway, c: Call) -> Reply:
+    # ListManagerWorkSpacesResponse{count, total_page, data[Workspacebody]}; is_default 1 = the default [SDK]
+    if c.params['instance_id'] != EMULATOR_INSTANCE_ID:
+        raise EngineError('DAYU.4403', f'The instance {c.params["instance_id"]} does not exist.', family='dayu')
+    spaces = em.workspaces if em.workspaces is not None else {'default': 'default'}
+    limit, offset = _int(c.query, 'limit', 10), _int(c.query, 'offset', 0)
+    data = [{'id': id_, 'name': name, 'is_default': 1 if id_ == 'default' else 0,
+             'instance_id': EMULATOR_INSTANCE_ID, 'project_id': c.params['pid']}
+            for id_, name in sorted(spaces.items())]
+    pages = max(1, -(-len(data) // max(1, limit)))
+    return Reply(200, {'count': len(data), 'total_page': pages, 'data': data[offset:offset + limit]})
+
+
 # --- the emulator's own --------------------------------------------------------------------------------------
 
 def _put_obs(em: Gateway, c: Call) -> Reply:
@@ -436,6 +461,7 @@ HANDLERS: dict[str, Handler] = {
     'list_cdm_jobs': _list_cdm_jobs, 'show_cdm_job': _show_cdm_job, 'update_cdm_job': _update_cdm_job,
     'delete_cdm_job': _delete_cdm_job, 'start_cdm_job': _start_cdm_job, 'stop_cdm_job': _stop_cdm_job,
     'cdm_job_status': _cdm_job_status, 'put_obs': _put_obs,
+    'list_instances': _list_instances, 'list_workspaces': _list_workspaces,
 }
 if set(HANDLERS) != set(ROUTES):  # a mismatch is a programming error, found at import
     raise RuntimeError(f'routes without handlers: {sorted(set(ROUTES) - set(HANDLERS))}; '

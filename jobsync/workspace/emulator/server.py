@@ -48,13 +48,18 @@ class Emulator(Gateway):
             tokens: set[str] | frozenset[str] = frozenset(), clusters: Mapping[str, str | None] | None = None,
             faults: Faults | None = None, script_errors: str = 'flat', paging: str = 'records',
             clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+            unreachable_hosts: frozenset[str] | set[str] = frozenset(),
+            workspaces: Mapping[str, str] | None = None,
+            failing_cdm_jobs: frozenset[str] | set[str] = frozenset(),
             **engine_options: Any,
     ) -> None:
         from starlette.applications import Starlette
         from starlette.routing import Route
 
         super().__init__(Engine(db_path, **engine_options), credentials=credentials, tokens=tokens,
-                         clusters=clusters, faults=faults, script_errors=script_errors, paging=paging, clock=clock)
+                         clusters=clusters, faults=faults, script_errors=script_errors, paging=paging, clock=clock,
+                         unreachable_hosts=unreachable_hosts, workspaces=workspaces,
+                         failing_cdm_jobs=failing_cdm_jobs)
         self.app = Starlette(routes=[Route('/{path:path}', self._endpoint,
                                            methods=['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD'])])
 

@@ -30,12 +30,33 @@ class Management(Space):
             raise dayu('DAYU.1005', f'The data connection does not exist: {dw_id}.')
         return row
 
-    @staticmethod
-    def _connection_view(row: Row) -> Spec:
+    def _agent_id(self, conn: sqlite3.Connection, spec: Spec) -> str:
+        """The connection's `agent_id` as the service reads it back: the one sent, else the id of
+        the CDM cluster named `agent_name` (CDM clusters live in the project's default space).
+
+        The service fills it: the SDK's `ApigDataSourceVo.agent_id` is "required when an agent is
+        used", the docs call it the CDM cluster id ("see Querying the Cluster List"), the provider
+        marks it Optional+Computed and reads it back from show (notes/issue11-facts.md §3).
+        """
+        given = spec.get('agent_id')
+        if given:
+            return str(given)
+        name = spec.get('agent_name')
+        if not name:
+            return ''
+        row = conn.execute(
+            "SELECT id FROM objects WHERE project=? AND workspace='default' AND kind='cluster' AND scope='' AND name=?",
+            (self._space[0], str(name)),
+        ).fetchone()
+        return str(row['id']) if row else ''
+
+    def _connection_view(self, conn: sqlite3.Connection, row: Row) -> Spec:
         spec = mask_connection(row.spec)
         if isinstance(spec.get('dw_config'), dict):
             spec['dw_config']['update_time'] = row.update_time  # the service adds it on every write
         spec.update(dw_id=row.id, create_user=row.create_user, create_time=row.create_time)
+        if spec.get('agent_name') or spec.get('agent_id'):
+            spec['agent_id'] = self._agent_id(conn, row.spec)
         return spec
 
     def list_connections(self, *, name: str = '', limit: int = 10, offset: int = 0) -> dict[str, Any]:
@@ -45,19 +66,19 @@ class Management(Space):
         check_paging(limit, offset)
         with self._store.read() as conn:
             rows = [r for r in self._all(conn, 'connection') if name in r.name]
-        page = rows[offset:offset + limit]
-        entries = [{
-            'dw_name': r.name, 'dw_type': r.spec.get('dw_type', ''), 'dw_id': r.id,
-            'create_user': r.create_user, 'create_time': r.create_time,
-            'agent_id': r.spec.get('agent_id', ''), 'agent_name': r.spec.get('agent_name', ''),
-            'qualified_name': r.name, 'description': r.spec.get('description', ''),
-        } for r in page]
+            page = rows[offset:offset + limit]
+            entries = [{
+                'dw_name': r.name, 'dw_type': r.spec.get('dw_type', ''), 'dw_id': r.id,
+                'create_user': r.create_user, 'create_time': r.create_time,
+                'agent_id': self._agent_id(conn, r.spec), 'agent_name': r.spec.get('agent_name', ''),
+                'qualified_name': r.name, 'description': r.spec.get('description', ''),
+            } for r in page]
         return {'count': len(entries), 'max_records': 50, 'total_size': len(rows), 'data_connection_lists': entries}
 
     def show_connection(self, dw_id: str) -> Spec:
         """`GET /v1/{pid}/data-connections/{id}`: passwords read back as `*********`."""
         with self._store.read() as conn:
-            return self._connection_view(self._require_connection(conn, dw_id))
+            return self._connection_view(conn, self._require_connection(conn, dw_id))
 
 
     def create_connection(self, spec: Spec) -> str:
