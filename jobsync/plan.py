@@ -5,6 +5,7 @@ A plan is never re-decided during apply: apply checks it is still fresh and exec
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -530,6 +531,11 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
 
 def plan_to_json(plan: Plan) -> str:
     return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + '\n'
+
+
+def plan_digest(plan: Plan) -> str:
+    """SHA-256 of the plan document: the state records it, so a saved plan applied twice is told so."""
+    return hashlib.sha256(plan_to_json(plan).encode('utf-8')).hexdigest()
 
 
 def plan_from_json(text: str) -> Plan:

@@ -34,13 +34,14 @@ from jobsync.plan import (
     definition_hashes,
     keys_to_read,
     make_plan,
+    plan_digest,
     plan_from_json,
     stale_changes,
 )
 from jobsync.planseal import check_target_config
 from jobsync.planseal import verify as plan_verify
 from jobsync.scope import parse_scope
-from jobsync.state import Lock, State, secret_fingerprint, state_key
+from jobsync.state import Lock, State, format_ms, secret_fingerprint, state_key
 from jobsync.workspace.base import ListEntry, Workspace
 from jobsync.workspace.connect import open_workspace
 from jobsync.workspace.package import estimate_package_bytes
@@ -330,6 +331,19 @@ def check_fresh(plan: Plan, workspace: Workspace) -> None:
         )
 
 
+def check_not_applied(plan: Plan, state: State | None) -> None:
+    """Refuse a saved plan the target's state says was applied already (like Terraform, which refuses a
+    saved plan once the state moved on: exit 1, nothing written), saying so rather than "stale"."""
+    if state is None or not plan.writes or state.plan_digest != plan_digest(plan):
+        return
+    when = format_ms(state.updated_at) if state.updated_at else 'earlier'
+    raise PlanError(
+        f'this saved plan was already applied to target {plan.target} (state serial {state.serial}, {when}); '
+        'nothing was written',
+        hint='run plan again to see whether anything is left to do',
+    )
+
+
 @dataclass(frozen=True)
 class Applied:
     result: ApplyResult
@@ -374,6 +388,7 @@ def apply_command(
                          kept_as=key)
     if old is not None and dict(new.objects) == dict(old.objects):
         return Applied(result, None)
+    new = dataclasses.replace(new, plan_digest=plan_digest(plan))
     if lease is not None:
         lease.renew()  # still ours: nobody took the target over while we wrote
     workspace.write_state(new)
@@ -392,6 +407,7 @@ def apply_saved_plan(
 ) -> Applied:
     """`apply plan.json`: refuse conflicts and stale plans before any write, then execute exactly the plan."""
     check_no_conflicts(plan)
+    check_not_applied(plan, workspace.read_state(plan_state_key(plan)))
     check_fresh(plan, workspace)
     return apply_command(plan, workspace, resolver, on_event, lease=lease, fingerprint_key=fingerprint_key,
                          clock=clock)
