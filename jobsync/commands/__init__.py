@@ -29,6 +29,7 @@ from jobsync.plan import (
     Action,
     Plan,
     PlanOptions,
+    SameName,
     Take,
     branch_changes,
     definition_hashes,
@@ -108,11 +109,12 @@ def package_size(items: Sequence[tuple[ObjectKey, Spec]]) -> int:
 
 def plan_options(
     target: Target, *, refresh_secrets: bool = False, take: Take | None = None, prune: bool = False,
-    allow_mass_delete: bool = False,
+    allow_mass_delete: bool = False, same_name: SameName | None = None,
 ) -> PlanOptions:
-    """The user's choices plus what the target declares (scope, mass-delete share)."""
+    """The user's choices plus what the target declares (scope, mass-delete share, same-name policy)."""
     return PlanOptions(refresh_secrets=refresh_secrets, take=take, prune=prune, scope=target.scope,
-                       max_delete_share=target.max_delete_share, allow_mass_delete=allow_mass_delete)
+                       max_delete_share=target.max_delete_share, allow_mass_delete=allow_mass_delete,
+                       same_name=same_name or SameName(target.same_name))
 
 
 def secret_fingerprints(
