@@ -39,6 +39,7 @@ from jobsync.plan import (
     plan_from_json,
     stale_changes,
 )
+from jobsync.planlimits import check_limits
 from jobsync.planseal import check_target_config
 from jobsync.planseal import verify as plan_verify
 from jobsync.scope import parse_scope
@@ -214,6 +215,7 @@ def plan_definitions(
         note = (f'secret rotation not checked for {", ".join(unchecked)}: not resolvable here '
                 '(set it, or its file, to compare its fingerprint with the one recorded at the last apply)')
         plan = dataclasses.replace(plan, notes=(*plan.notes, note))
+    check_limits(plan, max_objects=target.max_objects, max_bytes=target.max_bytes, size_of=package_size)
     return plan
 
 
