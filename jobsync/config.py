@@ -43,6 +43,7 @@ class Target:
     scope: Scope = field(default_factory=Scope)
     expression_time_zone: str | None = None
     max_delete_share: float = DEFAULT_MAX_DELETE_SHARE
+    same_name: str = 'overwrite'  # `same_name` in jobsync.yaml: skip | overwrite (plan.SameName)
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ def parse_config(doc: Mapping[str, Any], source: str) -> RepoConfig:
             scope=parse_scope(raw.get('scope')),
             expression_time_zone=raw.get('expressionTimeZone'),
             max_delete_share=float((raw.get('prune') or {}).get('max_delete_share', DEFAULT_MAX_DELETE_SHARE)),
+            same_name=str(raw.get('same_name', 'overwrite')),
         )
     if not targets:
         targets = {DEFAULT_TARGET: Target(DEFAULT_TARGET, variables=dict(defaults))}

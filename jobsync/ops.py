@@ -281,6 +281,30 @@ class DeletePlan:
     defined_in_git: Mapping[ObjectKey, str]  # key -> file or source label
 
 
+def users_left(live: Mapping[ObjectKey, Spec], deleting: Collection[ObjectKey]) -> dict[ObjectKey, list[ObjectKey]]:
+    """Objects in `deleting` that an object of `live` not being deleted still references -> those users.
+
+    `live` holds the specs of the workspace objects that might refer to them; users deleted in the
+    same run do not count (they go first).
+    """
+    chosen = set(deleting)
+    out: dict[ObjectKey, set[ObjectKey]] = {}
+    for key, spec in live.items():
+        if key in chosen:
+            continue
+        for ref in references(key, spec):
+            if ref.target in chosen and ref.target != key:
+                out.setdefault(ref.target, set()).add(key)
+    return {k: sorted(v) for k, v in sorted(out.items())}
+
+
+def still_used_error(used: Mapping[ObjectKey, Sequence[ObjectKey]], *, flag: str) -> UsageError:
+    """The refusal to delete what others still use, naming each object and its users."""
+    names = '; '.join(f'{k} is used by {", ".join(map(str, users))}' for k, users in used.items())
+    return UsageError(f'refusing to delete objects other workspace objects still use: {names}; nothing was deleted',
+                      hint=f'delete the users in the same run, change them first, or pass {flag} to delete anyway')
+
+
 def deletion_order(specs: Mapping[ObjectKey, Spec]) -> list[ObjectKey]:
     """Users before what they use: reverse apply order by kind, and among the objects given, a
     referring object before the one it references (a job before its upstream `dependJobs` job)."""

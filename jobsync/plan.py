@@ -5,6 +5,7 @@ A plan is never re-decided during apply: apply checks it is still fresh and exec
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -53,6 +54,16 @@ class Take(str, Enum):
     LIVE = 'live'
 
 
+class SameName(str, Enum):
+    """What apply does with a defined object that already exists in the workspace (the console's import choice)."""
+
+    OVERWRITE = 'overwrite'  # make it match git (the default)
+    SKIP = 'skip'  # leave it as it is; only what is missing is created
+
+
+SKIPPED_REASON = 'skipped: exists in the workspace, left as it is (--same-name skip)'
+
+
 @dataclass(frozen=True)
 class Change:
     """What happens to one object, and why (the reason is for people; code never branches on it)."""
@@ -94,6 +105,7 @@ class Plan:
     branch_changes: tuple[ObjectKey, ...] = ()  # definitions this branch adds, changes or removes vs base_rev
     target_settings: Mapping[str, Any] = field(default_factory=dict)  # to reopen the workspace without the repo
     notes: tuple[str, ...] = ()  # things a reader should know about how the plan was made
+    skipped: tuple[ObjectKey, ...] = ()  # exist in the workspace and differ from git; `--same-name skip` left them
 
     @property
     def actionable(self) -> tuple[Change, ...]:
@@ -128,6 +140,7 @@ class PlanOptions:
     scope: Scope = field(default_factory=Scope)
     max_delete_share: float = DEFAULT_MAX_DELETE_SHARE
     allow_mass_delete: bool = False
+    same_name: SameName = SameName.OVERWRITE
 
 
 # Upper bound of an import package's bytes for some items; must be additive: size_of([]) plus one
@@ -268,6 +281,7 @@ def make_plan(
     elif opts.prune:
         notes.append(f'--prune deletes nothing yet: target {target} has no state (jobsync has not applied to it), '
                      'so no object in the workspace is known to be managed by jobsync')
+    changes, skipped = _same_name(changes, opts.same_name)
     changes = _with_requirements(sorted(changes, key=lambda c: c.key), live)
     notes.extend(run_notes(changes, live))  # running jobs apply will stop, restart or wait for
     managed = state.managed if state is not None else frozenset()
@@ -277,7 +291,26 @@ def make_plan(
     return Plan(repo_rev, target, workspace, tuple(changes), unmanaged, batches, dict(api_calls or {}),
                 orphans=tuple(orphans), state_serial=state.serial if state is not None else None,
                 base_rev=base_rev, branch_changes=tuple(sorted(set(branch_changes))),
-                target_settings=dict(target_settings or {}), notes=tuple(notes))
+                target_settings=dict(target_settings or {}), notes=tuple(notes), skipped=skipped)
+
+
+def _same_name(changes: list[Change], policy: SameName) -> tuple[list[Change], tuple[ObjectKey, ...]]:
+    """Under `skip`, writes to objects that exist in the workspace become skipped no-ops.
+
+    A skipped change keeps its field differences (the plan shows what was left) but no desired
+    content, so the state records nothing new for it: a later `--same-name overwrite` plan still
+    sees the difference. Deletions (--prune) are not same-name decisions and stay.
+    """
+    if policy is SameName.OVERWRITE:
+        return changes, ()
+    out: list[Change] = []
+    skipped: list[ObjectKey] = []
+    for c in changes:
+        if c.action in (Action.UPDATE, Action.CONFLICT) and c.live_updated is not None:
+            c = replace(c, action=Action.NOOP, reason=f'{SKIPPED_REASON}; {c.reason}', desired=None)
+            skipped.append(c.key)
+        out.append(c)
+    return out, tuple(sorted(skipped))
 
 
 def _two_way(
@@ -527,11 +560,17 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         'batches': [[str(k) for k in batch] for batch in plan.batches],
         'api_calls': dict(sorted(plan.api_calls.items())),
         'notes': list(plan.notes),
+        **({'skipped': [str(k) for k in plan.skipped]} if plan.skipped else {}),
     }
 
 
 def plan_to_json(plan: Plan) -> str:
     return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + '\n'
+
+
+def plan_digest(plan: Plan) -> str:
+    """SHA-256 of the plan document: the state records it, so a saved plan applied twice is told so."""
+    return hashlib.sha256(plan_to_json(plan).encode('utf-8')).hexdigest()
 
 
 def plan_from_json(text: str) -> Plan:
@@ -567,6 +606,7 @@ def plan_from_json(text: str) -> Plan:
             state_serial=doc.get('state_serial'), base_rev=doc.get('base_rev'),
             branch_changes=tuple(ObjectKey.parse(k) for k in doc.get('branch_changes') or ()),
             target_settings=doc.get('target_settings') or {}, notes=tuple(doc.get('notes') or ()),
+            skipped=tuple(ObjectKey.parse(k) for k in doc.get('skipped') or ()),
         )
     except PlanError:
         raise

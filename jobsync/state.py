@@ -130,6 +130,9 @@ class State:
     updated_at: int = 0  # epoch ms of the write
     git_rev: str = ''  # the rev of the last apply
     format_version: int = STATE_FORMAT_VERSION
+    # `plan_digest` of the plan the last apply executed: a saved plan applied again is told so
+    # ("already applied") instead of looking stale. '' when unknown (states written before).
+    plan_digest: str = ''
 
     @property
     def managed(self) -> frozenset[ObjectKey]:
@@ -149,6 +152,7 @@ def state_to_dict(state: State) -> dict[str, Any]:
         'serial': state.serial,
         'updated_at': state.updated_at,
         'git_rev': state.git_rev,
+        **({'plan_digest': state.plan_digest} if state.plan_digest else {}),
         'objects': {
             str(key): {
                 'fingerprint': entry.fingerprint,
@@ -187,7 +191,7 @@ def state_from_json(text: str, *, where: str) -> State:
             for key, raw in doc['objects'].items()
         }
         return State(str(doc['target']), int(doc['serial']), objects, int(doc.get('updated_at', 0)),
-                     str(doc.get('git_rev', '')), version)
+                     str(doc.get('git_rev', '')), version, str(doc.get('plan_digest', '')))
     except StateError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError) as err:

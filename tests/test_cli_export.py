@@ -181,7 +181,10 @@ def test_groups_lists_and_deletes_a_group_with_its_jobs(applied_repo):
     listed = run_jobsync('groups', '--repo', str(applied_repo))
     assert listed.stdout == ('cdm-prod  master_data  (2 jobs): customers, products\n'
                              'cdm-prod  sales  (1 job): orders\n')
-    gone = run_jobsync('groups', 'delete', 'master_data', '--yes', '--repo', str(applied_repo))
+    # A Factory job still runs a master_data CDM job: refused, naming it, unless --force (issue 16 item 5).
+    refused = run_jobsync('groups', 'delete', 'master_data', '--yes', '--repo', str(applied_repo))
+    assert refused.code == 1 and 'is used by job/' in refused.stderr, refused
+    gone = run_jobsync('groups', 'delete', 'master_data', '--yes', '--force', '--repo', str(applied_repo))
     assert gone.code == 0, gone
     assert run_jobsync('groups', '--repo', str(applied_repo)).stdout == 'cdm-prod  sales  (1 job): orders\n'
 

@@ -84,7 +84,7 @@ def test_plan_then_apply_the_saved_plan_then_apply_from_the_repo(repo: Path) -> 
     assert saved.applied.ok and [(o.key, o.status) for o in saved.applied.result.outcomes] == [
         (copy_key('dev'), Status.APPLIED)]
     assert copy_key('dev') in keys(repo, 'main')
-    with pytest.raises(PlanError, match='stale'):  # the same saved plan again: the object exists now
+    with pytest.raises(PlanError, match='already applied'):  # the same saved plan again (issue 16 item 7)
         flow.apply_saved(planned.plan, None, {}, root=repo, resolver=resolver, locking=flow.Locking('tests'))
     shown: list[Plan] = []
     run = flow.apply(repo, None, None, {}, resolver=resolver, locking=flow.Locking('tests'), confirm=shown.append)

@@ -35,7 +35,7 @@ from jobsync.cli.common import (
 from jobsync.commands import flow
 from jobsync.errors import JobsyncError, UsageError
 from jobsync.events import Event
-from jobsync.plan import Plan, Take, plan_to_json
+from jobsync.plan import Plan, SameName, Take, plan_to_json
 from jobsync.planseal import PLAN_KEY_ENV, seal
 from jobsync.render.json import render_apply_json, render_plan_json
 from jobsync.render.markdown import render_plan_markdown
@@ -87,6 +87,11 @@ PruneOpt = Annotated[bool, typer.Option(
     '--prune', help='Delete objects jobsync manages (per its state) that git no longer defines, inside the '
                     "target's scope.",
 )]
+SameNameOpt = Annotated[SameName | None, typer.Option(
+    '--same-name', help='Defined objects that already exist in the workspace: overwrite makes them match git, '
+                        "skip leaves them and creates only what is missing (default: the target's same_name, "
+                        'else overwrite).', case_sensitive=False,
+)]
 MassDeleteOpt = Annotated[bool, typer.Option(
     '--allow-mass-delete', help="Allow --prune to delete more than the target's prune.max_delete_share of the "
                                 'managed objects.',
@@ -112,6 +117,7 @@ def plan(
     take: TakeOpt = None,
     prune: PruneOpt = False,
     allow_mass_delete: MassDeleteOpt = False,
+    same_name: SameNameOpt = None,
     artifact_url: Annotated[str | None, typer.Option(
         '--artifact-url', help='Markdown: where the full plan is kept (CI artifact), linked when diffs are cut.',
     )] = None,
@@ -129,7 +135,7 @@ def plan(
         key = fingerprint_key_from_env(env)
         resolver = resolver_for(output, env, secrets_dir) if key else None
         choices = flow.Choices(refresh_secrets=refresh_secrets, take=take, prune=prune,
-                               allow_mass_delete=allow_mass_delete)
+                               allow_mass_delete=allow_mass_delete, same_name=same_name)
         planned = flow.plan(repo, ref, target, env, choices=choices, base=base, resolver=resolver,
                             fingerprint_key=key)
         output.err(diagnostics_text(planned.warnings))
@@ -168,6 +174,7 @@ def apply(
     take: TakeOpt = None,
     prune: PruneOpt = False,
     allow_mass_delete: MassDeleteOpt = False,
+    same_name: SameNameOpt = None,
     lock_timeout: Annotated[str, typer.Option(
         '--lock-timeout', help='How long to wait for the lock on the target if another apply holds it '
                                '(90, 90s, 5m).')] = '0s',
@@ -196,7 +203,8 @@ def apply(
         if plan_file is not None:
             fixed = [name for name, given in (('--ref', ref is not None), ('--take', take is not None),
                                               ('--prune', prune), ('--allow-mass-delete', allow_mass_delete),
-                                              ('--refresh-secrets', refresh_secrets)) if given]
+                                              ('--refresh-secrets', refresh_secrets),
+                                              ('--same-name', same_name is not None)) if given]
             if fixed:
                 raise UsageError(f'{", ".join(fixed)} cannot be combined with a saved plan: the plan fixed them',
                                  hint='pass them to `jobsync plan --out`, or apply without a plan file')
@@ -214,7 +222,7 @@ def apply(
                     _confirm(auto_approve, output)
 
             choices = flow.Choices(refresh_secrets=refresh_secrets, take=take, prune=prune,
-                                   allow_mass_delete=allow_mass_delete)
+                                   allow_mass_delete=allow_mass_delete, same_name=same_name)
             run = flow.apply(repo, ref, target, env, resolver=resolver, locking=locking, confirm=confirm,
                              choices=choices, fingerprint_key=key, on_event=progress,
                              on_warnings=lambda warnings: output.err(diagnostics_text(warnings)))

@@ -130,9 +130,13 @@ def stop(
         raise typer.Exit(EXIT_ERROR)
 
 
+ForceOpt = Annotated[bool, typer.Option(
+    '--force', help='Delete even objects other workspace objects still use (refused by default, naming the users).')]
+
+
 def _delete(output: Output, opened: console.Opened, chosen: console.Selection, *, what: str, yes: bool,
-            fmt: Format, kinds: frozenset[str] = console.DELETABLE) -> Results:
-    planned = console.plan_delete(opened, chosen, what=what, kinds=kinds)
+            fmt: Format, kinds: frozenset[str] = console.DELETABLE, force: bool = False) -> Results:
+    planned = console.plan_delete(opened, chosen, what=what, kinds=kinds, force=force)
     output.err(render_delete_preview(planned))
     _confirm(f'Delete these {len(planned.order)} object(s)?', yes, output)
     result = console.delete(opened, planned, on_event=_progress(output))
@@ -149,10 +153,12 @@ def delete(
     repo: RepoOpt = Path('.'),
     target: TargetOpt = None,
     fmt: OpsFormatOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Delete objects from the workspace (users before what they use), after confirmation.
 
-    Warns about objects still defined in git: the next apply would create them again.
+    Warns about objects still defined in git: the next apply would create them again. Refuses to
+    delete an object another workspace object still uses (naming the users) unless --force.
     """
     output = Output()
     with error_handler(output):
@@ -160,7 +166,7 @@ def delete(
         with console.open_target(repo, target, read_env()) as opened:
             chosen = console.Selection(tuple(names or ()), tuple(group or ()), tuple(cluster or ()))
             result = _delete(output, opened, chosen, what='named' if not group else 'with the groups', yes=yes,
-                             fmt=chosen_fmt)
+                             fmt=chosen_fmt, force=force)
     if not result.ok:
         raise typer.Exit(EXIT_ERROR)
 
@@ -227,8 +233,10 @@ def groups_delete(
     repo: GroupsRepoOpt = None,
     target: TargetOpt = None,
     fmt: OpsFormatOpt = None,
+    force: ForceOpt = False,
 ) -> None:
-    """Delete CDM groups: deleting a group deletes its jobs, as the console does."""
+    """Delete CDM groups: deleting a group deletes its jobs, as the console does (refused while a
+    Factory job outside the groups still uses one of them, unless --force)."""
     output = Output()
     with error_handler(output):
         options = _merged(ctx, output, repo=repo, target=target, cluster=cluster, fmt=fmt)
@@ -236,6 +244,6 @@ def groups_delete(
         with console.open_target(options.repo or Path('.'), options.target, read_env()) as opened:
             chosen = console.Selection((), tuple(group), options.cluster)
             result = _delete(output, opened, chosen, what=f'group {", ".join(group)}', yes=yes, fmt=chosen_fmt,
-                             kinds=JOB_KINDS)
+                             kinds=JOB_KINDS, force=force)
     if not result.ok:
         raise typer.Exit(EXIT_ERROR)

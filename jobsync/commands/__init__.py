@@ -29,18 +29,21 @@ from jobsync.plan import (
     Action,
     Plan,
     PlanOptions,
+    SameName,
     Take,
     branch_changes,
     definition_hashes,
     keys_to_read,
     make_plan,
+    plan_digest,
     plan_from_json,
     stale_changes,
 )
+from jobsync.planlimits import check_limits
 from jobsync.planseal import check_target_config
 from jobsync.planseal import verify as plan_verify
 from jobsync.scope import parse_scope
-from jobsync.state import Lock, State, secret_fingerprint, state_key
+from jobsync.state import Lock, State, format_ms, secret_fingerprint, state_key
 from jobsync.workspace.base import ListEntry, Workspace
 from jobsync.workspace.connect import open_workspace
 from jobsync.workspace.package import estimate_package_bytes
@@ -107,11 +110,12 @@ def package_size(items: Sequence[tuple[ObjectKey, Spec]]) -> int:
 
 def plan_options(
     target: Target, *, refresh_secrets: bool = False, take: Take | None = None, prune: bool = False,
-    allow_mass_delete: bool = False,
+    allow_mass_delete: bool = False, same_name: SameName | None = None,
 ) -> PlanOptions:
-    """The user's choices plus what the target declares (scope, mass-delete share)."""
+    """The user's choices plus what the target declares (scope, mass-delete share, same-name policy)."""
     return PlanOptions(refresh_secrets=refresh_secrets, take=take, prune=prune, scope=target.scope,
-                       max_delete_share=target.max_delete_share, allow_mass_delete=allow_mass_delete)
+                       max_delete_share=target.max_delete_share, allow_mass_delete=allow_mass_delete,
+                       same_name=same_name or SameName(target.same_name))
 
 
 def secret_fingerprints(
@@ -211,6 +215,7 @@ def plan_definitions(
         note = (f'secret rotation not checked for {", ".join(unchecked)}: not resolvable here '
                 '(set it, or its file, to compare its fingerprint with the one recorded at the last apply)')
         plan = dataclasses.replace(plan, notes=(*plan.notes, note))
+    check_limits(plan, max_objects=target.max_objects, max_bytes=target.max_bytes, size_of=package_size)
     return plan
 
 
@@ -330,6 +335,19 @@ def check_fresh(plan: Plan, workspace: Workspace) -> None:
         )
 
 
+def check_not_applied(plan: Plan, state: State | None) -> None:
+    """Refuse a saved plan the target's state says was applied already (like Terraform, which refuses a
+    saved plan once the state moved on: exit 1, nothing written), saying so rather than "stale"."""
+    if state is None or not plan.writes or state.plan_digest != plan_digest(plan):
+        return
+    when = format_ms(state.updated_at) if state.updated_at else 'earlier'
+    raise PlanError(
+        f'this saved plan was already applied to target {plan.target} (state serial {state.serial}, {when}); '
+        'nothing was written',
+        hint='run plan again to see whether anything is left to do',
+    )
+
+
 @dataclass(frozen=True)
 class Applied:
     result: ApplyResult
@@ -374,6 +392,7 @@ def apply_command(
                          kept_as=key)
     if old is not None and dict(new.objects) == dict(old.objects):
         return Applied(result, None)
+    new = dataclasses.replace(new, plan_digest=plan_digest(plan))
     if lease is not None:
         lease.renew()  # still ours: nobody took the target over while we wrote
     workspace.write_state(new)
@@ -392,6 +411,7 @@ def apply_saved_plan(
 ) -> Applied:
     """`apply plan.json`: refuse conflicts and stale plans before any write, then execute exactly the plan."""
     check_no_conflicts(plan)
+    check_not_applied(plan, workspace.read_state(plan_state_key(plan)))
     check_fresh(plan, workspace)
     return apply_command(plan, workspace, resolver, on_event, lease=lease, fingerprint_key=fingerprint_key,
                          clock=clock)

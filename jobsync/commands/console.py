@@ -23,7 +23,7 @@ from jobsync.ops import DeletePlan
 from jobsync.remap import remap_key
 from jobsync.scope import in_scope
 from jobsync.selection import JOB_KINDS
-from jobsync.state import Lock
+from jobsync.state import Lock, is_reserved
 from jobsync.workspace.base import Workspace
 from jobsync.workspace.connect import open_workspace
 
@@ -106,9 +106,19 @@ def stop(opened: Opened, chosen: Selection, *, on_event: OnEvent = ignore) -> op
     return ops.stop_jobs(opened.workspace, sorted(select(opened, chosen)), on_event=on_event)
 
 
-def plan_delete(opened: Opened, chosen: Selection, *, what: str, kinds: frozenset[str] = DELETABLE) -> DeletePlan:
-    """Choose what to delete (users before what they use) and find which of it git still defines."""
+def plan_delete(
+    opened: Opened, chosen: Selection, *, what: str, kinds: frozenset[str] = DELETABLE, force: bool = False,
+) -> DeletePlan:
+    """Choose what to delete (users before what they use) and find which of it git still defines.
+
+    Refuses (UsageError, nothing deleted) when another workspace object not being deleted still
+    uses one of them, naming the users, unless `force` (`--force`).
+    """
     specs = select(opened, chosen, kinds=kinds)
+    if not force:
+        used = ops.users_left(_possible_users(opened.workspace, specs), specs)
+        if used:
+            raise ops.still_used_error(used, flag='--force')
     order = tuple(ops.deletion_order(specs))
     return DeletePlan(opened.workspace.url, what, specs, order, _defined_in_git(opened, order))
 
@@ -116,6 +126,21 @@ def plan_delete(opened: Opened, chosen: Selection, *, what: str, kinds: frozense
 def delete(opened: Opened, planned: DeletePlan, *, on_event: OnEvent = ignore) -> ops.OpsResult:
     """Delete what `plan_delete` chose (after the CLI's confirmation)."""
     return ops.delete_objects(opened.workspace, planned.specs, on_event=on_event)
+
+
+# Kinds whose objects can refer to each deletable kind (refs.py): only those are read to find users.
+_USER_KINDS = {'script': {'job'}, 'resource': {'job'}, 'connection': {'job', 'script'}, 'job': {'job'},
+               'cdm-link': {'cdm-job'}, 'cdm-job': {'job'}}
+
+
+def _possible_users(workspace: Workspace, deleting: Mapping[ObjectKey, Spec]) -> dict[ObjectKey, Spec]:
+    """The specs of every workspace object (outside `deleting`) of a kind that could use one of them."""
+    kinds = {u for k in deleting for u in _USER_KINDS.get(k.kind, ())}
+    if not kinds:
+        return {}
+    entries = workspace.list_objects()
+    wanted = {k: e for k, e in entries.items() if k.kind in kinds and k not in deleting and not is_reserved(k)}
+    return {k: o.spec for k, o in workspace.read(wanted).items()}
 
 
 def _defined_in_git(opened: Opened, keys: Sequence[ObjectKey]) -> dict[ObjectKey, str]:

@@ -15,7 +15,7 @@ from jobsync import commands, secrets
 from jobsync.apply import check_no_conflicts
 from jobsync.errors import Diagnostic
 from jobsync.events import OnEvent, ignore
-from jobsync.plan import Plan, Take
+from jobsync.plan import Plan, SameName, Take
 from jobsync.state import Lock, state_key
 from jobsync.workspace.base import Workspace
 
@@ -52,6 +52,7 @@ class Choices:
     take: Take | None = None
     prune: bool = False
     allow_mass_delete: bool = False
+    same_name: SameName | None = None  # None: the target's `same_name` (overwrite by default)
 
 
 @dataclass(frozen=True)

@@ -222,6 +222,8 @@ def _head(plan: Plan, actionable: Sequence[Change]) -> str:
 def _tail(plan: Plan) -> str:
     out = _named_list('Managed by jobsync, removed from git, left in place', [str(o.key) for o in plan.orphans])
     out += _named_list('Not managed by jobsync (in the workspace only; left alone)', [str(k) for k in plan.unmanaged])
+    out += _named_list('Skipped: in the workspace already, left as they are (--same-name skip)',
+                       [str(k) for k in plan.skipped])
     if plan.api_calls:
         total = sum(plan.api_calls.values())
         out += f'<sub>API calls for this plan: {total}.</sub>\n'

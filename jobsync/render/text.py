@@ -76,6 +76,8 @@ def summary_line(plan: Plan) -> str:
             f'{n["export"]} to export; {n["noop"]} unchanged.')
     if n['conflict']:
         line += f' {n["conflict"]} conflict(s).'
+    if plan.skipped:
+        line += f' {len(plan.skipped)} skipped (--same-name skip).'
     return line
 
 
@@ -97,6 +99,10 @@ def render_plan_text(plan: Plan) -> str:
     if plan.orphans:
         lines.append(f'Managed by jobsync, removed from git, left in place: {len(plan.orphans)}')
         lines.extend(f'    {o.key}  ({o.reason})' for o in plan.orphans)
+        lines.append('')
+    if plan.skipped:
+        lines.append(f'Skipped: in the workspace already, left as they are (--same-name skip): {len(plan.skipped)}')
+        lines.extend(f'    {key}' for key in plan.skipped)
         lines.append('')
     if plan.unmanaged:
         lines.append(f'Not managed by jobsync (in the workspace, not in git; left alone): {len(plan.unmanaged)}')
