@@ -4,6 +4,7 @@ and converge: a fault-free plan afterwards is a no-op, with every object stored 
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import uuid
 from pathlib import Path
@@ -57,6 +58,10 @@ def test_one_faulty_apply_exits_0_and_converges(example_repo: Path, running_emul
     running_emulator.emulator.faults = Faults()
     assert applied.code == 0, applied
     assert stats['5xx-before'] + stats['5xx-after'] > 0
+    # Apply reports what the faults cost it.
+    spent = re.search(r'API calls: (\d+) \((\d+) retries, (\d+) throttle waits\)', applied.stdout)
+    assert spent is not None, applied.stdout[-500:]
+    assert int(spent.group(2)) > 0
     again = run_jobsync('plan', '--repo', str(example_repo), '--detailed-exitcode', env=ENV)
     assert again.code == 0, again  # nothing left to do: nothing missing, nothing changed
     rows = _rows(running_emulator, project)

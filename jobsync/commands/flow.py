@@ -88,12 +88,30 @@ class Locking:
 
 
 @dataclass(frozen=True)
+class Spent:
+    """What the service made an apply do: API calls, retries and throttle (429) waits."""
+
+    calls: int = 0
+    retries: int = 0
+    throttle_waits: int = 0
+
+
+def spent(workspace: Workspace) -> Spent:
+    """The counters of the workspace's transport (calls always; retries and throttle waits when
+    it retries, as `RetryingTransport` does)."""
+    http = getattr(workspace, 'http', None)
+    return Spent(sum(workspace.calls.values()), sum(getattr(http, 'retries', {}).values()),
+                 sum(getattr(http, 'throttled', {}).values()))
+
+
+@dataclass(frozen=True)
 class ApplyRun:
     """An apply's plan, and what it did (None: the plan had nothing to write)."""
 
     plan: Plan
     applied: commands.Applied
     warnings: tuple[Diagnostic, ...] = ()
+    spent: Spent = Spent()
 
 
 def _lease(workspace: Workspace, key: str, locking: Locking) -> commands.Lease:
@@ -127,9 +145,10 @@ def apply(
                                              fingerprint_key=fingerprint_key)
         finally:
             lease.release()
+        used = spent(workspace)
     finally:
         workspace.close()
-    return ApplyRun(the_plan, applied, tuple(loaded.result.warnings))
+    return ApplyRun(the_plan, applied, tuple(loaded.result.warnings), used)
 
 
 def apply_saved(
@@ -147,10 +166,11 @@ def apply_saved(
                                                 fingerprint_key=fingerprint_key)
         finally:
             lease.release()
+        used = spent(workspace)
     finally:
         workspace.close()
-    return ApplyRun(the_plan, applied)
+    return ApplyRun(the_plan, applied, spent=used)
 
 
-__all__ = ['ApplyRun', 'Choices', 'Locking', 'Planned', 'Validated', 'apply', 'apply_saved',
-           'plan', 'validate']
+__all__ = ['ApplyRun', 'Choices', 'Locking', 'Planned', 'Spent', 'Validated', 'apply', 'apply_saved',
+           'plan', 'spent', 'validate']
