@@ -21,6 +21,15 @@ from jobsync.workspace.base import Workspace
 ApplyResult = Results
 
 
+class ApplyInterrupted(KeyboardInterrupt):
+    """The apply was interrupted (SIGINT, SIGTERM, SIGHUP) between or during writes: `result`
+    holds the outcomes so far, so the caller can record the state of what was written."""
+
+    def __init__(self, result: ApplyResult) -> None:
+        super().__init__()
+        self.result = result
+
+
 def check_secrets(plan: Plan, resolver: secrets.SecretResolver) -> None:
     """Stop before any write if a reference cannot be resolved; names references, never values."""
     refs = {ref for c in plan.actionable for ref in secrets.refs_in(c.desired)}
@@ -72,6 +81,19 @@ def apply_plan(
         outcomes[outcome.key] = outcome
         on_event(Event(EventKind.OUTCOME, outcome.key, outcome=outcome, message=outcome.message))
 
+    try:
+        _run_batches(plan, workspace, changes, outcomes, record, scrub, resolver, on_event, before_batch)
+    except KeyboardInterrupt:
+        # The current call was finished or abandoned; what went through is recorded by the caller.
+        raise ApplyInterrupted(ApplyResult(tuple(outcomes[k] for k in sorted(outcomes)))) from None
+    return ApplyResult(tuple(outcomes[k] for k in sorted(outcomes)))
+
+
+def _run_batches(
+    plan: Plan, workspace: Workspace, changes: dict[ObjectKey, Change], outcomes: dict[ObjectKey, Outcome],
+    record: Callable[[Outcome], None], scrub: Callable[[str], str], resolver: secrets.SecretResolver,
+    on_event: OnEvent, before_batch: Callable[[], None],
+) -> None:
     for number, batch in enumerate(plan.batches, 1):
         before_batch()
         on_event(Event(EventKind.BATCH, batch=(number, len(plan.batches)),
@@ -98,7 +120,6 @@ def apply_plan(
         if upserts:
             for outcome in _upsert_batch(upserts, workspace, resolver, on_event):
                 record(outcome)
-    return ApplyResult(tuple(outcomes[k] for k in sorted(outcomes)))
 
 
 def _upsert_batch(

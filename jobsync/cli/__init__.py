@@ -7,24 +7,38 @@ from typing import NoReturn
 
 import typer
 
-from jobsync.cli import core, emulator, export, lock, ops  # noqa: F401  (registers the commands)
+from jobsync.cli import core, emulator, export, lock, ops, signals  # noqa: F401  (registers the commands)
 from jobsync.cli.app import app
 from jobsync.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, click_exceptions
+from jobsync.commands import flow
 
 __all__ = ['app', 'main']
 
 
 def main() -> NoReturn:
     """Entry point: click's usage errors exit 64, so CI never reads a typo as 'changes present'."""
-    try:
-        code = app(standalone_mode=False)
-    except click_exceptions.UsageError as err:
-        err.show()
-        code = EXIT_USAGE
-    except typer.Abort:
-        sys.stderr.write('Aborted.\n')
-        code = EXIT_INTERRUPTED
-    except click_exceptions.ClickException as err:
-        err.show()
-        code = EXIT_ERROR
+    flow.interrupted_written.clear()
+    with signals.handled() as caught:
+        try:
+            code = app(standalone_mode=False)
+        except click_exceptions.UsageError as err:
+            err.show()
+            code = EXIT_USAGE
+        except (typer.Abort, KeyboardInterrupt):
+            sys.stderr.write('Aborted.\n')
+            code = EXIT_INTERRUPTED
+        except click_exceptions.ClickException as err:
+            err.show()
+            code = EXIT_ERROR
+    if code == EXIT_INTERRUPTED:
+        _interrupted(caught)
+        code = caught.exit_code or code
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _interrupted(caught: signals.Caught) -> None:
+    """Say what an interrupted apply left behind (its state records it; the lock is released)."""
+    if flow.interrupted_written:
+        sys.stderr.write(f'Stopped{" by " + caught.name if caught.name else ""}: '
+                         f'{flow.interrupted_written[-1]} object(s) were written and recorded in the state; '
+                         'the lock was released. Run plan to see what is left.\n')

@@ -229,17 +229,17 @@ def apply(
             if not run.plan.writes and fmt is not Format.JSON:
                 return
         result = run.applied.result
-        output.out(_render_apply(result, fmt))
+        output.out(_render_apply(result, fmt, run.spent))
     if not result.ok:
         raise typer.Exit(EXIT_ERROR)
 
 
-def _render_apply(result: ApplyResult, fmt: Format) -> str:
+def _render_apply(result: ApplyResult, fmt: Format, spent: flow.Spent | None = None) -> str:
     if fmt is Format.JSON:
-        return render_apply_json(result)
+        return render_apply_json(result, spent)
     if fmt is Format.MARKDOWN:
         return render_apply_markdown(result)
-    return render_apply_text(result)
+    return render_apply_text(result, spent)
 
 
 def _read_plan(path: Path, env: Mapping[str, str]) -> Plan:

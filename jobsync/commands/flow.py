@@ -7,14 +7,16 @@ What only the CLI can do comes in as callables: `confirm` (show the plan and ask
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from jobsync import commands, secrets
-from jobsync.apply import check_no_conflicts
+from jobsync.apply import ApplyInterrupted, check_no_conflicts, recorded_state
 from jobsync.errors import Diagnostic
-from jobsync.events import OnEvent, ignore
+from jobsync.events import OnEvent, Status, ignore
 from jobsync.plan import Plan, SameName, Take
 from jobsync.state import Lock, state_key
 from jobsync.workspace.base import Workspace
@@ -89,17 +91,60 @@ class Locking:
 
 
 @dataclass(frozen=True)
+class Spent:
+    """What the service made an apply do: API calls, retries and throttle (429) waits."""
+
+    calls: int = 0
+    retries: int = 0
+    throttle_waits: int = 0
+
+
+def spent(workspace: Workspace) -> Spent:
+    """The counters of the workspace's transport (calls always; retries and throttle waits when
+    it retries, as `RetryingTransport` does)."""
+    http = getattr(workspace, 'http', None)
+    return Spent(sum(workspace.calls.values()), sum(getattr(http, 'retries', {}).values()),
+                 sum(getattr(http, 'throttled', {}).values()))
+
+
+@dataclass(frozen=True)
 class ApplyRun:
     """An apply's plan, and what it did (None: the plan had nothing to write)."""
 
     plan: Plan
     applied: commands.Applied
     warnings: tuple[Diagnostic, ...] = ()
+    spent: Spent = Spent()
 
 
 def _lease(workspace: Workspace, key: str, locking: Locking) -> commands.Lease:
     return commands.acquire_lease(workspace, key, owner=locking.owner, run_url=locking.run_url,
                                   timeout_s=locking.timeout_s, on_wait=locking.on_wait)
+
+
+# How many objects an interrupted apply of this process wrote (the CLI says it on the way out).
+interrupted_written: list[int] = []
+
+
+@contextmanager
+def _recorded_on_interrupt(the_plan: Plan, workspace: Workspace, lease: commands.Lease) -> Iterator[None]:
+    """An apply interrupted (SIGINT/SIGTERM/SIGHUP) records the state of what it wrote before the
+    lock is released, so a re-run sees those objects as its own, not as conflicts; `written` on
+    the re-raised interrupt says how many objects went through."""
+    try:
+        yield
+    except ApplyInterrupted as stop:
+        written = sum(1 for o in stop.result.outcomes if o.status is Status.APPLIED)
+        interrupted_written.append(written)
+        if written:
+            key = commands.plan_state_key(the_plan)
+            old = workspace.read_state(key)
+            listed = workspace.list_objects()
+            new = recorded_state(old, the_plan, stop.result, {k: e.updated for k, e in listed.items()}, {},
+                                 now=time.time_ns() // 1_000_000, kept_as=key)
+            lease.renew()
+            workspace.write_state(new)
+        raise
 
 
 def apply(
@@ -124,13 +169,15 @@ def apply(
                                              fingerprint_key=fingerprint_key)
             confirm(the_plan)
             check_no_conflicts(the_plan)
-            applied = commands.apply_command(the_plan, workspace, resolver, on_event, lease=lease,
-                                             fingerprint_key=fingerprint_key)
+            with _recorded_on_interrupt(the_plan, workspace, lease):
+                applied = commands.apply_command(the_plan, workspace, resolver, on_event, lease=lease,
+                                                 fingerprint_key=fingerprint_key)
         finally:
             lease.release()
+        used = spent(workspace)
     finally:
         workspace.close()
-    return ApplyRun(the_plan, applied, tuple(loaded.result.warnings))
+    return ApplyRun(the_plan, applied, tuple(loaded.result.warnings), used)
 
 
 def apply_saved(
@@ -144,14 +191,16 @@ def apply_saved(
     try:
         lease = _lease(workspace, commands.plan_state_key(the_plan), locking)
         try:
-            applied = commands.apply_saved_plan(the_plan, workspace, resolver, on_event, lease=lease,
-                                                fingerprint_key=fingerprint_key)
+            with _recorded_on_interrupt(the_plan, workspace, lease):
+                applied = commands.apply_saved_plan(the_plan, workspace, resolver, on_event, lease=lease,
+                                                    fingerprint_key=fingerprint_key)
         finally:
             lease.release()
+        used = spent(workspace)
     finally:
         workspace.close()
-    return ApplyRun(the_plan, applied)
+    return ApplyRun(the_plan, applied, spent=used)
 
 
-__all__ = ['ApplyRun', 'Choices', 'Locking', 'Planned', 'Validated', 'apply', 'apply_saved',
-           'plan', 'validate']
+__all__ = ['ApplyRun', 'Choices', 'Locking', 'Planned', 'Spent', 'Validated', 'apply', 'apply_saved',
+           'plan', 'spent', 'validate']

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from jobsync.apply import ApplyResult
 from jobsync.plan import Plan, plan_to_json
 from jobsync.render import escape
+
+if TYPE_CHECKING:
+    from jobsync.commands.flow import Spent
 
 __all__ = ['render_apply_json', 'render_plan_json']
 
@@ -15,12 +19,14 @@ def render_plan_json(plan: Plan) -> str:
     return escape.json_text(plan_to_json(plan))
 
 
-def render_apply_json(result: ApplyResult) -> str:
-    doc = {
+def render_apply_json(result: ApplyResult, spent: Spent | None = None) -> str:
+    doc: dict[str, object] = {
         'ok': result.ok,
         'outcomes': [
             {'key': str(o.key), 'action': o.action, 'status': o.status.value, 'message': o.message}
             for o in result.outcomes
         ],
     }
+    if spent is not None:
+        doc['api'] = {'calls': spent.calls, 'retries': spent.retries, 'throttle_waits': spent.throttle_waits}
     return escape.json_text(json.dumps(doc, indent=2, ensure_ascii=False)) + '\n'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jobsync import secrets
 from jobsync.apply import ApplyResult
@@ -14,6 +14,9 @@ from jobsync.plan import Action, Change, Plan, summary_counts
 from jobsync.render import escape
 
 GLYPH = {Action.CREATE: '+', Action.UPDATE: '~', Action.DELETE: '-', Action.EXPORT: '>', Action.CONFLICT: '!'}
+
+if TYPE_CHECKING:
+    from jobsync.commands.flow import Spent
 
 
 def render_value(value: Any) -> str:
@@ -116,12 +119,15 @@ def render_plan_text(plan: Plan) -> str:
     return escape.join_lines(lines)
 
 
-def render_apply_text(result: ApplyResult) -> str:
+def render_apply_text(result: ApplyResult, spent: Spent | None = None) -> str:
     lines = [f'{o.status.value:8} {o.key}' + (f': {o.message}' if o.message else '') for o in result.outcomes]
     lines.append(
         f'Apply: {result.count(Status.APPLIED)} applied, {result.count(Status.FAILED)} failed, '
         f'{result.count(Status.SKIPPED)} skipped.'
     )
+    if spent is not None and spent.calls:
+        # What the service made it do (issue 13): a faulty or throttled service shows here.
+        lines.append(f'API calls: {spent.calls} ({spent.retries} retries, {spent.throttle_waits} throttle waits)')
     return escape.join_lines(lines)
 
 

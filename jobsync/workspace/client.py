@@ -34,7 +34,8 @@ from jobsync.workspace.cdmruns import CdmRunPolicy, before_overwrite, check_star
 from jobsync.workspace.reader import CRUD, PAGE, DataArtsReader, params_for
 from jobsync.workspace.transport import ApiError
 
-_CREATE_ROUNDS = 3
+# Rounds of create/update for one object; a lost answer costs a read-back and a round.
+_CREATE_ROUNDS = 5
 # What a missing resource or connection is called when no call could even be made for it.
 _MISSING_CODE = {'resource': 'DLF.6241', 'connection': 'DAYU.1005'}
 
@@ -112,9 +113,18 @@ class DataArtsClient(DataArtsReader):
         return True
 
     def _upsert(self, key: ObjectKey, spec: Spec) -> None:
+        """Update or create one object so that it holds `spec`.
+
+        A write whose answer was lost (`ambiguous`) is resolved by reading back before it is
+        repeated: found means the create went through, and the next round makes sure it holds
+        exactly this body (an update is safe to repeat). Only an object that provably could not
+        be written fails, with the last real error the service gave (status, code, request id).
+        """
         if key.kind in CDM_KINDS:
             self._cluster(key, create=True)  # a missing cluster: refused here, or made (`create_clusters`)
         exists = self._exists(key)
+        last: ApiError | None = None
+        created = False  # a create whose answer was lost, found by reading back
         for _ in range(_CREATE_ROUNDS):
             if exists:
                 try:
@@ -123,12 +133,14 @@ class DataArtsClient(DataArtsReader):
                 except ApiError as err:
                     if not err.not_found:
                         raise
+                    last = err
                     exists = False  # gone since it was listed: create it
                     continue
             try:
                 self._create(key, spec)
                 break
             except ApiError as err:
+                last = err
                 if err.code in ALREADY_EXISTS:
                     exists = True  # created by someone (or by our own lost attempt): update it
                     if key.kind in ('resource', 'connection'):
@@ -137,12 +149,15 @@ class DataArtsClient(DataArtsReader):
                 if not err.ambiguous:
                     raise
                 # The answer was lost after the request went out: look before writing again.
-                exists = self._lookup(key)
-                if exists:
-                    continue  # it was created: make sure it holds exactly this body
+                exists = created = self._lookup(key)
         else:
-            raise ApiError(f'{key}: could not be written after {_CREATE_ROUNDS} rounds of create and update',
-                           hint='the object kept appearing and disappearing; is someone else editing it?')
+            if not (created and self._lookup(key)):
+                if last is not None:
+                    raise last
+                raise ApiError(f'{key}: could not be written after {_CREATE_ROUNDS} rounds of create and update',
+                               ambiguous=True)
+            # It exists (our lost create went through): one last update makes it hold this body.
+            self._update(key, spec)
         with self._lock:
             self._ids.setdefault(key, '')
 

@@ -53,6 +53,10 @@ PART_BYTES = MAX_SCRIPT_CONTENT - 64 * 1024  # room to spare under the limit
 MANIFEST_FORMAT = 'jobsync-state-parts'
 
 
+# Rounds of create for one record whose answer keeps getting lost.
+_CREATE_ROUNDS = 5
+
+
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -85,17 +89,29 @@ class ScriptRecordStore:
                 'description': f'jobsync {what}; written by jobsync, do not edit'}
 
     def _create(self, name: str, content: str, what: str) -> bool:
-        """Create the script; False if the name was taken meanwhile."""
-        try:
-            self.http.call(CREATE_SCRIPT, body=self._body(name, content, what))
-        except ApiError as err:
-            if err.code == 'DLF.0202':
-                return False
-            if not err.ambiguous:
-                raise
-            # The answer was lost: whether it was created is known by reading it back.
-            return self._read(name) == content
-        return True
+        """Create the script; False if the name was taken meanwhile (by content not ours).
+
+        A create whose answer was lost is resolved by reading back, never reported as another
+        writer: the script holding exactly our content (a lock's carries its own nonce) is ours;
+        absent, the create is sent again; holding other content, someone else won.
+        """
+        last: ApiError | None = None
+        for _ in range(_CREATE_ROUNDS):
+            try:
+                self.http.call(CREATE_SCRIPT, body=self._body(name, content, what))
+            except ApiError as err:
+                if err.code == 'DLF.0202':
+                    return self._read(name) == content  # our own earlier lost attempt, or another's
+                if not err.ambiguous:
+                    raise
+                last = err
+                found = self._read(name)
+                if found is None:
+                    continue  # it was not written: send it again
+                return found == content
+            return True
+        assert last is not None
+        raise last
 
     def _update(self, name: str, content: str, what: str) -> None:
         self.http.call(UPDATE_SCRIPT, {'script_name': name}, body=self._body(name, content, what))

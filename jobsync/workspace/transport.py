@@ -258,6 +258,8 @@ class RetryingTransport:
         self.project_id = project_id
         self.calls: Counter[str] = Counter()
         self.retries: Counter[str] = Counter()
+        # 429 answers waited out, by route name (what apply reports as throttle waits).
+        self.throttled: Counter[str] = Counter()
         self.max_attempts = max_attempts
         self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
         self._lock = threading.Lock()
@@ -318,6 +320,8 @@ class RetryingTransport:
             err.attempts = attempts
             if answer.status == 429:
                 last = err
+                with self._lock:
+                    self.throttled[route.name] += 1
                 self._backoff(attempts, _retry_after(answer.headers.get('retry-after')))
                 continue
             transient = answer.status >= 500 and (not err.code or err.code.startswith(GATEWAY_PREFIXES)) \
