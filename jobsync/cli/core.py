@@ -32,6 +32,7 @@ from jobsync.cli.common import (
     require_format,
     resolver_for,
 )
+from jobsync.cli.root import find_root
 from jobsync.commands import flow
 from jobsync.errors import JobsyncError, UsageError
 from jobsync.events import Event
@@ -67,7 +68,7 @@ def validate(
     with error_handler(output):
         env = read_env()
         resolver = resolver_for(output, env, secrets_dir) if check_secrets else None
-        validated = flow.validate(repo, ref, target, env, online=online, resolver=resolver)
+        validated = flow.validate(find_root(repo), ref, target, env, online=online, resolver=resolver)
         output.err(diagnostics_text(validated.warnings))
         loaded = validated.loaded
         if validated.secret_problems:
@@ -130,7 +131,7 @@ def plan(
         resolver = resolver_for(output, env, secrets_dir) if key else None
         choices = flow.Choices(refresh_secrets=refresh_secrets, take=take, prune=prune,
                                allow_mass_delete=allow_mass_delete)
-        planned = flow.plan(repo, ref, target, env, choices=choices, base=base, resolver=resolver,
+        planned = flow.plan(find_root(repo), ref, target, env, choices=choices, base=base, resolver=resolver,
                             fingerprint_key=key)
         output.err(diagnostics_text(planned.warnings))
         the_plan = planned.plan
@@ -215,7 +216,7 @@ def apply(
 
             choices = flow.Choices(refresh_secrets=refresh_secrets, take=take, prune=prune,
                                    allow_mass_delete=allow_mass_delete)
-            run = flow.apply(repo, ref, target, env, resolver=resolver, locking=locking, confirm=confirm,
+            run = flow.apply(find_root(repo), ref, target, env, resolver=resolver, locking=locking, confirm=confirm,
                              choices=choices, fingerprint_key=key, on_event=progress,
                              on_warnings=lambda warnings: output.err(diagnostics_text(warnings)))
             if not run.plan.writes and fmt is not Format.JSON:

@@ -24,6 +24,7 @@ from jobsync.cli.common import (
     read_env,
     require_format,
 )
+from jobsync.cli.root import find_root
 from jobsync.commands import console
 from jobsync.errors import JobsyncError
 from jobsync.events import Event, OnEvent, Results
@@ -99,7 +100,7 @@ def run(
     output = Output()
     with error_handler(output):
         chosen_fmt = _format('run', fmt, output)
-        with console.open_target(repo, target, read_env()) as opened:
+        with console.open_target(find_root(repo), target, read_env()) as opened:
             result = console.run(opened, console.Selection(tuple(names or ()), tuple(group or ()),
                                                            tuple(cluster or ())),
                                  wait=wait, once=once, timeout=timeout, interval=interval, sleep=time.sleep,
@@ -122,7 +123,7 @@ def stop(
     output = Output()
     with error_handler(output):
         chosen_fmt = _format('stop', fmt, output)
-        with console.open_target(repo, target, read_env()) as opened:
+        with console.open_target(find_root(repo), target, read_env()) as opened:
             result = console.stop(opened, console.Selection(tuple(names or ()), tuple(group or ()),
                                                             tuple(cluster or ())), on_event=_progress(output))
         output.out(_render(result, 'Stop', chosen_fmt))
@@ -157,7 +158,7 @@ def delete(
     output = Output()
     with error_handler(output):
         chosen_fmt = _format('delete', fmt, output)
-        with console.open_target(repo, target, read_env()) as opened:
+        with console.open_target(find_root(repo), target, read_env()) as opened:
             chosen = console.Selection(tuple(names or ()), tuple(group or ()), tuple(cluster or ()))
             result = _delete(output, opened, chosen, what='named' if not group else 'with the groups', yes=yes,
                              fmt=chosen_fmt)
@@ -213,7 +214,7 @@ def groups_list(
     output = Output()
     with error_handler(output):
         chosen_fmt = _format('groups', fmt, output)
-        with console.open_target(repo or Path('.'), target, read_env()) as opened:
+        with console.open_target(find_root(repo or Path('.')), target, read_env()) as opened:
             found = console.groups(opened, tuple(cluster or ()))
         output.out(render_groups_json(found) if chosen_fmt is Format.JSON else render_groups_text(found))
 
@@ -233,7 +234,7 @@ def groups_delete(
     with error_handler(output):
         options = _merged(ctx, output, repo=repo, target=target, cluster=cluster, fmt=fmt)
         chosen_fmt = _format('groups delete', options.fmt, output)
-        with console.open_target(options.repo or Path('.'), options.target, read_env()) as opened:
+        with console.open_target(find_root(options.repo or Path('.')), options.target, read_env()) as opened:
             chosen = console.Selection((), tuple(group), options.cluster)
             result = _delete(output, opened, chosen, what=f'group {", ".join(group)}', yes=yes, fmt=chosen_fmt,
                              kinds=JOB_KINDS)
