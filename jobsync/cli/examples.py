@@ -20,7 +20,7 @@ EXAMPLES: dict[str, list[str]] = {
     'stop': ['jobsync stop job_batch'],
     'delete': ['jobsync delete script/cleanup_tmp'],
     'groups': ['jobsync groups', 'jobsync groups delete master_data'],
-    'force-unlock': ['jobsync force-unlock --target prod'],
+    'force-unlock': ['jobsync force-unlock LOCK_ID --target prod'],
     'emulator': ['jobsync emulator --port 8443 --ak AKEXAMPLE --sk SKEXAMPLE'],
 }
 

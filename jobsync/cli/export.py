@@ -77,7 +77,7 @@ def export_command(
     goes to its own file. Objects git already matches are left byte for byte; nothing is deleted.
     """
     output = Output()
-    with error_handler(output):
+    with error_handler(output, fmt):
         require_format('export', fmt, ALL_FORMATS, output)
         the_scope = selection.Scope(all=all_, jobs=jobs, links=links, names=tuple(name or ()),
                                     groups=tuple(group or ()), clusters=tuple(cluster or ()), with_deps=with_deps)
@@ -105,7 +105,7 @@ def import_bundle(
 ) -> None:
     """Turn what the console or the API exported into repo files (passwords become references)."""
     output = Output()
-    with error_handler(output):
+    with error_handler(output, fmt):
         require_format('import-bundle', fmt, TEXT_JSON, output)
         exported = pull.import_bundle(file, find_root(repo, lenient=True), target,
                                       pull.Writing(branch, commit, force, dry_run), cluster=cluster)
@@ -125,7 +125,7 @@ def drift_command(
     Meant for a nightly CI job that opens an export pull request when there is drift.
     """
     output = Output()
-    with error_handler(output):
+    with error_handler(output, fmt):
         require_format('drift', fmt, ALL_FORMATS, output)
         drifted = pull.detect(find_root(repo), ref, target, read_env())
         output.err(diagnostics_text(drifted.warnings))

@@ -98,7 +98,7 @@ def run(
     scheduled EXECUTE_ONCE has no schedule to start: it is always run once.
     """
     output = Output()
-    with error_handler(output):
+    with error_handler(output, fmt):
         chosen_fmt = _format('run', fmt, output)
         with console.open_target(find_root(repo), target, read_env()) as opened:
             result = console.run(opened, console.Selection(tuple(names or ()), tuple(group or ()),
@@ -121,7 +121,7 @@ def stop(
 ) -> None:
     """Stop jobs: a Factory job's schedule, a CDM job's running submission."""
     output = Output()
-    with error_handler(output):
+    with error_handler(output, fmt):
         chosen_fmt = _format('stop', fmt, output)
         with console.open_target(find_root(repo), target, read_env()) as opened:
             result = console.stop(opened, console.Selection(tuple(names or ()), tuple(group or ()),
@@ -156,7 +156,7 @@ def delete(
     Warns about objects still defined in git: the next apply would create them again.
     """
     output = Output()
-    with error_handler(output):
+    with error_handler(output, fmt):
         chosen_fmt = _format('delete', fmt, output)
         with console.open_target(find_root(repo), target, read_env()) as opened:
             chosen = console.Selection(tuple(names or ()), tuple(group or ()), tuple(cluster or ()))
@@ -212,7 +212,7 @@ def groups_list(
         ctx.obj = _GroupsOptions(repo, target, tuple(cluster or ()), fmt)
         return
     output = Output()
-    with error_handler(output):
+    with error_handler(output, fmt):
         chosen_fmt = _format('groups', fmt, output)
         with console.open_target(find_root(repo or Path('.')), target, read_env()) as opened:
             found = console.groups(opened, tuple(cluster or ()))
@@ -231,7 +231,7 @@ def groups_delete(
 ) -> None:
     """Delete CDM groups: deleting a group deletes its jobs, as the console does."""
     output = Output()
-    with error_handler(output):
+    with error_handler(output, fmt or (ctx.obj.fmt if isinstance(ctx.obj, _GroupsOptions) else None)):
         options = _merged(ctx, output, repo=repo, target=target, cluster=cluster, fmt=fmt)
         chosen_fmt = _format('groups delete', options.fmt, output)
         with console.open_target(find_root(options.repo or Path('.')), options.target, read_env()) as opened:
