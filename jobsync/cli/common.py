@@ -129,6 +129,13 @@ def error_handler(output: Output, fmt: Format | None = None) -> Iterator[None]:
     except (typer.Exit, typer.Abort, click_exceptions.ClickException):
         raise
     except Exception as err:  # a bug: say so, without a traceback a user cannot act on
+        if type(err).__name__ == 'GitCommandNotFound':  # gitpython loaded, then no `git` on PATH to run
+            message, hint = ('this needs the `git` executable, which is not on PATH',
+                             'install git (e.g. `apt-get install git` or `apk add git`), or set '
+                             'GIT_PYTHON_GIT_EXECUTABLE to its path')
+            output.err(f'Error: {message}\n  hint: {hint}\n')
+            document('error', message, hint)
+            raise typer.Exit(EXIT_ERROR) from None
         output.err(f'Internal error: {type(err).__name__}: {err}\n'
                    '  This is a bug in jobsync; please report it with the command you ran '
                    '(set JOBSYNC_DEBUG=1 for a traceback).\n')
