@@ -31,16 +31,19 @@ class ApplyInterrupted(KeyboardInterrupt):
 
 
 def check_secrets(plan: Plan, resolver: secrets.SecretResolver) -> None:
-    """Stop before any write if a reference cannot be resolved; names references, never values."""
+    """Stop before any write if a reference cannot be used: missing, unreadable, or too short
+    (each is resolved once, the value dropped at once). Names references, never values."""
     refs = {ref for c in plan.actionable for ref in secrets.refs_in(c.desired)}
-    missing = resolver.missing(refs)
-    if missing:
+    problems = resolver.check(refs)
+    if problems:
+        failing = {ref for ref, _ in problems}
         users = sorted({str(c.key) for c in plan.actionable for _, t in secrets.iter_secrets(c.desired)
-                        if any(r in missing for r in t.refs)})
+                        if any(r in failing for r in t.refs)})
         raise SecretError(
-            f'{len(missing)} secret reference(s) cannot be resolved: {", ".join(map(str, missing))} '
+            f'{len(problems)} secret reference(s) cannot be used: {"; ".join(why for _, why in problems)} '
             f'(used by {", ".join(users)}); nothing was written',
-            hint='set the environment variables (or secret files) before apply; plan needs none of them',
+            hint='set the environment variables (or secret files) before apply, each value at least '
+                 f'{secrets.MIN_SECRET_LENGTH} characters; plan needs none of them',
         )
 
 

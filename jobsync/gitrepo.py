@@ -208,7 +208,10 @@ def _worktree_rev(repo: Path) -> str:
     except ValueError:  # no commits yet
         return 'worktree'
     prefix = _prefix(g, repo)
-    dirty = g.is_dirty(untracked_files=True, path=prefix or None)
+    # Untracked files count only where definitions are read (a stray plan.json is not a change).
+    roots = tuple(f'{prefix}/{name}' if prefix else name for name in TRACKED_ROOTS)
+    dirty = g.is_dirty(untracked_files=False, path=prefix or None) or any(
+        path == root or path.startswith(f'{root}/') for path in g.untracked_files for root in roots)
     return f'{sha}+dirty' if dirty else sha
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Literal
 
-from jobsync import codec, schema, secrets, subst, templates, timezones, yamlio
+from jobsync import codec, cron, schema, secrets, subst, templates, timezones, yamlio
 from jobsync.config import CONFIG_FILES, RepoConfig, Target, default_config, parse_config
 from jobsync.errors import ConfigError, Diagnostic
 from jobsync.gitrepo import Snapshot
@@ -137,6 +137,11 @@ def load_repo(
     if any(p.severity == 'error' for p in problems):
         raise ConfigError(problems)
     ctx = _Context(config.target(target), snapshot.files, problems, secret_fields=config.secret_fields)
+    zone = ctx.target.expression_time_zone
+    zone_problem = cron.time_zone_problem(zone) if zone else None
+    if zone_problem is not None:
+        where = config_doc.where(f'/targets/{ctx.target.name}/expressionTimeZone') if config_doc else 'jobsync.yaml'
+        raise ConfigError([*problems, Diagnostic('error', zone_problem[0], where, zone_problem[1])])
     built: dict[ObjectKey, _Built] = {}
     for rel, raw in snapshot.files.items():
         loc = locate(rel)
@@ -288,6 +293,8 @@ def _build(
         report, loc.kind, data, content, ctx.secret_fields.get(loc.kind, ())))
     spec = codec.from_repo(loc.kind, data, content)
     if loc.kind == 'job':
+        ctx.problems.extend(report('error', problem, pointer, hint)
+                            for pointer, problem, hint in cron.schedule_problems(data))
         spec = timezones.default_time_zone(spec, ctx.target.expression_time_zone)
     remapped = apply_remap(ObjectKey(loc.kind, name, loc.cluster), spec, ctx.target.remap)
     ctx.renamed.update((r.section, r.old) for r in remapped.renamed)

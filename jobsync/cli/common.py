@@ -28,6 +28,7 @@ except ImportError:  # pragma: no cover - older typer on top of click
 __all__ = ['click_exceptions']
 
 from jobsync import secrets
+from jobsync.cli.jsonerror import error_document
 from jobsync.errors import ConfigError, Diagnostic, JobsyncError, UsageError
 from jobsync.render import escape
 
@@ -84,8 +85,10 @@ class Output:
 
     def __init__(self) -> None:
         self.redactor = secrets.Redactor.for_credentials(os.environ)  # AK, SK, token: never printed
+        self.wrote_out = False  # a JSON error document only when stdout holds no document yet
 
     def out(self, text: str) -> None:
+        self.wrote_out = self.wrote_out or bool(text)
         sys.stdout.write(escape.text(self.redactor.scrub(text)))
         sys.stdout.flush()
 
@@ -99,27 +102,46 @@ def diagnostics_text(diagnostics: tuple[Diagnostic, ...]) -> str:
 
 
 @contextmanager
-def error_handler(output: Output) -> Iterator[None]:
+def error_handler(output: Output, fmt: Format | None = None) -> Iterator[None]:
+    """Expected failures as a message on stderr and exit 1 (never a traceback). With `fmt` JSON,
+    stdout also gets a JSON error document, so a pipeline reading it always has one to read."""
+    as_json = fmt is Format.JSON
+
+    def document(kind: str, message: str, hint: str = '', diagnostics: tuple[Diagnostic, ...] = ()) -> None:
+        if as_json and not output.wrote_out:
+            output.out(error_document(kind, message, hint, diagnostics))
+
     try:
         yield
     except ConfigError as err:
         output.err(diagnostics_text(err.diagnostics))
         output.err(f'Error: {err.message}.\n')
+        document('config', err.message, err.hint, err.diagnostics)
         raise typer.Exit(EXIT_ERROR) from None
     except JobsyncError as err:
         output.err(f'Error: {err}\n' + (f'  hint: {err.hint}\n' if err.hint else ''))
+        document('error', str(err), err.hint)
         raise typer.Exit(EXIT_ERROR) from None
     except KeyboardInterrupt:
         output.err('Interrupted.\n')
+        document('interrupted', 'interrupted')
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except (typer.Exit, typer.Abort, click_exceptions.ClickException):
         raise
     except Exception as err:  # a bug: say so, without a traceback a user cannot act on
+        if type(err).__name__ == 'GitCommandNotFound':  # gitpython loaded, then no `git` on PATH to run
+            message, hint = ('this needs the `git` executable, which is not on PATH',
+                             'install git (e.g. `apt-get install git` or `apk add git`), or set '
+                             'GIT_PYTHON_GIT_EXECUTABLE to its path')
+            output.err(f'Error: {message}\n  hint: {hint}\n')
+            document('error', message, hint)
+            raise typer.Exit(EXIT_ERROR) from None
         output.err(f'Internal error: {type(err).__name__}: {err}\n'
                    '  This is a bug in jobsync; please report it with the command you ran '
                    '(set JOBSYNC_DEBUG=1 for a traceback).\n')
         if os.environ.get('JOBSYNC_DEBUG'):  # the traceback too goes through the redactor
             output.err(traceback.format_exc())
+        document('bug', f'{type(err).__name__}: {err}', 'this is a bug in jobsync; please report it')
         raise typer.Exit(EXIT_BUG) from None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,6 +17,7 @@ from jobsync.cli.common import (
     ALL_FORMATS,
     EXIT_CHANGES,
     EXIT_ERROR,
+    TEXT_JSON,
     Format,
     FormatOpt,
     Output,
@@ -23,6 +25,7 @@ from jobsync.cli.common import (
     RepoOpt,
     SecretsDirOpt,
     TargetOpt,
+    TextJsonFormatOpt,
     diagnostics_text,
     error_handler,
     fingerprint_key_from_env,
@@ -32,6 +35,8 @@ from jobsync.cli.common import (
     require_format,
     resolver_for,
 )
+from jobsync.cli.jsonerror import diagnostics_json
+from jobsync.cli.root import find_root
 from jobsync.commands import flow
 from jobsync.errors import JobsyncError, UsageError
 from jobsync.events import Event
@@ -60,14 +65,20 @@ def validate(
         '--check-secrets', help='Also confirm every secret reference resolves for the target (no value is shown).',
     )] = False,
     secrets_dir: SecretsDirOpt = None,
+    fmt: TextJsonFormatOpt = Format.TEXT,
 ) -> None:
     """Check every definition for the target (syntax, schema, names, variables, remapping, scope,
-    references) and report all problems."""
+    references) and report all problems.
+
+    With --format json, stdout gets one document: {"ok": ..., "diagnostics": [{"severity", "message",
+    "file", "line", "pointer", "object", "hint"}, ...]}, on success and on failure alike.
+    """
     output = Output()
-    with error_handler(output):
+    with error_handler(output, fmt):
+        require_format('validate', fmt, TEXT_JSON, output)
         env = read_env()
         resolver = resolver_for(output, env, secrets_dir) if check_secrets else None
-        validated = flow.validate(repo, ref, target, env, online=online, resolver=resolver)
+        validated = flow.validate(find_root(repo), ref, target, env, online=online, resolver=resolver)
         output.err(diagnostics_text(validated.warnings))
         loaded = validated.loaded
         if validated.secret_problems:
@@ -75,6 +86,12 @@ def validate(
             raise JobsyncError(
                 f'{len(validated.secret_problems)} secret reference(s) do not resolve for target '
                 f'{loaded.target.name}', hint='set the environment variables or secret files named above')
+        if fmt is Format.JSON:
+            output.out(json.dumps({
+                'ok': True, 'target': loaded.target.name, 'definitions': len(loaded.result.desired),
+                'secrets_checked': check_secrets, 'diagnostics': diagnostics_json(validated.warnings),
+            }, indent=2, ensure_ascii=False) + '\n')
+            return
         checked = ' and every secret reference resolves' if check_secrets else ''
         output.out(f'OK: {len(loaded.result.desired)} definitions valid for target {loaded.target.name}{checked}.\n')
 
@@ -129,14 +146,14 @@ def plan(
     (shown as "secret changed", never as a value); without it, plan resolves no secret.
     """
     output = Output()
-    with error_handler(output):
+    with error_handler(output, fmt):
         require_format('plan', fmt, ALL_FORMATS, output)
         env = read_env()
         key = fingerprint_key_from_env(env)
         resolver = resolver_for(output, env, secrets_dir) if key else None
         choices = flow.Choices(refresh_secrets=refresh_secrets, take=take, prune=prune,
                                allow_mass_delete=allow_mass_delete, same_name=same_name)
-        planned = flow.plan(repo, ref, target, env, choices=choices, base=base, resolver=resolver,
+        planned = flow.plan(find_root(repo), ref, target, env, choices=choices, base=base, resolver=resolver,
                             fingerprint_key=key)
         output.err(diagnostics_text(planned.warnings))
         the_plan = planned.plan
@@ -185,7 +202,7 @@ def apply(
     Apply holds a lease lock on the target while it runs and records what it applied (the state).
     """
     output = Output()
-    with error_handler(output):
+    with error_handler(output, fmt):
         require_format('apply', fmt, ALL_FORMATS, output)
         timeout = parse_duration(lock_timeout, option='--lock-timeout')
         env = read_env()
@@ -223,7 +240,7 @@ def apply(
 
             choices = flow.Choices(refresh_secrets=refresh_secrets, take=take, prune=prune,
                                    allow_mass_delete=allow_mass_delete, same_name=same_name)
-            run = flow.apply(repo, ref, target, env, resolver=resolver, locking=locking, confirm=confirm,
+            run = flow.apply(find_root(repo), ref, target, env, resolver=resolver, locking=locking, confirm=confirm,
                              choices=choices, fingerprint_key=key, on_event=progress,
                              on_warnings=lambda warnings: output.err(diagnostics_text(warnings)))
             if not run.plan.writes and fmt is not Format.JSON:

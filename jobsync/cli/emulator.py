@@ -91,7 +91,7 @@ def emulator(
             import uvicorn  # noqa: F401
         except ImportError as exc:
             raise UsageError(f'the emulator needs the `emulator` extra ({exc.name} is not installed)',
-                             hint="pip install 'jobsync[emulator]'") from None
+                             hint="pip install 'jobsync-dataarts[emulator]'") from None
         from jobsync.workspace.emulator import Emulator, EmulatorServer, Faults
 
         aks, sks = list(ak or []), list(sk or [])

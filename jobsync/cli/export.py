@@ -25,6 +25,7 @@ from jobsync.cli.common import (
     read_env,
     require_format,
 )
+from jobsync.cli.root import find_root
 from jobsync.commands import pull
 from jobsync.render.drift import render_drift
 from jobsync.render.export import render_export_json, render_export_markdown, render_export_text
@@ -76,11 +77,11 @@ def export_command(
     goes to its own file. Objects git already matches are left byte for byte; nothing is deleted.
     """
     output = Output()
-    with error_handler(output):
+    with error_handler(output, fmt):
         require_format('export', fmt, ALL_FORMATS, output)
         the_scope = selection.Scope(all=all_, jobs=jobs, links=links, names=tuple(name or ()),
                                     groups=tuple(group or ()), clusters=tuple(cluster or ()), with_deps=with_deps)
-        exported = pull.export_workspace(repo, target, read_env(), the_scope,
+        exported = pull.export_workspace(find_root(repo), target, read_env(), the_scope,
                                          pull.Writing(branch, commit, force, dry_run))
         output.err(diagnostics_text(exported.notes))
         _report(output, exported, fmt)
@@ -104,10 +105,10 @@ def import_bundle(
 ) -> None:
     """Turn what the console or the API exported into repo files (passwords become references)."""
     output = Output()
-    with error_handler(output):
+    with error_handler(output, fmt):
         require_format('import-bundle', fmt, TEXT_JSON, output)
-        exported = pull.import_bundle(file, repo, target, pull.Writing(branch, commit, force, dry_run),
-                                      cluster=cluster)
+        exported = pull.import_bundle(file, find_root(repo, lenient=True), target,
+                                      pull.Writing(branch, commit, force, dry_run), cluster=cluster)
         output.err(diagnostics_text(exported.notes))
         _report(output, exported, fmt)
 
@@ -124,9 +125,9 @@ def drift_command(
     Meant for a nightly CI job that opens an export pull request when there is drift.
     """
     output = Output()
-    with error_handler(output):
+    with error_handler(output, fmt):
         require_format('drift', fmt, ALL_FORMATS, output)
-        drifted = pull.detect(repo, ref, target, read_env())
+        drifted = pull.detect(find_root(repo), ref, target, read_env())
         output.err(diagnostics_text(drifted.warnings))
         report = drifted.report
         output.out(render_drift(report, fmt.value))

@@ -9,6 +9,7 @@ import typer
 
 from jobsync.cli.app import app
 from jobsync.cli.common import Output, RepoOpt, TargetOpt, error_handler, read_env
+from jobsync.cli.root import find_root
 from jobsync.commands import console
 from jobsync.state import format_ms
 
@@ -27,7 +28,7 @@ def force_unlock(
     """
     output = Output()
     with error_handler(output):
-        lock = console.force_unlock(repo, target, read_env(), lock_id)  # definitions need not be valid
+        lock = console.force_unlock(find_root(repo), target, read_env(), lock_id)  # definitions need not be valid
         output.out(f'Freed the lock {lock.id} on target {lock.target}, held by {lock.owner}'
                    + (f' (run {lock.run_url})' if lock.run_url else '')
                    + f' since {format_ms(lock.acquired_at)}.\n')

@@ -24,6 +24,7 @@ from jobsync.cli.common import (
     read_env,
     require_format,
 )
+from jobsync.cli.root import find_root
 from jobsync.commands import console
 from jobsync.errors import JobsyncError
 from jobsync.events import Event, OnEvent, Results
@@ -97,9 +98,9 @@ def run(
     scheduled EXECUTE_ONCE has no schedule to start: it is always run once.
     """
     output = Output()
-    with error_handler(output):
+    with error_handler(output, fmt):
         chosen_fmt = _format('run', fmt, output)
-        with console.open_target(repo, target, read_env()) as opened:
+        with console.open_target(find_root(repo), target, read_env()) as opened:
             result = console.run(opened, console.Selection(tuple(names or ()), tuple(group or ()),
                                                            tuple(cluster or ())),
                                  wait=wait, once=once, timeout=timeout, interval=interval, sleep=time.sleep,
@@ -120,9 +121,9 @@ def stop(
 ) -> None:
     """Stop jobs: a Factory job's schedule, a CDM job's running submission."""
     output = Output()
-    with error_handler(output):
+    with error_handler(output, fmt):
         chosen_fmt = _format('stop', fmt, output)
-        with console.open_target(repo, target, read_env()) as opened:
+        with console.open_target(find_root(repo), target, read_env()) as opened:
             result = console.stop(opened, console.Selection(tuple(names or ()), tuple(group or ()),
                                                             tuple(cluster or ())), on_event=_progress(output))
         output.out(_render(result, 'Stop', chosen_fmt))
@@ -161,9 +162,9 @@ def delete(
     delete an object another workspace object still uses (naming the users) unless --force.
     """
     output = Output()
-    with error_handler(output):
+    with error_handler(output, fmt):
         chosen_fmt = _format('delete', fmt, output)
-        with console.open_target(repo, target, read_env()) as opened:
+        with console.open_target(find_root(repo), target, read_env()) as opened:
             chosen = console.Selection(tuple(names or ()), tuple(group or ()), tuple(cluster or ()))
             result = _delete(output, opened, chosen, what='named' if not group else 'with the groups', yes=yes,
                              fmt=chosen_fmt, force=force)
@@ -217,9 +218,9 @@ def groups_list(
         ctx.obj = _GroupsOptions(repo, target, tuple(cluster or ()), fmt)
         return
     output = Output()
-    with error_handler(output):
+    with error_handler(output, fmt):
         chosen_fmt = _format('groups', fmt, output)
-        with console.open_target(repo or Path('.'), target, read_env()) as opened:
+        with console.open_target(find_root(repo or Path('.')), target, read_env()) as opened:
             found = console.groups(opened, tuple(cluster or ()))
         output.out(render_groups_json(found) if chosen_fmt is Format.JSON else render_groups_text(found))
 
@@ -238,10 +239,10 @@ def groups_delete(
     """Delete CDM groups: deleting a group deletes its jobs, as the console does (refused while a
     Factory job outside the groups still uses one of them, unless --force)."""
     output = Output()
-    with error_handler(output):
+    with error_handler(output, fmt or (ctx.obj.fmt if isinstance(ctx.obj, _GroupsOptions) else None)):
         options = _merged(ctx, output, repo=repo, target=target, cluster=cluster, fmt=fmt)
         chosen_fmt = _format('groups delete', options.fmt, output)
-        with console.open_target(options.repo or Path('.'), options.target, read_env()) as opened:
+        with console.open_target(find_root(options.repo or Path('.')), options.target, read_env()) as opened:
             chosen = console.Selection((), tuple(group), options.cluster)
             result = _delete(output, opened, chosen, what=f'group {", ".join(group)}', yes=yes, fmt=chosen_fmt,
                              kinds=JOB_KINDS, force=force)

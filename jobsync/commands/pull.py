@@ -7,6 +7,7 @@ CLI to show.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,7 +63,7 @@ def _check_clean(repo: Path, paths: list[str], force: bool) -> None:
 
 
 def write_result(repo: Path, result: export.ExportResult, *, source: str, scope_text: str,
-                 how: Writing) -> Written:
+                 how: Writing, from_bundle: bool = False) -> Written:
     """Write the result (after the safety checks), on a new branch and committed when asked."""
     if result.refused:
         raise WriteRefused(result.refused)
@@ -72,14 +73,16 @@ def write_result(repo: Path, result: export.ExportResult, *, source: str, scope_
     paths = sorted(result.files)
     _check_clean(repo, paths, how.force)
     if how.dry_run:
-        return Written(source, scope_text, tuple(paths), dry_run=True)
+        return Written(source, scope_text, tuple(paths), dry_run=True, bundle=from_bundle)
+    if not paths:  # nothing to write: no empty branch (the next run would find it "already exists")
+        return Written(source, scope_text, (), bundle=from_bundle)
     if how.branch:
         gitrepo.create_branch(repo, how.branch)
     written = tuple(safewrite.write_files(repo, result.files))
     sha = None
     if how.commit and written:
-        sha = gitrepo.commit_paths(repo, written, commit_message(result, source, scope_text))
-    return Written(source, scope_text, written, branch=how.branch, commit=sha)
+        sha = gitrepo.commit_paths(repo, written, commit_message(result, source, scope_text, bundle=from_bundle))
+    return Written(source, scope_text, written, branch=how.branch, commit=sha, bundle=from_bundle)
 
 
 def export_workspace(
@@ -128,7 +131,12 @@ def import_bundle(
     desired, notes = export.load_for_target(snapshot, the_target.name, present=live.keys())
     result = export.export_objects(live, export.index_repo(snapshot.files), desired=desired,
                                    remap=the_target.remap, secret_fields=config.secret_fields)
-    written = write_result(snapshot.root, result, source=file.name, scope_text=f'{len(items)} object(s)', how=how)
+    # import-bundle has no --with-deps: a reference it does not carry is for the bundle or `export`.
+    result = dataclasses.replace(result, warnings=tuple(
+        dataclasses.replace(w, hint='add it to the bundle, or `jobsync export --name` it, or validate will '
+                                    'report it') if '--with-deps' in w.hint else w for w in result.warnings))
+    written = write_result(snapshot.root, result, source=file.name, scope_text=f'{len(items)} object(s)', how=how,
+                           from_bundle=True)
     return Exported(result, written, tuple(notes))
 
 

@@ -24,6 +24,11 @@ class Written:
     dry_run: bool = False
     branch: str | None = None
     commit: str | None = None
+    bundle: bool = False  # import-bundle: `source` is a file, not a workspace
+
+
+def _heading(written: Written) -> str:
+    return f'Import of {written.source}' if written.bundle else f'Export from {written.source}'
 
 
 def summary(result: ExportResult) -> str:
@@ -39,7 +44,7 @@ def summary(result: ExportResult) -> str:
 
 
 def render_export_text(result: ExportResult, written: Written) -> str:
-    lines = [f'Export from {written.source} ({written.scope}): {summary(result)}.']
+    lines = [f'{_heading(written)} ({written.scope}): {summary(result)}.']
     for obj in result.objects:
         if obj.status == 'unchanged':
             continue
@@ -96,13 +101,14 @@ def render_export_json(result: ExportResult, written: Written) -> str:
     return escape.json_text(json.dumps(doc, indent=2, ensure_ascii=False)) + '\n'
 
 
-def commit_message(result: ExportResult, source: str, scope: str) -> str:
+def commit_message(result: ExportResult, source: str, scope: str, *, bundle: bool = False) -> str:
     """`jobsync export: 2 added, 1 changed` and a body listing objects, changed fields and secrets to set."""
     added = [o for o in result.objects if o.status == 'added']
     changed = [o for o in result.objects if o.status == 'changed']
     generated = [o for o in result.objects if o.status == 'template']
-    lines = [f'jobsync export: {len(added)} added, {len(changed)} changed', '',
-             f'Exported from {source} ({scope}).']
+    command, origin = ('import-bundle', 'Imported from') if bundle else ('export', 'Exported from')
+    lines = [f'jobsync {command}: {len(added)} added, {len(changed)} changed', '',
+             f'{origin} {source} ({scope}).']
     if added:
         lines += ['', 'Added:'] + [f'  {o.key}' for o in added]
     if changed:
@@ -137,7 +143,8 @@ def _json(value: Any) -> str:
 
 def render_export_markdown(result: ExportResult, written: Written) -> str:
     """A pull-request body for an export (the nightly drift PR): what was written, and what to do next."""
-    lines = [f'### jobsync export from {escape.md_code(written.source)}', '',
+    lines = [f'### jobsync {"import-bundle of" if written.bundle else "export from"} {escape.md_code(written.source)}',
+             '',
              f'{escape.md_text(written.scope)}: {summary(result)}.', '']
     shown = [o for o in result.objects if o.status != 'unchanged']
     if shown:

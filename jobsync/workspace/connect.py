@@ -50,7 +50,7 @@ def open_workspace(target: Target, repo_root: Path, env: Mapping[str, str]) -> W
                 raise
             raise UsageError(
                 f'target {target.name!r}: the dataarts backend needs the `http` extra (httpx is not installed)',
-                hint="pip install 'jobsync[http]'",
+                hint="pip install 'jobsync-dataarts[http]'",
             ) from None
     raise UsageError(
         f'target {target.name!r}: unsupported workspace {url!r}',

@@ -173,5 +173,16 @@ class HttpTransport(RetryingTransport):
         try:
             answer = self._client.request(route.method, url, headers=headers, content=body)
         except self._httpx.TransportError as exc:
-            raise Lost(f'{type(exc).__name__}: {exc}', sent=type(exc).__name__ not in _NOT_SENT) from None
+            detail, hint = _lost_detail(url, exc)
+            raise Lost(detail, sent=type(exc).__name__ not in _NOT_SENT, hint=hint) from None
         return Exchange(answer.status_code, {k.lower(): v for k, v in answer.headers.items()}, answer.content)
+
+
+def _lost_detail(url: str, exc: Exception) -> tuple[str, str]:
+    """(detail naming the endpoint, hint): a refused connection says where it went."""
+    split = urlsplit(url)
+    endpoint = f'{split.scheme}://{split.netloc}'
+    detail = f'{type(exc).__name__} to {endpoint}: {exc}'
+    if split.hostname in ('127.0.0.1', 'localhost', '::1'):
+        return detail, f'nothing answers at {endpoint}: is `jobsync emulator` running (on port {split.port})?'
+    return detail, f'check the endpoint {endpoint} (jobsync.yaml `dataarts.endpoints`) and the network'

@@ -237,9 +237,9 @@ class Lost(Exception):
     """The exchange failed on the way: `sent` False if the request never left (safe to repeat),
     True if it may have reached the service and only the answer was lost."""
 
-    def __init__(self, detail: str, *, sent: bool) -> None:
+    def __init__(self, detail: str, *, sent: bool, hint: str = '') -> None:
         super().__init__(detail)
-        self.detail, self.sent = detail, sent
+        self.detail, self.sent, self.hint = detail, sent, hint
 
 
 def json_bytes(body: Any) -> bytes:
@@ -307,7 +307,7 @@ class RetryingTransport:
             except Lost as lost:
                 last = ApiError(
                     f'{route.method} {path}: {"the connection failed" if lost.sent else "could not connect"}'
-                    f' ({lost.detail})', hint='check the endpoint and the network', ambiguous=lost.sent,
+                    f' ({lost.detail})', hint=lost.hint or 'check the endpoint and the network', ambiguous=lost.sent,
                     attempts=attempts, route=route.name,
                 )
                 if not lost.sent or route.safe_to_repeat:
