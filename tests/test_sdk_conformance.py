@@ -60,7 +60,8 @@ class Seeded:
 def _service(template: str) -> Service:
     if template.startswith('/v1.1/'):
         return 'cdm'
-    return 'management' if '/data-connections' in template else 'factory'
+    management = ('/data-connections', '/instances', '/workspaces/')
+    return 'management' if any(part in template for part in management) else 'factory'
 
 
 class _Driver:
@@ -148,6 +149,11 @@ def _drive_factory(call: _Driver) -> None:
 
 
 def _drive_management(call: _Driver) -> None:
+    # How jobsync finds the default workspace when a target names none (workspace/workspaces.py).
+    instances = call('GET', '/v1/{pid}/instances')
+    for order in instances['commodity_orders']:
+        call('GET', '/v1/{pid}/workspaces/{instance_id}', {'instance_id': order['resource_id']},
+             query=[('limit', 10), ('offset', 0)])
     listed = call('GET', '/v1/{pid}/data-connections', query=[('limit', 100), ('offset', 0)])
     for connection in listed['data_connection_lists']:
         call('GET', '/v1/{pid}/data-connections/{data_connection_id}', {'data_connection_id': connection['dw_id']})
