@@ -6,7 +6,8 @@ import pytest
 
 from jobsync.errors import PlanError
 from jobsync.model import Definition, LiveObject, ObjectKey, SourceRef
-from jobsync.plan import Action, make_plan, plan_from_json, plan_to_json
+from jobsync.plan import Action, make_plan
+from jobsync.planfile import plan_from_json, plan_to_json
 from jobsync.secrets import parse_placeholders
 
 JOB = ObjectKey('job', 'daily')

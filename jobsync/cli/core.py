@@ -40,7 +40,8 @@ from jobsync.cli.root import find_root
 from jobsync.commands import flow
 from jobsync.errors import JobsyncError, UsageError
 from jobsync.events import Event
-from jobsync.plan import Plan, SameName, Take, plan_to_json
+from jobsync.plan import Plan, SameName, Take
+from jobsync.planfile import plan_to_json
 from jobsync.planseal import PLAN_KEY_ENV, seal
 from jobsync.render.json import render_apply_json, render_plan_json
 from jobsync.render.markdown import render_plan_markdown

@@ -35,10 +35,9 @@ from jobsync.plan import (
     definition_hashes,
     keys_to_read,
     make_plan,
-    plan_digest,
-    plan_from_json,
     stale_changes,
 )
+from jobsync.planfile import plan_digest, plan_from_json
 from jobsync.planlimits import check_limits
 from jobsync.planseal import check_target_config
 from jobsync.planseal import verify as plan_verify

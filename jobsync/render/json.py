@@ -6,7 +6,8 @@ import json
 from typing import TYPE_CHECKING
 
 from jobsync.apply import ApplyResult
-from jobsync.plan import Plan, plan_to_json
+from jobsync.plan import Plan
+from jobsync.planfile import plan_to_json
 from jobsync.render import escape
 
 if TYPE_CHECKING:
