@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from jobsync.config import Target
 from jobsync.errors import UsageError
 from jobsync.workspace.base import Workspace
+from jobsync.workspace.endpoints import EXCEPTION_FIELD, check_endpoints
 from jobsync.workspace.http import DEFAULT_TIMEOUT, HttpSettings, credentials_from_env, default_endpoints
 from jobsync.workspace.reader import DEFAULT_CONCURRENCY
 from jobsync.workspace.routes import SERVICES, Service
@@ -92,10 +93,12 @@ class DataArtsConfig:
         if not region and set(endpoints) != set(SERVICES):
             raise UsageError(f'{where}: dataarts.region is not set',
                              hint='give the region (cn-north-4, ...), or an endpoint for every service')
+        endpoints = {**(default_endpoints(region) if region else {}), **endpoints}
+        check_endpoints(where, region, endpoints, raw.get(EXCEPTION_FIELD) or ())  # before any request
         limits = raw.get('rate_limits') or {}
         return cls(
             project_id=project_id, region=region, workspace_id=str(raw.get('workspace_id') or ''),
-            endpoints={**(default_endpoints(region) if region else {}), **endpoints},
+            endpoints=endpoints,
             cdm_clusters={str(k): str(v) for k, v in (raw.get('cdm_clusters') or {}).items()} or None,
             rate_limits={**DEFAULT_RATE_LIMITS, **{k: float(v) for k, v in limits.items()}},
             concurrency=int(raw.get('concurrency', DEFAULT_CONCURRENCY)),
