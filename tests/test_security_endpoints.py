@@ -119,3 +119,33 @@ def test_the_read_is_bounded(tmp_path: Path) -> None:
     with pytest.raises(bundle.BundleError, match='more than the 1000-byte limit'):
         bundle.read_bundle_file(big, max_bytes=1000)
     assert bundle.read_bundle_file(big, max_bytes=2000) == b'x' * 2000
+
+
+# --- git in bounded batches -----------------------------------------------------------------------
+
+def test_many_paths_are_committed_in_bounded_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from jobsync import gitrepo
+
+    repo = tmp_path / 'repo'
+    (repo / 'jobs').mkdir(parents=True)
+    (repo / 'jobs' / '.keep').write_text('')
+    git_commit_all(repo, 'empty')
+    monkeypatch.setattr(gitrepo, 'GIT_ARG_BATCH', 7)
+    monkeypatch.setattr(gitrepo._batches, '__defaults__', (7,))
+    paths = [f'jobs/j{i:03}.yaml' for i in range(40)]
+    for p in paths:
+        (repo / p).write_text('x: 1\n')
+    assert gitrepo.dirty_paths(repo, paths) == set(paths)
+    assert gitrepo.commit_paths(repo, paths, 'many') is not None
+    assert gitrepo.dirty_paths(repo, paths) == set()
+
+
+def test_sixty_thousand_paths_do_not_exceed_the_argument_limit(tmp_path: Path) -> None:
+    from jobsync import gitrepo
+
+    repo = tmp_path / 'repo'
+    (repo / 'jobs').mkdir(parents=True)
+    (repo / 'jobs' / '.keep').write_text('')
+    git_commit_all(repo, 'empty')
+    long = 'x' * 60
+    assert gitrepo.dirty_paths(repo, [f'jobs/{long}{i}.yaml' for i in range(60_000)]) == set()
