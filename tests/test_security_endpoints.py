@@ -149,3 +149,21 @@ def test_sixty_thousand_paths_do_not_exceed_the_argument_limit(tmp_path: Path) -
     git_commit_all(repo, 'empty')
     long = 'x' * 60
     assert gitrepo.dirty_paths(repo, [f'jobs/{long}{i}.yaml' for i in range(60_000)]) == set()
+
+
+# --- local: paths stay under the repo -------------------------------------------------------------
+
+@pytest.mark.parametrize('given', ['../outside.db', 'a/../../outside.db', 'escape/ws.db'])
+def test_a_local_path_out_of_the_repo_is_refused_and_nothing_is_created(tmp_path: Path, given: str) -> None:
+    repo = tmp_path / 'repo'
+    (repo / 'jobs').mkdir(parents=True)
+    (repo / 'jobs' / '.keep').write_text('')
+    outside = tmp_path / 'elsewhere'
+    outside.mkdir()
+    (repo / 'escape').symlink_to(outside)
+    (repo / 'jobsync.yaml').write_text(f'default_target: t\ntargets:\n  t:\n    workspace: "local:{given}"\n')
+    git_commit_all(repo, 'hostile local path')
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = run_jobsync('plan', '--repo', str(repo))
+    assert result.code == 1 and 'outside the repo' in result.stderr and given in result.stderr, result
+    assert sorted(p.name for p in tmp_path.iterdir()) == before and not any(outside.iterdir())

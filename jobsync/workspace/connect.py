@@ -39,8 +39,7 @@ def open_workspace(target: Target, repo_root: Path, env: Mapping[str, str]) -> W
     if url.startswith('local:'):
         from jobsync.workspace.local import DEFAULT_PATH, LocalWorkspace
 
-        path = Path(url.removeprefix('local:') or DEFAULT_PATH)
-        return LocalWorkspace(path if path.is_absolute() else repo_root / path)
+        return LocalWorkspace(local_path(target, repo_root, url.removeprefix('local:') or DEFAULT_PATH))
     if url == 'dataarts' or url.startswith('dataarts:'):
         try:
             return open_dataarts(target, env)
@@ -55,6 +54,23 @@ def open_workspace(target: Target, repo_root: Path, env: Mapping[str, str]) -> W
         f'target {target.name!r}: unsupported workspace {url!r}',
         hint='use local:PATH for the embedded workspace, or dataarts for the service',
     )
+
+
+def local_path(target: Target, repo_root: Path, given: str) -> Path:
+    """Where a `local:` workspace lives: under the repo, or at an explicit absolute path. A relative
+    path climbing out of the repo (`../x.db`, or through a symlinked folder) is refused before
+    anything is created, so a pull request cannot make jobsync write a database elsewhere."""
+    path = Path(given)
+    if path.is_absolute():
+        return path
+    root = repo_root.resolve()
+    resolved = (root / path).resolve()
+    if resolved != root and root not in resolved.parents:
+        raise UsageError(
+            f'target {target.name!r}: workspace local:{given} is outside the repo',
+            hint='give a path inside the repo (local:.jobsync/workspace.db), or an explicit absolute path',
+        )
+    return root / path
 
 
 @dataclass(frozen=True)
