@@ -19,6 +19,9 @@ cluster names that could not be file names in the repo (`export.unsafe_name`).
 from __future__ import annotations
 
 import json
+import os
+import stat
+from pathlib import Path
 from typing import Any
 
 from jobsync.errors import JobsyncError
@@ -36,6 +39,40 @@ class BundleError(JobsyncError):
 
 def _refuse(name: str, why: str, hint: str = '') -> BundleError:
     return BundleError(f'refusing {name}: {why}; nothing was written', hint=hint)
+
+
+def read_bundle_file(path: Path, max_bytes: int = MAX_BUNDLE_BYTES) -> bytes:
+    """The bytes of the bundle file at `path`: a regular file only, never through a symlink, at
+    most `max_bytes`. O_NONBLOCK so that opening a FIFO cannot hang; the type is checked on the
+    open descriptor (fstat), so a swap after a check cannot slip a device in. Raises BundleError."""
+    flags = os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_BINARY', 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as err:
+        if path.is_symlink():
+            raise _refuse(str(path), 'it is a symbolic link', 'pass the file itself') from None
+        raise BundleError(f'cannot read {path}: {err.strerror}; nothing was written') from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise _refuse(str(path), 'it is not a regular file', 'pass an exported .zip, .job or CDM .json file')
+        if info.st_size > max_bytes:
+            raise _refuse(str(path), f'it is {info.st_size} bytes, more than the {max_bytes}-byte limit')
+        chunks: list[bytes] = []
+        total = 0
+        while total <= max_bytes:  # bounded even if the file grows while it is read
+            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except OSError as err:
+        raise BundleError(f'cannot read {path}: {err.strerror}; nothing was written') from None
+    finally:
+        os.close(fd)
+    if total > max_bytes:
+        raise _refuse(str(path), f'it is more than the {max_bytes}-byte limit')
+    return b''.join(chunks)
 
 
 def read_bundle(

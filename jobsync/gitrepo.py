@@ -7,6 +7,7 @@ import errno
 import os
 import shutil
 import stat
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -273,6 +274,14 @@ def _require_git(repo: Path, what: str) -> git.Repo:
     return g
 
 
+GIT_ARG_BATCH = 1000  # paths per git invocation: far below any OS argument-length limit
+
+
+def _batches(paths: list[str], size: int = GIT_ARG_BATCH) -> Iterable[list[str]]:
+    for start in range(0, len(paths), size):
+        yield paths[start:start + size]
+
+
 def dirty_paths(repo: Path, paths: Iterable[str]) -> set[str]:
     """Which of `paths` (relative to `repo`) have uncommitted changes: staged, unstaged or untracked.
 
@@ -284,7 +293,9 @@ def dirty_paths(repo: Path, paths: Iterable[str]) -> set[str]:
         return set()
     prefix = _prefix(g, repo.resolve())
     full = [f'{prefix}/{p}' if prefix else p for p in wanted]
-    out = g.git.status('--porcelain=v1', '-z', '--untracked-files=all', '--', *full)
+    # Bounded batches: 60,000 paths on one command line exceed the OS argument limit (E2BIG).
+    out = '\0'.join(g.git.status('--porcelain=v1', '-z', '--untracked-files=all', '--', *batch)
+                     for batch in _batches(full))
     dirty: set[str] = set()
     records = out.split('\0')
     i = 0
@@ -325,11 +336,17 @@ def commit_paths(repo: Path, paths: Iterable[str], message: str) -> str | None:
     full = [f'{prefix}/{p}' if prefix else p for p in sorted(set(paths))]
     if not full:
         return None
-    g.git.add('--', *full)
-    if not g.git.diff('--cached', '--name-only', '--', *full).strip():
+    for batch in _batches(full):
+        g.git.add('--', *batch)
+    if not any(g.git.diff('--cached', '--name-only', '--', *batch).strip() for batch in _batches(full)):
         return None
     try:
-        g.git.commit('-m', message, '--only', '--', *full)
+        # One commit of any number of paths: the pathspecs go on stdin, not on the command line.
+        with tempfile.TemporaryFile() as pathspecs:
+            pathspecs.write(b'\0'.join(p.encode('utf-8', 'surrogateescape') for p in full))
+            pathspecs.seek(0)
+            g.git.commit('-m', message, '--only', '--pathspec-from-file=-', '--pathspec-file-nul',
+                         istream=pathspecs)
     except gitpython.GitCommandError as err:
         raise UsageError(f'git commit failed: {err.stderr.strip()}',
                          hint='the files are written; check `git config user.name` and `user.email`, '

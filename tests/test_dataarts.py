@@ -33,7 +33,8 @@ def _target(**dataarts) -> Target:
 
 def test_endpoints_come_from_the_region_with_per_service_overrides():
     config = DataArtsConfig.from_target(_target(region='cn-north-4', project_id=PID,
-                                                endpoints={'cdm': 'https://cdm.internal:8443'}))
+                                                endpoints={'cdm': 'https://cdm.internal:8443'},
+                                                untrusted_endpoints_allowed=['https://cdm.internal:8443']))
     assert config.endpoints == {'factory': 'https://dayu-dlf.cn-north-4.myhuaweicloud.com',
                                 'management': 'https://dayu.cn-north-4.myhuaweicloud.com',
                                 'cdm': 'https://cdm.internal:8443'}

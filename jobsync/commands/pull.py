@@ -115,14 +115,7 @@ def import_bundle(
     file: Path, repo: Path, target: str | None, how: Writing, *, cluster: str | None = None,
 ) -> Exported:
     """`jobsync import-bundle`: turn what the console or the API exported into repo files."""
-    try:
-        size = file.stat().st_size
-        if size > bundle.MAX_BUNDLE_BYTES:
-            raise bundle.BundleError(f'refusing {file.name}: it is {size} bytes, more than the '
-                                     f'{bundle.MAX_BUNDLE_BYTES}-byte limit; nothing was written')
-        data = file.read_bytes()
-    except OSError as err:
-        raise UsageError(f'cannot read {file}: {err.strerror}') from None
+    data = bundle.read_bundle_file(file)  # a regular file only, bounded (issue 12, item 11)
     items = bundle.read_bundle(file.name, data, cluster=cluster)
     snapshot = gitrepo.read_snapshot(repo)
     config = load_config(snapshot)

@@ -16,6 +16,7 @@ from jobsync.config import Target
 from jobsync.errors import UsageError
 from jobsync.workspace.base import Workspace
 from jobsync.workspace.cdmruns import CdmRunPolicy
+from jobsync.workspace.endpoints import EXCEPTION_FIELD, check_endpoints
 from jobsync.workspace.http import DEFAULT_TIMEOUT, HttpSettings, credentials_from_env, default_endpoints
 from jobsync.workspace.reader import DEFAULT_CONCURRENCY
 from jobsync.workspace.routes import SERVICES, Service
@@ -40,8 +41,7 @@ def open_workspace(target: Target, repo_root: Path, env: Mapping[str, str]) -> W
     if url.startswith('local:'):
         from jobsync.workspace.local import DEFAULT_PATH, LocalWorkspace
 
-        path = Path(url.removeprefix('local:') or DEFAULT_PATH)
-        return LocalWorkspace(path if path.is_absolute() else repo_root / path)
+        return LocalWorkspace(local_path(target, repo_root, url.removeprefix('local:') or DEFAULT_PATH))
     if url == 'dataarts' or url.startswith('dataarts:'):
         try:
             return open_dataarts(target, env)
@@ -56,6 +56,23 @@ def open_workspace(target: Target, repo_root: Path, env: Mapping[str, str]) -> W
         f'target {target.name!r}: unsupported workspace {url!r}',
         hint='use local:PATH for the embedded workspace, or dataarts for the service',
     )
+
+
+def local_path(target: Target, repo_root: Path, given: str) -> Path:
+    """Where a `local:` workspace lives: under the repo, or at an explicit absolute path. A relative
+    path climbing out of the repo (`../x.db`, or through a symlinked folder) is refused before
+    anything is created, so a pull request cannot make jobsync write a database elsewhere."""
+    path = Path(given)
+    if path.is_absolute():
+        return path
+    root = repo_root.resolve()
+    resolved = (root / path).resolve()
+    if resolved != root and root not in resolved.parents:
+        raise UsageError(
+            f'target {target.name!r}: workspace local:{given} is outside the repo',
+            hint='give a path inside the repo (local:.jobsync/workspace.db), or an explicit absolute path',
+        )
+    return root / path
 
 
 @dataclass(frozen=True)
@@ -96,10 +113,12 @@ class DataArtsConfig:
         if not region and set(endpoints) != set(SERVICES):
             raise UsageError(f'{where}: dataarts.region is not set',
                              hint='give the region (cn-north-4, ...), or an endpoint for every service')
+        endpoints = {**(default_endpoints(region) if region else {}), **endpoints}
+        check_endpoints(where, region, endpoints, raw.get(EXCEPTION_FIELD) or ())  # before any request
         limits = raw.get('rate_limits') or {}
         return cls(
             project_id=project_id, region=region, workspace_id=str(raw.get('workspace_id') or ''),
-            endpoints={**(default_endpoints(region) if region else {}), **endpoints},
+            endpoints=endpoints,
             cdm_clusters={str(k): str(v) for k, v in (raw.get('cdm_clusters') or {}).items()} or None,
             rate_limits={**DEFAULT_RATE_LIMITS, **{k: float(v) for k, v in limits.items()}},
             concurrency=int(raw.get('concurrency', DEFAULT_CONCURRENCY)),
