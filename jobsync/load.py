@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Literal
 
-from jobsync import codec, cron, schema, secrets, subst, templates, timezones, yamlio
+from jobsync import codec, cron, kinds, schema, secrets, subst, templates, timezones, yamlio
 from jobsync.config import CONFIG_FILES, RepoConfig, Target, default_config, parse_config
 from jobsync.errors import ConfigError, Diagnostic
 from jobsync.gitrepo import Snapshot
@@ -270,7 +270,11 @@ def _load_one(ctx: _Context, rel: str, raw: bytes, loc: Located) -> _Built | Non
         ctx.problems.append(report('error', f'{name_field} {name!r} does not match the file name {loc.stem!r}',
                                    f'/{name_field}',
                                    f'rename the file to {name}{loc.suffix} or set {name_field}: {loc.stem}'))
-    if name != loc.stem or found or failed:
+    stem_problem = kinds.name_problem(loc.kind, loc.stem)  # the service's name rules (issue 12)
+    if stem_problem is not None:
+        ctx.problems.append(report('error', f'the file name {loc.stem!r} cannot be a {loc.kind} name: {stem_problem}',
+                                   f'/{name_field}', 'rename the file to a name the service accepts'))
+    if name != loc.stem or found or failed or stem_problem is not None:
         key = ObjectKey(loc.kind, loc.stem, loc.cluster)
         remapped = apply_remap(key, data, ctx.target.remap)
         ctx.renamed.update((r.section, r.old) for r in remapped.renamed)
