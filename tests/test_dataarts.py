@@ -3,7 +3,6 @@ object-by-object writes, paging checks, scopes, reading cost. Against the emulat
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -186,12 +185,15 @@ def test_nothing_listening_is_retried_then_reported():
 def test_throttling_is_retried_after_retry_after(running_emulator, monkeypatch):
     ws = running_emulator.workspace()
     waits: list[float] = []
+    now = [0.0]  # the emulator's throttle clock: it moves only when the client "sleeps"
+
     def sleep(seconds: float) -> None:
         waits.append(seconds)
-        time.sleep(min(seconds, 0.2))
+        now[0] += seconds
 
     ws.http._sleep = sleep
     ws.import_objects([(ObjectKey('script', f's{i}'), script_spec(f's{i}')) for i in range(3)])
+    monkeypatch.setattr(running_emulator.emulator, 'throttle_clock', lambda: now[0])
     running_emulator.emulator.faults = Faults(throttle_rps=10, throttle_burst=1)
     for _ in range(3):  # bare keys list again each time: calls faster than the bucket refills
         live = ws.read([ObjectKey('script', f's{i}') for i in range(3)])
