@@ -139,6 +139,7 @@ class PlanOptions:
     max_delete_share: float = DEFAULT_MAX_DELETE_SHARE
     allow_mass_delete: bool = False
     same_name: SameName = SameName.OVERWRITE
+    force: bool = False  # --prune deletes objects other workspace objects still use (commands.inuse)
 
 
 # Upper bound of an import package's bytes for some items; must be additive: size_of([]) plus one

@@ -110,6 +110,10 @@ SameNameOpt = Annotated[SameName | None, typer.Option(
                         "skip leaves them and creates only what is missing (default: the target's same_name, "
                         'else overwrite).', case_sensitive=False,
 )]
+ForceOpt = Annotated[bool, typer.Option(
+    '--force', help='Let --prune delete objects other workspace objects still use (refused by default, naming '
+                    'the users), as `jobsync delete --force`.',
+)]
 MassDeleteOpt = Annotated[bool, typer.Option(
     '--allow-mass-delete', help="Allow --prune to delete more than the target's prune.max_delete_share of the "
                                 'managed objects.',
@@ -136,6 +140,7 @@ def plan(
     prune: PruneOpt = False,
     allow_mass_delete: MassDeleteOpt = False,
     same_name: SameNameOpt = None,
+    force: ForceOpt = False,
     artifact_url: Annotated[str | None, typer.Option(
         '--artifact-url', help='Markdown: where the full plan is kept (CI artifact), linked when diffs are cut.',
     )] = None,
@@ -153,7 +158,7 @@ def plan(
         key = fingerprint_key_from_env(env)
         resolver = resolver_for(output, env, secrets_dir) if key else None
         choices = flow.Choices(refresh_secrets=refresh_secrets, take=take, prune=prune,
-                               allow_mass_delete=allow_mass_delete, same_name=same_name)
+                               allow_mass_delete=allow_mass_delete, same_name=same_name, force=force)
         planned = flow.plan(find_root(repo), ref, target, env, choices=choices, base=base, resolver=resolver,
                             fingerprint_key=key)
         output.err(diagnostics_text(planned.warnings))
@@ -193,6 +198,7 @@ def apply(
     prune: PruneOpt = False,
     allow_mass_delete: MassDeleteOpt = False,
     same_name: SameNameOpt = None,
+    force: ForceOpt = False,
     lock_timeout: Annotated[str, typer.Option(
         '--lock-timeout', help='How long to wait for the lock on the target if another apply holds it '
                                '(90, 90s, 5m).')] = '0s',
@@ -222,7 +228,7 @@ def apply(
             fixed = [name for name, given in (('--ref', ref is not None), ('--take', take is not None),
                                               ('--prune', prune), ('--allow-mass-delete', allow_mass_delete),
                                               ('--refresh-secrets', refresh_secrets),
-                                              ('--same-name', same_name is not None)) if given]
+                                              ('--same-name', same_name is not None), ('--force', force)) if given]
             if fixed:
                 raise UsageError(f'{", ".join(fixed)} cannot be combined with a saved plan: the plan fixed them',
                                  hint='pass them to `jobsync plan --out`, or apply without a plan file')
@@ -240,7 +246,7 @@ def apply(
                     _confirm(auto_approve, output)
 
             choices = flow.Choices(refresh_secrets=refresh_secrets, take=take, prune=prune,
-                                   allow_mass_delete=allow_mass_delete, same_name=same_name)
+                                   allow_mass_delete=allow_mass_delete, same_name=same_name, force=force)
             run = flow.apply(find_root(repo), ref, target, env, resolver=resolver, locking=locking, confirm=confirm,
                              choices=choices, fingerprint_key=key, on_event=progress,
                              on_warnings=lambda warnings: output.err(diagnostics_text(warnings)))

@@ -18,12 +18,13 @@ from pathlib import Path
 
 from jobsync import schema, secrets
 from jobsync.apply import ApplyResult, apply_plan, check_no_conflicts, recorded_state
+from jobsync.commands.inuse import refuse_if_used
 from jobsync.config import Target
 from jobsync.errors import LockError, PlanError, UsageError
 from jobsync.events import OnEvent, Status
 from jobsync.gitrepo import Snapshot, read_snapshot
 from jobsync.load import LoadResult, load_config, load_repo
-from jobsync.model import Definition, ObjectKey, Spec
+from jobsync.model import Definition, LiveObject, ObjectKey, Spec
 from jobsync.plan import (
     FORMAT_VERSION,
     Action,
@@ -109,12 +110,12 @@ def package_size(items: Sequence[tuple[ObjectKey, Spec]]) -> int:
 
 def plan_options(
     target: Target, *, refresh_secrets: bool = False, take: Take | None = None, prune: bool = False,
-    allow_mass_delete: bool = False, same_name: SameName | None = None,
+    allow_mass_delete: bool = False, same_name: SameName | None = None, force: bool = False,
 ) -> PlanOptions:
     """The user's choices plus what the target declares (scope, mass-delete share, same-name policy)."""
     return PlanOptions(refresh_secrets=refresh_secrets, take=take, prune=prune, scope=target.scope,
                        max_delete_share=target.max_delete_share, allow_mass_delete=allow_mass_delete,
-                       same_name=same_name or SameName(target.same_name))
+                       same_name=same_name or SameName(target.same_name), force=force)
 
 
 def secret_fingerprints(
@@ -215,7 +216,21 @@ def plan_definitions(
                 '(set it, or its file, to compare its fingerprint with the one recorded at the last apply)')
         plan = dataclasses.replace(plan, notes=(*plan.notes, note))
     check_limits(plan, max_objects=target.max_objects, max_bytes=target.max_bytes, size_of=package_size)
+    if not options.force:
+        _refuse_pruning_used(plan, desired, live, workspace, listed)
     return plan
+
+
+def _refuse_pruning_used(plan: Plan, desired: Mapping[ObjectKey, Definition], live: Mapping[ObjectKey, LiveObject],
+                         workspace: Workspace, listed: Mapping[ObjectKey, ListEntry]) -> None:
+    """`--prune` deletes nothing another workspace object still uses, as `delete` (inuse.py): what
+    the plan leaves behind is git's definition where apply writes it, the live content elsewhere."""
+    deleting = [c.key for c in plan.changes if c.action is Action.DELETE]
+    if not deleting:
+        return
+    after = {k: o.spec for k, o in live.items()}
+    after.update((k, d.spec) for k, d in desired.items() if k not in plan.skipped or k not in live)
+    refuse_if_used(workspace, deleting, listing=listed, known=after)
 
 
 def check_secrets(loaded: Loaded, resolver: secrets.SecretResolver) -> list[str]:

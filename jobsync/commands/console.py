@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobsync import export, gitrepo, ops
+from jobsync.commands.inuse import refuse_if_used
 from jobsync.config import Target
 from jobsync.errors import UsageError
 from jobsync.events import OnEvent, ignore
@@ -23,7 +24,7 @@ from jobsync.ops import DeletePlan
 from jobsync.remap import remap_key
 from jobsync.scope import in_scope
 from jobsync.selection import JOB_KINDS
-from jobsync.state import Lock, is_reserved
+from jobsync.state import Lock
 from jobsync.workspace.base import Workspace
 from jobsync.workspace.connect import open_workspace
 
@@ -116,9 +117,7 @@ def plan_delete(
     """
     specs = select(opened, chosen, kinds=kinds)
     if not force:
-        used = ops.users_left(_possible_users(opened.workspace, specs), specs)
-        if used:
-            raise ops.still_used_error(used, flag='--force')
+        refuse_if_used(opened.workspace, specs)
     order = tuple(ops.deletion_order(specs))
     return DeletePlan(opened.workspace.url, what, specs, order, _defined_in_git(opened, order))
 
@@ -126,21 +125,6 @@ def plan_delete(
 def delete(opened: Opened, planned: DeletePlan, *, on_event: OnEvent = ignore) -> ops.OpsResult:
     """Delete what `plan_delete` chose (after the CLI's confirmation)."""
     return ops.delete_objects(opened.workspace, planned.specs, on_event=on_event)
-
-
-# Kinds whose objects can refer to each deletable kind (refs.py): only those are read to find users.
-_USER_KINDS = {'script': {'job'}, 'resource': {'job'}, 'connection': {'job', 'script'}, 'job': {'job'},
-               'cdm-link': {'cdm-job'}, 'cdm-job': {'job'}}
-
-
-def _possible_users(workspace: Workspace, deleting: Mapping[ObjectKey, Spec]) -> dict[ObjectKey, Spec]:
-    """The specs of every workspace object (outside `deleting`) of a kind that could use one of them."""
-    kinds = {u for k in deleting for u in _USER_KINDS.get(k.kind, ())}
-    if not kinds:
-        return {}
-    entries = workspace.list_objects()
-    wanted = {k: e for k, e in entries.items() if k.kind in kinds and k not in deleting and not is_reserved(k)}
-    return {k: o.spec for k, o in workspace.read(wanted).items()}
 
 
 def _defined_in_git(opened: Opened, keys: Sequence[ObjectKey]) -> dict[ObjectKey, str]:

@@ -55,6 +55,7 @@ class Choices:
     prune: bool = False
     allow_mass_delete: bool = False
     same_name: SameName | None = None  # None: the target's `same_name` (overwrite by default)
+    force: bool = False  # --prune deletes even what other workspace objects still use
 
 
 @dataclass(frozen=True)
