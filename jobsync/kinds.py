@@ -49,6 +49,7 @@ class FieldRules:
 
 _SHOW_ONLY = 'returned by show, set by the service'
 _CDM_READ_ONLY = 'read-only CDM field (reference §9.4)'
+_REVIEW = "review-mode request parameter: the target's `review:` in jobsync.yaml sends it (workspace/review.py)"
 _INPUT_TYPE = 'the service adds each input\'s type on GET (reference §9.3)'
 
 FIELD_RULES: dict[Kind, FieldRules] = {
@@ -58,6 +59,7 @@ FIELD_RULES: dict[Kind, FieldRules] = {
             '/lastUpdateTime': _SHOW_ONLY, '/createUser': _SHOW_ONLY, '/createTime': _SHOW_ONLY,
             '/description': 'show-only field; the job description lives in basicConfig.jobDescription',
             '/downstreamJobs': 'returned only with dependencies=true', '/status': 'schedule state, not definition',
+            '/targetStatus': _REVIEW, '/approvers': _REVIEW,
         },
         ignored={
             '/location': 'canvas position of the job',
@@ -90,6 +92,7 @@ FIELD_RULES: dict[Kind, FieldRules] = {
             '/id': _SHOW_ONLY, '/version': 'latest submitted version', '/owner': _SHOW_ONLY,
             '/createUser': _SHOW_ONLY, '/autoAcquireLock': 'response field (reference §5)',
             '/lastUpdateTime': _SHOW_ONLY, '/lastUpdateUser': _SHOW_ONLY,
+            '/targetStatus': _REVIEW, '/approvers': _REVIEW,
         },
         defaults={'/directory': ('/', 'scripts without a directory sit in /')},
     ),

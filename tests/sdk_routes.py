@@ -135,6 +135,12 @@ SDK_ROUTES: dict[Key, SdkOperation] = {
         CDM, 'show_job_status', 'ShowJobStatusResponse'),
     # --- emulator-only ------------------------------------------------------------------------
     ('PUT', '/_emulator/obs/{bucket}/{key*}'): SdkOperation('', None, None, 'a fake OBS for jobs/import; no service'),
+    ('PUT', '/_emulator/{pid}/settings'): SdkOperation('', None, None, 'console-only settings: review, locked tags'),
+    ('GET', '/_emulator/{pid}/settings'): SdkOperation('', None, None, 'console-only settings: review, locked tags'),
+    ('PUT', '/_emulator/{pid}/scripts/{script_name}/lock'): SdkOperation('', None, None,
+                                                                         'a console user opening a script for edit'),
+    ('DELETE', '/_emulator/{pid}/scripts/{script_name}/lock'): SdkOperation('', None, None,
+                                                                            'a console user releasing a script'),
 }
 
 # Not used by jobsync yet; issue 11 needs them to find the default workspace (Management Center).

@@ -32,6 +32,8 @@ from jobsync.workspace.agents import with_agent_id
 from jobsync.workspace.bodies import ALREADY_EXISTS, FATAL_CODES, full_body
 from jobsync.workspace.cdmruns import CdmRunPolicy, before_overwrite, check_start, stop_before_delete
 from jobsync.workspace.reader import CRUD, PAGE, DataArtsReader, params_for
+from jobsync.workspace.records import ScriptRecordStore
+from jobsync.workspace.review import Review
 from jobsync.workspace.transport import ApiError
 
 # Rounds of create/update for one object; a lost answer costs a read-back and a round.
@@ -55,6 +57,13 @@ class DataArtsClient(DataArtsReader):
     """
 
     cdm_runs = CdmRunPolicy()  # what a write does to a running CDM job (cdmruns.py)
+    review: Review | None = None  # the target's review mode: approvers on job and script writes (review.py)
+
+    def use_review(self, review: Review | None) -> None:
+        """Send the target's review parameters on every job and script write (records included)."""
+        self.review = review
+        if isinstance(self.records, ScriptRecordStore):
+            self.records.review = review
 
     # --- writing -----------------------------------------------------------------------------
 
@@ -76,6 +85,8 @@ class DataArtsClient(DataArtsReader):
             try:
                 body = full_body(key.kind, {**spec, NAME_FIELD[key.kind]: spec.get(NAME_FIELD[key.kind], key.name)})
                 body = with_agent_id(key.kind, body, self.clusters)
+                if self.review is not None:
+                    body = self.review.write_body(key.kind, body)
                 self._upsert(key, body)
                 written.append(str(key))
             except ApiError as err:
@@ -195,7 +206,8 @@ class DataArtsClient(DataArtsReader):
             address = self._address(key)
             if address is None:
                 raise ApiError(f'{key} does not exist', code=_MISSING_CODE[key.kind], not_found=True)
-            self.http.call(route, params_for(route, address))
+            self.http.call(route, params_for(route, address),
+                           body=self.review.delete_body(key.kind) if self.review is not None else None)
         except ApiError as err:
             if not (err.not_found and err.attempts > 1):
                 raise

@@ -19,6 +19,7 @@ from jobsync.workspace.cdmruns import CdmRunPolicy
 from jobsync.workspace.endpoints import EXCEPTION_FIELD, check_endpoints
 from jobsync.workspace.http import DEFAULT_TIMEOUT, HttpSettings, credentials_from_env, default_endpoints
 from jobsync.workspace.reader import DEFAULT_CONCURRENCY
+from jobsync.workspace.review import review_of
 from jobsync.workspace.routes import SERVICES, Service
 from jobsync.workspace.transport import (
     DEFAULT_BACKOFF_BASE,
@@ -41,10 +42,14 @@ def open_workspace(target: Target, repo_root: Path, env: Mapping[str, str]) -> W
     if url.startswith('local:'):
         from jobsync.workspace.local import DEFAULT_PATH, LocalWorkspace
 
-        return LocalWorkspace(local_path(target, repo_root, url.removeprefix('local:') or DEFAULT_PATH))
+        local = LocalWorkspace(local_path(target, repo_root, url.removeprefix('local:') or DEFAULT_PATH))
+        local.use_review(review_of(target.settings))
+        return local
     if url == 'dataarts' or url.startswith('dataarts:'):
         try:
-            return open_dataarts(target, env)
+            client = open_dataarts(target, env)
+            client.use_review(review_of(target.settings))
+            return client
         except ImportError as exc:  # the core install has no httpx
             if exc.name != 'httpx':
                 raise

@@ -43,6 +43,7 @@ from jobsync.state import (
     state_from_json,
     state_to_json,
 )
+from jobsync.workspace.review import Review
 from jobsync.workspace.routes import CREATE_SCRIPT, DELETE_SCRIPT, LIST_SCRIPTS, SHOW_SCRIPT, UPDATE_SCRIPT
 from jobsync.workspace.transport import ApiError, Transport
 
@@ -68,6 +69,7 @@ class ScriptRecordStore:
         self.http = http
         self.where = where  # the workspace URL, for messages
         self.clock = clock
+        self.review: Review | None = None  # review mode: the record scripts are scripts like any (review.py)
 
     # --- scripts -------------------------------------------------------------------------------
 
@@ -85,8 +87,9 @@ class ScriptRecordStore:
         if len(content.encode('utf-8')) > MAX_SCRIPT_CONTENT:
             raise StateError(f'the {what} of {self.where} would be {len(content.encode("utf-8"))} bytes; a script'
                              f' holds at most {MAX_SCRIPT_CONTENT}', hint='split the target into scopes')
-        return {'name': name, 'type': RECORD_SCRIPT_TYPE, 'directory': RECORD_DIRECTORY, 'content': content,
+        body = {'name': name, 'type': RECORD_SCRIPT_TYPE, 'directory': RECORD_DIRECTORY, 'content': content,
                 'description': f'jobsync {what}; written by jobsync, do not edit'}
+        return self.review.write_body('script', body) if self.review is not None else body
 
     def _create(self, name: str, content: str, what: str) -> bool:
         """Create the script; False if the name was taken meanwhile (by content not ours).
@@ -118,7 +121,8 @@ class ScriptRecordStore:
 
     def _delete(self, name: str) -> None:
         try:
-            self.http.call(DELETE_SCRIPT, {'script_name': name})
+            self.http.call(DELETE_SCRIPT, {'script_name': name},
+                           body=self.review.delete_body('script') if self.review is not None else None)
         except ApiError as err:
             if not err.not_found:
                 raise

@@ -152,6 +152,16 @@ CDM_JOB_STATUS = _route('cdm_job_status', 'cdm', 'GET', _CDM_JOB + '/{job_name}/
 # --- the emulator's own ------------------------------------------------------------------------
 # Fills its fake OBS, from which `jobs/import` reads packages (§4.7).
 PUT_OBS = _route('put_obs', 'factory', 'PUT', '/_emulator/obs/{bucket}/{key*}', emulator_only=True)
+# What a workspace administrator sets in the console and no API reaches (service/admin.py): the
+# review switch and the locked job tags; and a script locked for a named user, as opening it for
+# edit in the console does. Per project and `workspace` header, like every other route.
+ADMIN_SETTINGS = _route('admin_settings', 'factory', 'PUT', '/_emulator/{pid}/settings', emulator_only=True)
+ADMIN_SHOW_SETTINGS = _route('admin_show_settings', 'factory', 'GET', '/_emulator/{pid}/settings',
+                             emulator_only=True)
+ADMIN_LOCK_SCRIPT = _route('admin_lock_script', 'factory', 'PUT', '/_emulator/{pid}/scripts/{script_name}/lock',
+                           emulator_only=True)
+ADMIN_UNLOCK_SCRIPT = _route('admin_unlock_script', 'factory', 'DELETE',
+                             '/_emulator/{pid}/scripts/{script_name}/lock', emulator_only=True)
 
 
 def route(op: str) -> Route:

@@ -139,7 +139,7 @@ def _update_job(em: Gateway, c: Call) -> Reply:
 
 
 def _delete_job(em: Gateway, c: Call) -> Reply:
-    c.engine.delete_job(c.params['job_name'])
+    c.engine.delete_job(c.params['job_name'], c.body if isinstance(c.body, dict) else None)
     return Reply(204)
 
 
@@ -212,6 +212,7 @@ def _import_jobs(em: Gateway, c: Call) -> Reply:
     policy = body.get('sameNamePolicy') or 'SKIP'
     if policy not in ('SKIP', 'OVERWRITE'):
         raise EngineError('DLF.3051', f'The request parameter is invalid: sameNamePolicy {policy!r}.')
+    c.engine.require_review('import', path, body, create=True)  # ImportFileReq: targetStatus, approvers
     task = c.engine.import_package(data, 'SKIP' if policy == 'SKIP' else 'OVERWRITE', max_bytes=MAX_OBS_IMPORT_BYTES)
     return Reply(200, {'taskId': task['id']})
 
@@ -247,7 +248,7 @@ def _update_script(em: Gateway, c: Call) -> Reply:
 
 
 def _delete_script(em: Gateway, c: Call) -> Reply:
-    c.engine.delete_script(c.params['script_name'])
+    c.engine.delete_script(c.params['script_name'], c.body if isinstance(c.body, dict) else None)
     return Reply(204)
 
 
@@ -442,6 +443,37 @@ def _put_obs(em: Gateway, c: Call) -> Reply:
     return Reply(204)
 
 
+def _admin_settings(em: Gateway, c: Call) -> Reply:
+    """Set what a workspace administrator sets in the console: `{"review": bool, "locked_tags": [..]}`
+    (either may be left out); answers the settings."""
+    body = _obj(c.body, 'settings')
+    review, tags = body.get('review'), body.get('locked_tags')
+    if (review is not None and not isinstance(review, bool)) or (
+            tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags))):
+        raise EngineError('DLF.3051', 'The request parameter is invalid: review is a boolean, '
+                                      'locked_tags a list of strings.')
+    c.engine.configure(review=review, locked_tags=tags)
+    return Reply(200, c.engine.settings())
+
+
+def _admin_show_settings(em: Gateway, c: Call) -> Reply:
+    return Reply(200, c.engine.settings())
+
+
+def _admin_lock_script(em: Gateway, c: Call) -> Reply:
+    """Lock a script for a named user (`{"user": "alice"}`), as opening it for edit in the console does."""
+    user = _obj(c.body, 'lock').get('user')
+    if not isinstance(user, str) or not user:
+        raise EngineError('DLF.3051', 'The request parameter is invalid: user names who holds the lock.')
+    c.engine.lock_script(c.params['script_name'], user)
+    return Reply(204)
+
+
+def _admin_unlock_script(em: Gateway, c: Call) -> Reply:
+    c.engine.unlock_script(c.params['script_name'])
+    return Reply(204)
+
+
 # Every route of the table, by name. A route without a handler would be a 404 nobody meant.
 HANDLERS: dict[str, Handler] = {
     'list_jobs': _list_jobs, 'create_job': _create_job, 'export_jobs': _batch_export, 'import_jobs': _import_jobs,
@@ -461,6 +493,8 @@ HANDLERS: dict[str, Handler] = {
     'list_cdm_jobs': _list_cdm_jobs, 'show_cdm_job': _show_cdm_job, 'update_cdm_job': _update_cdm_job,
     'delete_cdm_job': _delete_cdm_job, 'start_cdm_job': _start_cdm_job, 'stop_cdm_job': _stop_cdm_job,
     'cdm_job_status': _cdm_job_status, 'put_obs': _put_obs,
+    'admin_settings': _admin_settings, 'admin_show_settings': _admin_show_settings,
+    'admin_lock_script': _admin_lock_script, 'admin_unlock_script': _admin_unlock_script,
     'list_instances': _list_instances, 'list_workspaces': _list_workspaces,
 }
 if set(HANDLERS) != set(ROUTES):  # a mismatch is a programming error, found at import

@@ -11,13 +11,15 @@ keys beyond `ObjectKey`. One room per service family:
 * `management.py`: Management Center data connections;
 * `cdm.py`: CDM clusters, links, jobs, submissions, groups;
 * `masking.py`: every secret masked on read, by the field rules' one predicate;
-* `errors.py`: `EngineError` and the service's error codes.
+* `errors.py`: `EngineError` and the service's error codes;
+* `admin.py`: the console's workspace settings no route reaches (review switch, locked tags).
 
 `Engine` is the whole service of one (project, workspace): the families composed.
 """
 
 from __future__ import annotations
 
+from jobsync.workspace.service.admin import Admin
 from jobsync.workspace.service.cdm import CDM_JOB_TYPES, CDM_RUNNING_STATES, DEFAULT_CDM_GROUP, Cdm, cdm_group
 from jobsync.workspace.service.errors import EngineError, StoreError
 from jobsync.workspace.service.factory import JOB_RUNNING_STATES, Factory
@@ -30,7 +32,7 @@ __all__ = [
 ]
 
 
-class Engine(Packages, Factory, Management, Cdm):
+class Engine(Packages, Factory, Management, Cdm, Admin):
     """One (project, workspace) of a DataArts service, stored in a SQLite file.
 
     Thread-safe (each call borrows a pooled connection); several processes may share the file.

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from jobsync import kinds
 from jobsync.model import Spec
+from jobsync.workspace.service.admin import check_locked_tags, check_review, without_review_fields
 from jobsync.workspace.service.errors import EngineError, check_paging, dlf
 from jobsync.workspace.service.store import Row, Space, dumps
 
@@ -175,7 +176,8 @@ class Factory(Space):
         with self._store.write() as conn:
             if self._get(conn, 'job', name) is not None:
                 raise dlf('DLF.0102', f'The job name already exists: {name}.')
-            spec = copy.deepcopy(spec)
+            check_review(conn, self._space, 'job', name, spec, create=True)
+            spec = without_review_fields(copy.deepcopy(spec))
             self._insert(conn, 'job', name, spec, id_=str(self._store.next_id(conn, 'job', 100001)),
                          status='STOPPED')
             self._submit_version(conn, 'job', name, spec)
@@ -191,13 +193,19 @@ class Factory(Space):
             raise dlf('DLF.3051', f'The request parameter is invalid: cannot rename job {name} by update.')
         with self._store.write() as conn:
             row = self._require_job(conn, name)
+            check_locked_tags(conn, self._space, name, row.spec)
+            check_review(conn, self._space, 'job', name, spec, create=False)
+            spec = without_review_fields(spec)
             self._rewrite(conn, row, spec)
             self._submit_version(conn, 'job', name, spec)
 
-    def delete_job(self, name: str) -> None:
-        """`DELETE /v1/{pid}/jobs/{job_name}` (the service does not ask for a stop first)."""
+    def delete_job(self, name: str, body: Mapping[str, Any] | None = None) -> None:
+        """`DELETE /v1/{pid}/jobs/{job_name}` (the service does not ask for a stop first); `body` the
+        optional DeleteReq (`approvers`, needed with the review switch on)."""
         with self._store.write() as conn:
-            self._delete(conn, self._require_job(conn, name))
+            row = self._require_job(conn, name)
+            check_review(conn, self._space, 'job', name, body or {}, create=False)
+            self._delete(conn, row)
 
     def start_job(self, name: str) -> None:
         """`POST .../jobs/{job_name}/start`: batch → `SCHEDULING`, real-time → `NORMAL`.
@@ -302,7 +310,8 @@ class Factory(Space):
         with self._store.write() as conn:
             if self._get(conn, 'script', name) is not None:
                 raise dlf('DLF.0202', f'The script name is already used: {name}.')
-            spec = copy.deepcopy(spec)
+            check_review(conn, self._space, 'script', name, spec, create=True)
+            spec = without_review_fields(copy.deepcopy(spec))
             self._insert(conn, 'script', name, spec, id_=str(self._store.next_id(conn, 'script', 1)))
             self._submit_version(conn, 'script', name, spec)
 
@@ -319,13 +328,17 @@ class Factory(Space):
                                        ' cannot change.')
             if row.lock_user and row.lock_user != self.user:
                 raise dlf('DLF.0203', f'Failed to modify the script {name}: it is locked by {row.lock_user}.')
+            check_review(conn, self._space, 'script', name, spec, create=False)
+            spec = without_review_fields(spec)
             self._rewrite(conn, row, spec)
             self._submit_version(conn, 'script', name, spec)
 
-    def delete_script(self, name: str) -> None:
-        """`DELETE /v1/{pid}/scripts/{script_name}`."""
+    def delete_script(self, name: str, body: Mapping[str, Any] | None = None) -> None:
+        """`DELETE /v1/{pid}/scripts/{script_name}`; `body` the optional DeleteReq (`approvers`)."""
         with self._store.write() as conn:
-            self._delete(conn, self._require_script(conn, name))
+            row = self._require_script(conn, name)
+            check_review(conn, self._space, 'script', name, body or {}, create=False)
+            self._delete(conn, row)
 
     def lock_script(self, name: str, user: str) -> None:
         """Take the script's lock for `user` (as opening it for edit in the console does)."""

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from jobsync.codec import NAME_FIELD
 from jobsync.model import CDM_KINDS, MAX_EXPORT_JOBS, MAX_PACKAGE_BYTES, ObjectKey, Spec
 from jobsync.workspace import package
+from jobsync.workspace.service.admin import check_locked_tags
 from jobsync.workspace.service.cdm import CDM_RUNNING_STATES, Cdm, cdm_links
 from jobsync.workspace.service.errors import EngineError, dlf
 from jobsync.workspace.service.factory import (
@@ -184,6 +185,11 @@ class Packages(Factory, Cdm):
                     self._check_job(spec)
                 except EngineError as exc:
                     problems.append(f'{exc.code}: {exc.message}')
+                if existing is not None:
+                    try:
+                        check_locked_tags(conn, self._space, key.name, existing.spec)
+                    except EngineError as exc:
+                        problems.append(f'{exc.code}: {exc.message}')
                 if existing is not None and existing.status in JOB_RUNNING_STATES:
                     problems.append(f'The job {key.name} is {existing.status}: a same-named job must be stopped'
                                     ' before it is overwritten.')

@@ -70,11 +70,16 @@ _SCHEMA = (
     PRIMARY KEY (project, workspace, id)
 )""",
     'CREATE TABLE IF NOT EXISTS sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL)',
+    # The console's workspace settings no route reaches (admin.py): review switch, locked tags.
+    """CREATE TABLE IF NOT EXISTS settings (
+    project TEXT NOT NULL, workspace TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (project, workspace, name)
+)""",
 )
 # Tables a jobsync workspace file may hold: the service's and jobsync's own records
 # (statestore.py). A file made before APPLICATION_ID existed is ours if it holds only these.
 JOBSYNC_TABLES = frozenset({'objects', 'versions', 'instances', 'submissions', 'tasks', 'sequences',
-                            'jobsync_state', 'jobsync_locks'})
+                            'settings', 'jobsync_state', 'jobsync_locks'})
 
 _BUSY_TIMEOUT_MS = 30_000
 _DAMAGED_CODES = frozenset({11, 26})  # SQLITE_CORRUPT, SQLITE_NOTADB
