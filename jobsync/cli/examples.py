@@ -21,6 +21,7 @@ EXAMPLES: dict[str, list[str]] = {
     'delete': ['jobsync delete script/cleanup_tmp'],
     'groups': ['jobsync groups', 'jobsync groups delete master_data'],
     'force-unlock': ['jobsync force-unlock LOCK_ID --target prod'],
+    'versions': ['jobsync versions mysql_to_dws_daily', 'jobsync versions doc1 --version 1 --format json'],
     'emulator': ['jobsync emulator --port 8443 --ak AKEXAMPLE --sk SKEXAMPLE'],
 }
 

@@ -81,6 +81,13 @@ class Workspace(Protocol):
         reference §4.5). `WorkspaceError` with `not_found` if the job or instance does not exist."""
         ...
 
+    def job_version(self, name: str, version: int | None = None) -> Spec:
+        """A Factory job as `show_job` answers it: the current one (its `version` is the latest
+        submitted), or with `version` that submitted version (ShowJob's `version` query, [SDK dgc]).
+        The service has no operation listing a job's versions. `WorkspaceError` with `not_found`
+        when the job or that version does not exist."""
+        ...
+
     def close(self) -> None: ...
 
     # --- jobsync's own records, kept in the workspace (state.py) --------------------------------

@@ -248,6 +248,11 @@ class DataArtsClient(DataArtsReader):
                 offset += len(jobs)
         raise ApiError(f'The job does not exist: {key.name}.', code='DLF.0100', not_found=True)
 
+    def job_version(self, name: str, version: int | None = None) -> Spec:
+        query = [('version', version)] if version is not None else []
+        body = self.http.call(r.SHOW_JOB, {'job_name': name}, query=query).json()
+        return body if isinstance(body, dict) else {}
+
     def start_job(self, key: ObjectKey) -> None:
         """Start a job's schedule (Factory) or a run (CDM). A start whose answer was lost is not
         repeated when the job turns out to be running already."""

@@ -125,7 +125,10 @@ def _list_jobs(em: Gateway, c: Call) -> Reply:
 
 
 def _show_job(em: Gateway, c: Call) -> Reply:
-    return Reply(200, shape(c.engine.show_job(c.params['job_name']), SHOW_JOB))
+    version = c.query.get('version')
+    if version is not None and not version.isdigit():
+        raise EngineError('DLF.3051', f'The request parameter is invalid: version {version!r}.')
+    return Reply(200, shape(c.engine.show_job(c.params['job_name'], int(version) if version else None), SHOW_JOB))
 
 
 def _create_job(em: Gateway, c: Call) -> Reply:

@@ -164,10 +164,24 @@ class Factory(Space):
                                      (job_type,), job_name, limit, offset)
         return {'total': total, 'jobs': [self._job_entry(r) for r in rows]}
 
-    def show_job(self, name: str) -> Spec:
-        """`GET /v1/{pid}/jobs/{job_name}`: the job as stored, plus `id`, `lastUpdateUser`, `version`."""
+    def show_job(self, name: str, version: int | None = None) -> Spec:
+        """`GET /v1/{pid}/jobs/{job_name}`: the job as stored, plus `id`, `lastUpdateUser`, `version`;
+        with `version` (ShowJobRequest, [SDK dgc]) that submitted version of it instead.
+
+        A version never submitted answers `DLF.0100` [INF: the docs name no code for it].
+        """
         with self._store.read() as conn:
-            return self._job_view(self._require_job(conn, name))
+            row = self._require_job(conn, name)
+            if version is None:
+                return self._job_view(row)
+            found = conn.execute(
+                'SELECT spec, user FROM versions WHERE project=? AND workspace=? AND kind=? AND name=? AND version=?',
+                (*self._space, 'job', name, version)).fetchone()
+        if found is None:
+            raise dlf('DLF.0100', f'The job does not exist: {name} has no version {version}.')
+        spec: Spec = json.loads(found['spec'])
+        spec.update(id=int(row.id), lastUpdateUser=found['user'], version=str(version))
+        return spec
 
     def create_job(self, spec: Spec) -> None:
         """`POST /v1/{pid}/jobs`: a new job, `STOPPED`, version 1."""
