@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -43,7 +43,8 @@ def versions(
 
 
 def _json(found: JobVersions) -> str:
-    doc = {'job': str(found.key), 'current_version': found.current, 'listable': False, 'note': LIST_NOTE}
+    doc: dict[str, Any] = {'job': str(found.key), 'current_version': found.current, 'listable': False,
+                           'note': LIST_NOTE}
     if found.shown is not None:
         doc.update(version=found.shown, definition=found.definition)
     return json.dumps(doc, indent=2, ensure_ascii=False) + '\n'
