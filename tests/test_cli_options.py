@@ -61,6 +61,10 @@ def _validated_dev(repo: Path, out: str, err: str) -> None:
     assert 'valid for target dev' in out, out + err
 
 
+def _versions_of_dev(repo: Path, out: str, err: str) -> None:
+    assert 'job/daily: version 3 ' in out, out + err  # dev's job was updated twice; main's is at 1
+
+
 def _unlocked_dev(repo: Path, out: str, err: str) -> None:
     assert 'Freed the lock' in out and 'on target dev' in out, out + err
 
@@ -78,6 +82,7 @@ CASES: list[tuple[str, tuple[str, ...], Check, int]] = [
     *((f'groups-delete-{i}', a, _group_deleted_in_dev, 0)
       for i, a in enumerate(_group_positions(('nightly', '--yes')))),
     *((f'force-unlock-{i}', a, _unlocked_dev, 0) for i, a in enumerate(_positions(('force-unlock',), ('{lock}',)))),
+    *((f'versions-{i}', a, _versions_of_dev, 0) for i, a in enumerate(_positions(('versions',), ('daily',)))),
 ]
 
 
@@ -91,6 +96,12 @@ def test_target_and_repo_apply_in_every_position(
             ws = open_ws(repo, target)
             ws.start_job(DAILY)
             ws.close()
+    if args[0] == 'versions':  # dev's job at version 3, main's at 1
+        ws = open_ws(repo, 'dev')
+        spec = {k: v for k, v in ws.engine.show_job('daily').items() if k not in ('id', 'version', 'lastUpdateUser')}
+        ws.engine.update_job('daily', spec)
+        ws.engine.update_job('daily', spec)
+        ws.close()
     lock_id = ''
     if args[0] == 'force-unlock':
         ws = open_ws(repo, 'dev')
