@@ -80,3 +80,23 @@ def dataarts_workspace(running_emulator: RunningEmulator) -> Iterator[DataArtsCl
     ws = running_emulator.workspace()
     yield ws
     ws.close()
+
+
+EMULATOR_ENV = {'HUAWEICLOUD_SDK_AK': EMULATOR_AK, 'HUAWEICLOUD_SDK_SK': EMULATOR_SK}
+
+
+def point_at_emulator(repo: Path, emulator: RunningEmulator) -> str:
+    """Point the example repo's `emulator` target at a fresh project of `emulator` (committed);
+    the project id. Credentials: `EMULATOR_ENV`."""
+    config = repo / 'jobsync.yaml'
+    project = uuid.uuid4().hex
+    text = config.read_text(encoding='utf-8')
+    assert '0123456789abcdef0123456789abcdef' in text and 'http://127.0.0.1:8443' in text
+    config.write_text(text.replace('0123456789abcdef0123456789abcdef', project)
+                      .replace('http://127.0.0.1:8443', emulator.url), encoding='utf-8')
+    import git
+
+    g = git.Repo(repo)  # committed by the example_repo fixture, user configured there
+    g.git.add(A=True)
+    g.index.commit('the test emulator')
+    return project

@@ -8,14 +8,13 @@ its `/_emulator/{pid}/...` admin routes over HTTP, signed like every other call.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLE_SECRETS, git_commit_all, run_jobsync
-from dataarts_fixtures import EMULATOR_AK, EMULATOR_SK, RunningEmulator
+from conftest import EXAMPLE_SECRETS, run_jobsync
+from dataarts_fixtures import EMULATOR_ENV, RunningEmulator, point_at_emulator
 
 from jobsync.workspace.client import DataArtsClient
 from jobsync.workspace.routes import route
@@ -119,18 +118,13 @@ def test_a_review_block_is_checked_by_the_schema(example_repo: Path) -> None:
 def emulated(example_repo: Path, running_emulator: RunningEmulator) -> Iterator[tuple[Path, DataArtsClient]]:
     """The example repo with its `emulator` target on a fresh project of the test emulator, and an
     HTTP client on that project for the admin routes."""
-    project = uuid.uuid4().hex
-    config = example_repo / 'jobsync.yaml'
-    _edit(config, 'project_id: 0123456789abcdef0123456789abcdef', f'project_id: {project}')
-    config.write_text(config.read_text(encoding='utf-8').replace('http://127.0.0.1:8443', running_emulator.url),
-                      encoding='utf-8')
-    git_commit_all(example_repo, 'the test emulator')
+    project = point_at_emulator(example_repo, running_emulator)
     client = running_emulator.workspace(project, workspace_id='ws-example')
     yield example_repo, client
     client.close()
 
 
-EMU = {'HUAWEICLOUD_SDK_AK': EMULATOR_AK, 'HUAWEICLOUD_SDK_SK': EMULATOR_SK}
+EMU = EMULATOR_ENV
 
 
 def _admin(client: DataArtsClient, op: str, body: Any = None, **params: str) -> Any:

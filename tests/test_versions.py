@@ -4,13 +4,12 @@ on `local:` and through the emulator. The API lists no versions; ShowJob takes a
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 
-from conftest import EXAMPLE_SECRETS, git_commit_all, run_jobsync
-from dataarts_fixtures import EMULATOR_AK, EMULATOR_SK, RunningEmulator
+from conftest import EXAMPLE_SECRETS, run_jobsync
+from dataarts_fixtures import EMULATOR_ENV, RunningEmulator, point_at_emulator
 
-EMU = {'HUAWEICLOUD_SDK_AK': EMULATOR_AK, 'HUAWEICLOUD_SDK_SK': EMULATOR_SK}
+EMU = EMULATOR_ENV
 
 
 def _two_versions(repo: Path, *target: str, env: dict[str, str] | None = None) -> None:
@@ -44,9 +43,6 @@ def test_versions_on_local(example_repo: Path) -> None:
 
 
 def test_versions_through_the_emulator(example_repo: Path, running_emulator: RunningEmulator) -> None:
-    config = example_repo / 'jobsync.yaml'
-    text = config.read_text(encoding='utf-8').replace('0123456789abcdef0123456789abcdef', uuid.uuid4().hex)
-    config.write_text(text.replace('http://127.0.0.1:8443', running_emulator.url), encoding='utf-8')
-    git_commit_all(example_repo, 'the test emulator')
+    point_at_emulator(example_repo, running_emulator)
     _two_versions(example_repo, '--target', 'emulator', env=EMU)
     _check(example_repo, '--target', 'emulator', env=EMU)
