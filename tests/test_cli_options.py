@@ -8,10 +8,14 @@ directory that is not the repo. Each case asserts that `dev` was touched, that t
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import git_commit_all
 from two_targets import DAILY, copy_key, invoke, keys, make_repo, open_ws, status
 
 R = '{repo}'  # replaced by the repo's path
@@ -159,3 +163,28 @@ def test_an_error_echoing_a_hostile_name_reaches_the_terminal_escaped(tmp_path: 
     assert ran.code == 1, ran
     assert 'x\\x1b]0;owned\\x07\\x0d\\u202eevil: not in the workspace' in ran.stderr
     assert '\x1b' not in ran.stderr and '\r' not in ran.stderr and '\u202e' not in ran.stderr
+
+
+@pytest.mark.parametrize('position', range(3))
+def test_import_bundle_takes_target_and_repo_in_every_position(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, position: int,
+) -> None:
+    """import-bundle writes the repo named by --repo and undoes the remapping of the --target named."""
+    repo = make_repo(tmp_path)
+    config = repo / 'jobsync.yaml'
+    config.write_text(config.read_text().replace('  dev:\n', '  dev:\n    remap:\n      connections: {dws: dws_dev}\n'))
+    git_commit_all(repo, 'dev names the connection dws_dev')
+    bundle = tmp_path / 'bundle.zip'
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, 'w') as archive:
+        archive.writestr('scripts/adhoc.script', json.dumps(
+            {'name': 'adhoc', 'type': 'DWSSQL', 'connectionName': 'dws_dev', 'content': 'SELECT 2;\n'}))
+    bundle.write_bytes(buffer.getvalue())
+    elsewhere = tmp_path / 'elsewhere'
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    args = _positions(('import-bundle',), (str(bundle),))[position]
+    ran = invoke(*(a.replace(R, str(repo)) for a in args))
+    assert ran.code == 0, ran
+    assert 'connectionName: dws\n' in (repo / 'scripts' / 'adhoc.yaml').read_text()  # dev's name undone
+    assert list(elsewhere.iterdir()) == []
