@@ -87,6 +87,19 @@ def test_a_job_holding_a_locked_tag_is_refused_alone_on_local(example_repo: Path
         engine.close()
 
 
+def test_a_job_carrying_a_locked_tag_is_not_created_either(example_repo: Path) -> None:
+    engine = _engine(example_repo)
+    try:
+        engine.lock_tag('finance')
+        _tag(example_repo, 'finance')
+        applied = _apply(example_repo)
+        assert applied.code == 1 and 'job/doc1' in applied.stdout and 'locked tag finance' in applied.stdout, applied
+        assert 'doc1' not in {j['name'] for j in engine.list_jobs(limit=100)['jobs']}
+        assert 'mysql_to_dws_daily' in {j['name'] for j in engine.list_jobs(limit=100)['jobs']}
+    finally:
+        engine.close()
+
+
 def test_review_mode_on_local_needs_the_targets_approvers(example_repo: Path) -> None:
     engine = _engine(example_repo)
     try:

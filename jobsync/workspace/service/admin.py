@@ -5,7 +5,7 @@ no route of the service reads or writes them (the SDKs model none), so they are 
 off the wire: the emulator's `/_emulator/...` admin routes (routes.py `emulator_only`) and
 tests holding the `Engine`. They decide what the Factory routes accept (factory.py):
 
-* a job holding a locked tag (`basicConfig.tags`) cannot be overwritten [DOC usermanual
+* a job carrying a locked tag (`basicConfig.tags`) cannot be written [DOC usermanual
   01_0438: "a job carrying a locked tag fails to import"; the code is not documented, `DLF.3051`
   (the generic "request parameter is invalid") is INF];
 * with the review switch on, writes of jobs and scripts need `approvers`, and creates a
@@ -48,12 +48,15 @@ def job_tags(spec: Mapping[str, Any]) -> list[str]:
     return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
 
 
-def check_locked_tags(conn: sqlite3.Connection, space: tuple[str, str], name: str, live: Mapping[str, Any]) -> None:
-    """Refuse to overwrite the job `name` (its stored spec `live`) when it holds a locked tag."""
-    held = sorted(set(job_tags(live)) & set(locked_tags(conn, space)))
+def check_locked_tags(conn: sqlite3.Connection, space: tuple[str, str], name: str,
+                      *specs: Mapping[str, Any]) -> None:
+    """Refuse to write the job `name` when one of `specs` (the stored job being overwritten, the
+    job being written) carries a locked tag [DOC: "a job carrying a locked tag fails to import";
+    which of the two the console looks at is not said, so both, INF]."""
+    held = sorted({t for spec in specs for t in job_tags(spec)} & set(locked_tags(conn, space)))
     if held:
-        raise dlf('DLF.3051', f'The request parameter is invalid: the job {name} holds the locked tag'
-                              f' {", ".join(held)} and cannot be overwritten.')
+        raise dlf('DLF.3051', f'The request parameter is invalid: the job {name} carries the locked tag'
+                              f' {", ".join(held)} and cannot be written.')
 
 
 def check_review(conn: sqlite3.Connection, space: tuple[str, str], what: str, name: str,

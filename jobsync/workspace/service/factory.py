@@ -190,6 +190,7 @@ class Factory(Space):
         with self._store.write() as conn:
             if self._get(conn, 'job', name) is not None:
                 raise dlf('DLF.0102', f'The job name already exists: {name}.')
+            check_locked_tags(conn, self._space, name, spec)
             check_review(conn, self._space, 'job', name, spec, create=True)
             spec = without_review_fields(copy.deepcopy(spec))
             self._insert(conn, 'job', name, spec, id_=str(self._store.next_id(conn, 'job', 100001)),
@@ -207,7 +208,7 @@ class Factory(Space):
             raise dlf('DLF.3051', f'The request parameter is invalid: cannot rename job {name} by update.')
         with self._store.write() as conn:
             row = self._require_job(conn, name)
-            check_locked_tags(conn, self._space, name, row.spec)
+            check_locked_tags(conn, self._space, name, row.spec, spec)
             check_review(conn, self._space, 'job', name, spec, create=False)
             spec = without_review_fields(spec)
             self._rewrite(conn, row, spec)

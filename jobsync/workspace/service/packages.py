@@ -185,11 +185,11 @@ class Packages(Factory, Cdm):
                     self._check_job(spec)
                 except EngineError as exc:
                     problems.append(f'{exc.code}: {exc.message}')
-                if existing is not None:
-                    try:
-                        check_locked_tags(conn, self._space, key.name, existing.spec)
-                    except EngineError as exc:
-                        problems.append(f'{exc.code}: {exc.message}')
+                try:
+                    check_locked_tags(conn, self._space, key.name, spec,
+                                      *([existing.spec] if existing is not None else []))
+                except EngineError as exc:
+                    problems.append(f'{exc.code}: {exc.message}')
                 if existing is not None and existing.status in JOB_RUNNING_STATES:
                     problems.append(f'The job {key.name} is {existing.status}: a same-named job must be stopped'
                                     ' before it is overwritten.')
