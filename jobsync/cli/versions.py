@@ -9,7 +9,17 @@ from typing import Annotated, Any
 import typer
 
 from jobsync.cli.app import app
-from jobsync.cli.common import TEXT_JSON, Format, Output, RepoOpt, TargetOpt, error_handler, read_env, require_format
+from jobsync.cli.common import (
+    TEXT_JSON,
+    Format,
+    Output,
+    RepoOpt,
+    TargetOpt,
+    TextJsonFormatOpt,
+    error_handler,
+    read_env,
+    require_format,
+)
 from jobsync.cli.root import find_root
 from jobsync.commands import console
 from jobsync.commands.versions import LIST_NOTE, JobVersions, job_versions
@@ -24,7 +34,7 @@ def versions(
         metavar='N')] = None,
     repo: RepoOpt = Path('.'),
     target: TargetOpt = None,
-    fmt: Annotated[Format, typer.Option('--format', help='Output format: text or json.')] = Format.TEXT,
+    fmt: TextJsonFormatOpt = Format.TEXT,
 ) -> None:
     """Show the version number the workspace is at for a Factory job, or one version with --version N.
 
