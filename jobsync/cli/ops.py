@@ -24,18 +24,19 @@ from jobsync.cli.common import (
     read_env,
     require_format,
 )
+from jobsync.cli.progress import Reporter
 from jobsync.cli.root import find_root
 from jobsync.commands import console
 from jobsync.errors import JobsyncError
-from jobsync.events import Event, OnEvent, Results
+from jobsync.events import Results
 from jobsync.render.ops import (
+    ops_line,
     render_delete_preview,
     render_groups_json,
     render_groups_text,
     render_ops_json,
-    render_ops_text,
+    render_ops_summary,
 )
-from jobsync.render.progress import render_event_text
 from jobsync.selection import JOB_KINDS
 
 NamesArg = Annotated[list[str] | None, typer.Argument(
@@ -62,13 +63,12 @@ def _confirm(question: str, yes: bool, output: Output) -> None:
 
 
 def _render(result: Results, verb: str, fmt: Format) -> str:
-    return render_ops_json(result) if fmt is Format.JSON else render_ops_text(result, verb)
+    # Text: the object lines were printed as each object ended (the Reporter), the summary now.
+    return render_ops_json(result) if fmt is Format.JSON else render_ops_summary(result, verb)
 
 
-def _progress(output: Output) -> OnEvent:
-    def on_event(event: Event) -> None:
-        output.err(render_event_text(event))
-    return on_event
+def _progress(output: Output, fmt: Format, what: str) -> Reporter:
+    return Reporter(output, read_env(), what=what, line=ops_line if fmt is Format.TEXT else None)
 
 
 def _format(command: str, fmt: Format | None, output: Output) -> Format:
@@ -100,11 +100,12 @@ def run(
     output = Output()
     with error_handler(output, fmt):
         chosen_fmt = _format('run', fmt, output)
-        with console.open_target(find_root(repo), target, read_env()) as opened:
+        with console.open_target(find_root(repo), target, read_env()) as opened, \
+                _progress(output, chosen_fmt, 'finished' if wait else 'started') as progress:
             result = console.run(opened, console.Selection(tuple(names or ()), tuple(group or ()),
                                                            tuple(cluster or ())),
                                  wait=wait, once=once, timeout=timeout, interval=interval, sleep=time.sleep,
-                                 clock=time.monotonic, on_event=_progress(output))
+                                 clock=time.monotonic, on_event=progress)
         output.out(_render(result, 'Run', chosen_fmt))
     if not result.ok:
         raise typer.Exit(EXIT_ERROR)
@@ -123,9 +124,10 @@ def stop(
     output = Output()
     with error_handler(output, fmt):
         chosen_fmt = _format('stop', fmt, output)
-        with console.open_target(find_root(repo), target, read_env()) as opened:
+        with console.open_target(find_root(repo), target, read_env()) as opened, \
+                _progress(output, chosen_fmt, 'stopped') as progress:
             result = console.stop(opened, console.Selection(tuple(names or ()), tuple(group or ()),
-                                                            tuple(cluster or ())), on_event=_progress(output))
+                                                            tuple(cluster or ())), on_event=progress)
         output.out(_render(result, 'Stop', chosen_fmt))
     if not result.ok:
         raise typer.Exit(EXIT_ERROR)
@@ -140,7 +142,9 @@ def _delete(output: Output, opened: console.Opened, chosen: console.Selection, *
     planned = console.plan_delete(opened, chosen, what=what, kinds=kinds, force=force)
     output.err(render_delete_preview(planned))
     _confirm(f'Delete these {len(planned.order)} object(s)?', yes, output)
-    result = console.delete(opened, planned, on_event=_progress(output))
+    with _progress(output, fmt, 'deleted') as progress:
+        progress.expect(len(planned.order))
+        result = console.delete(opened, planned, on_event=progress)
     output.out(_render(result, 'Delete', fmt))
     return result
 
