@@ -260,7 +260,7 @@ def apply(
             if not run.plan.writes and fmt is not Format.JSON:
                 return
         result = run.applied.result
-        output.out(_render_apply(result, fmt, run.spent), _paint(fmt, env))
+        output.out(progress.unsaid(result.outcomes) + _render_apply(result, fmt, run.spent), _paint(fmt, env))
     if not result.ok:
         raise typer.Exit(EXIT_ERROR)
 
@@ -270,7 +270,7 @@ def _render_apply(result: ApplyResult, fmt: Format, spent: flow.Spent | None = N
         return render_apply_json(result, spent)
     if fmt is Format.MARKDOWN:
         return render_apply_markdown(result)
-    return render_apply_summary(result, spent)  # the object lines were printed as each object ended
+    return render_apply_summary(result, spent)  # the object lines: as each object ended (Reporter)
 
 
 def _read_plan(path: Path, env: Mapping[str, str]) -> Plan:

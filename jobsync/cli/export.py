@@ -31,11 +31,13 @@ from jobsync.render.drift import render_drift
 from jobsync.render.export import render_export_json, render_export_markdown, render_export_text
 
 NamesOpt = Annotated[list[str] | None, typer.Option(
-    '--name', help='A job (Factory or CDM) by name, or any object by key (script/NAME, cdm-link/CLUSTER/NAME). '
-                   'Repeat for several.')]
-GroupsOpt = Annotated[list[str] | None, typer.Option('--group', help='The CDM jobs of this group. Repeatable.')]
+    '--name', metavar='<name>',
+    help='A job (Factory or CDM) by name, or any object by key (script/NAME, cdm-link/CLUSTER/NAME). '
+         'Repeat for several.')]
+GroupsOpt = Annotated[list[str] | None, typer.Option(
+    '--group', metavar='<group>', help='The CDM jobs of this group. Repeatable.')]
 ClustersOpt = Annotated[list[str] | None, typer.Option(
-    '--cluster', help='Only CDM objects of this cluster. Repeatable.')]
+    '--cluster', metavar='<cluster>', help='Only CDM objects of this cluster. Repeatable.')]
 ForceOpt = Annotated[bool, typer.Option('--force', help='Overwrite files that have uncommitted edits.')]
 DryRunOpt = Annotated[bool, typer.Option('--dry-run', help='Show what would be written; write nothing.')]
 

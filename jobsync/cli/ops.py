@@ -40,9 +40,12 @@ from jobsync.render.ops import (
 from jobsync.selection import JOB_KINDS
 
 NamesArg = Annotated[list[str] | None, typer.Argument(
-    help='Jobs by name (Factory or CDM), or objects by key (job/NAME, cdm-job/CLUSTER/NAME).', show_default=False)]
-GroupOpt = Annotated[list[str] | None, typer.Option('--group', help='Every CDM job of this group. Repeatable.')]
-ClusterOpt = Annotated[list[str] | None, typer.Option('--cluster', help='Only CDM jobs of this cluster. Repeatable.')]
+    help='Jobs by name (Factory or CDM), or objects by key (job/NAME, cdm-job/CLUSTER/NAME).', show_default=False,
+    metavar='NAME')]
+GroupOpt = Annotated[list[str] | None, typer.Option(
+    '--group', metavar='<group>', help='Every CDM job of this group. Repeatable.')]
+ClusterOpt = Annotated[list[str] | None, typer.Option(
+    '--cluster', metavar='<cluster>', help='Only CDM jobs of this cluster. Repeatable.')]
 YesOpt = Annotated[bool, typer.Option('--yes', '-y', help='Do not ask for confirmation (required without a terminal).')]
 # Text or JSON: a list of outcomes is no pull-request reading.
 OpsFormatOpt = Annotated[Format | None, typer.Option('--format', help='Output format: text or json.',
@@ -62,9 +65,11 @@ def _confirm(question: str, yes: bool, output: Output) -> None:
         raise typer.Exit(EXIT_ERROR)
 
 
-def _render(result: Results, verb: str, fmt: Format) -> str:
-    # Text: the object lines were printed as each object ended (the Reporter), the summary now.
-    return render_ops_json(result) if fmt is Format.JSON else render_ops_summary(result, verb)
+def _render(result: Results, verb: str, fmt: Format, progress: Reporter) -> str:
+    # Text: the object lines were printed as each object ended (the Reporter), the rest and the summary now.
+    if fmt is Format.JSON:
+        return render_ops_json(result)
+    return progress.unsaid(result.outcomes) + render_ops_summary(result, verb)
 
 
 def _progress(output: Output, fmt: Format, what: str) -> Reporter:
@@ -106,7 +111,7 @@ def run(
                                                            tuple(cluster or ())),
                                  wait=wait, once=once, timeout=timeout, interval=interval, sleep=time.sleep,
                                  clock=time.monotonic, on_event=progress)
-        output.out(_render(result, 'Run', chosen_fmt))
+        output.out(_render(result, 'Run', chosen_fmt, progress))
     if not result.ok:
         raise typer.Exit(EXIT_ERROR)
 
@@ -128,7 +133,7 @@ def stop(
                 _progress(output, chosen_fmt, 'stopped') as progress:
             result = console.stop(opened, console.Selection(tuple(names or ()), tuple(group or ()),
                                                             tuple(cluster or ())), on_event=progress)
-        output.out(_render(result, 'Stop', chosen_fmt))
+        output.out(_render(result, 'Stop', chosen_fmt, progress))
     if not result.ok:
         raise typer.Exit(EXIT_ERROR)
 
@@ -145,7 +150,7 @@ def _delete(output: Output, opened: console.Opened, chosen: console.Selection, *
     with _progress(output, fmt, 'deleted') as progress:
         progress.expect(len(planned.order))
         result = console.delete(opened, planned, on_event=progress)
-    output.out(_render(result, 'Delete', fmt))
+    output.out(_render(result, 'Delete', fmt, progress))
     return result
 
 
@@ -232,7 +237,8 @@ def groups_list(
 @groups_app.command('delete')
 def groups_delete(
     ctx: typer.Context,
-    group: Annotated[list[str], typer.Argument(help='The group(s) to delete, with all their jobs.')],
+    group: Annotated[list[str], typer.Argument(help='The group(s) to delete, with all their jobs.',
+                                               metavar='GROUP')],
     cluster: ClusterOpt = None,
     yes: YesOpt = False,
     repo: GroupsRepoOpt = None,

@@ -47,6 +47,11 @@ class Reporter:
         self._task: TaskID | None = None
         self._stopped = False
 
+    def unsaid(self, outcomes: tuple[Outcome, ...]) -> str:
+        """The result lines of the objects no event reported (the text format prints them before
+        its summary), so every object is said once whichever way its outcome came."""
+        return ''.join(self.line(o) for o in outcomes if o.key not in self.shown) if self.line is not None else ''
+
     # --- the display -------------------------------------------------------------------------
 
     def expect(self, total: int) -> None:
