@@ -8,13 +8,16 @@ with the reason; a new README line runs here by default, so an example that stop
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import git
-from cli_runner import EXAMPLE_SECRETS, run_jobsync
+from cli_runner import EXAMPLE_SECRETS, PROCESS_TIMEOUT_S, run_jobsync
 from conftest import git_commit_all
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,3 +100,21 @@ def test_the_readme_runs_top_to_bottom_as_written(tmp_path: Path) -> None:
         assert 'Traceback' not in said and 'Internal error' not in said, line
         ran += 1
     assert ran >= 35  # the walk really ran the README, not an empty list
+
+
+def test_the_first_two_commands_run_in_either_order_on_a_fresh_clone(tmp_path: Path) -> None:
+    """The README's first command (apply the example repo) leaves `.jobsync/` in examples/repo; its
+    second (the tests) must still pass after it, and the first must still work after the second."""
+    clone = tmp_path / 'clone'
+    git.Repo.clone_from(ROOT, clone)  # what a user has: the committed tree, nothing else
+    first = run_jobsync('apply', '--repo', 'examples/repo', '--auto-approve', cwd=clone, env=EXAMPLE_SECRETS)
+    assert first.code == 0, first
+    assert (clone / 'examples' / 'repo' / '.jobsync').is_dir()
+    # the tests that read examples/repo, run from the clone (one process: the clone's own code)
+    second = subprocess.run(
+        [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'tests/test_schema.py',
+         'tests/test_readme_names.py'], cwd=clone, capture_output=True, text=True, timeout=PROCESS_TIMEOUT_S,
+        env={**os.environ, 'PYTHONPATH': str(clone)})
+    assert second.returncode == 0, second.stdout[-3000:]
+    again = run_jobsync('plan', '--repo', 'examples/repo', '--detailed-exitcode', cwd=clone)
+    assert again.code == 0, again  # and the first command's plan half after the tests: nothing to do
