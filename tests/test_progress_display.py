@@ -124,3 +124,22 @@ def test_painting_only_adds_colour_codes() -> None:
 def test_plan_through_the_cli_is_plain_when_piped(example_repo: Path) -> None:
     planned = run_jobsync('plan', '--repo', str(example_repo))
     assert planned.code == 0 and '+ ' in planned.stdout and '\x1b' not in planned.stdout
+
+
+def test_export_and_drift_show_their_steps_on_a_terminal_only(capsys: pytest.CaptureFixture[str]) -> None:
+    console, screen = _terminal()
+    step = Event(EventKind.STATUS, message='reading 22 object(s) of local:x.db')
+    with Reporter(Output(), {}, what='drift', console=console, steps=True, interrupted=False) as progress:
+        progress(step)
+        assert 'reading 22 object(s) of local:x.db' in ANSI.sub('', screen.getvalue())
+    with Reporter(Output(), {}, what='drift', console=None, steps=True, interrupted=False) as progress:
+        progress(step)  # a log gets the result alone
+    assert capsys.readouterr() == ('', '')
+
+
+def test_drift_and_export_through_the_cli_log_only_their_result(example_repo: Path) -> None:
+    assert run_jobsync('apply', '--repo', str(example_repo), '--auto-approve', env=EXAMPLE_SECRETS).code == 0
+    drifted = run_jobsync('drift', '--repo', str(example_repo))
+    exported = run_jobsync('export', '--all', '--dry-run', '--repo', str(example_repo))
+    assert drifted.code == 0 and exported.code == 0, (drifted, exported)
+    assert 'reading' not in drifted.stderr + exported.stderr and '\x1b' not in drifted.stdout + exported.stdout

@@ -25,6 +25,7 @@ from jobsync.cli.common import (
     read_env,
     require_format,
 )
+from jobsync.cli.progress import Reporter
 from jobsync.cli.root import find_root
 from jobsync.commands import pull
 from jobsync.render.drift import render_drift
@@ -83,8 +84,9 @@ def export_command(
         require_format('export', fmt, ALL_FORMATS, output)
         the_scope = selection.Scope(all=all_, jobs=jobs, links=links, names=tuple(name or ()),
                                     groups=tuple(group or ()), clusters=tuple(cluster or ()), with_deps=with_deps)
-        exported = pull.export_workspace(find_root(repo), target, read_env(), the_scope,
-                                         pull.Writing(branch, commit, force, dry_run))
+        with Reporter(output, read_env(), what='export', steps=True, interrupted=False) as progress:
+            exported = pull.export_workspace(find_root(repo), target, read_env(), the_scope,
+                                             pull.Writing(branch, commit, force, dry_run), on_event=progress)
         output.err(diagnostics_text(exported.notes))
         _report(output, exported, fmt)
 
@@ -129,7 +131,8 @@ def drift_command(
     output = Output()
     with error_handler(output, fmt):
         require_format('drift', fmt, ALL_FORMATS, output)
-        drifted = pull.detect(find_root(repo), ref, target, read_env())
+        with Reporter(output, read_env(), what='drift', steps=True, interrupted=False) as progress:
+            drifted = pull.detect(find_root(repo), ref, target, read_env(), on_event=progress)
         output.err(diagnostics_text(drifted.warnings))
         report = drifted.report
         output.out(render_drift(report, fmt.value))

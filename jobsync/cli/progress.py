@@ -36,8 +36,11 @@ class Reporter:
 
     def __init__(self, output: Output, env: Mapping[str, str], *, what: str,
                  line: Callable[[Outcome], str] | None = None, console: Console | None = None,
-                 interrupted: bool = True) -> None:
+                 interrupted: bool = True, steps: bool = False) -> None:
         self.output, self.what, self.line, self.say_interrupted = output, what, line, interrupted
+        # `steps`: the work reports steps, not objects (export, drift: listing, reading, writing).
+        # They show on a terminal only, animated while a step runs; a log gets the result alone.
+        self.steps = steps
         self.console = console if console is not None else live_console(sys.stderr, env)
         self.total: int | None = None
         self.shown: set[ObjectKey] = set()  # objects whose result line was printed
@@ -71,7 +74,7 @@ class Reporter:
         self._progress = Progress(
             SpinnerColumn(), TextColumn(self.what, markup=False), BarColumn(), MofNCompleteColumn(),
             TimeElapsedColumn(), TextColumn('{task.description}', markup=False),
-            console=self.console, transient=True, auto_refresh=False,
+            console=self.console, transient=True, auto_refresh=self.steps,
             # stdout on the same terminal is printed above the display, never through it
             redirect_stdout=_is_tty(sys.stdout), redirect_stderr=False)
         self._progress.start()
@@ -104,6 +107,8 @@ class Reporter:
                 self.ok -= 1  # written, then failed after (restarting its schedule)
             if outcome.key not in self.shown or outcome.message or not outcome.ok:
                 self._result(outcome, event)
+        elif self._progress is None and self.steps:
+            return
         elif event.kind is EventKind.NOTE or self._progress is None:
             self._note(event)
         else:  # a batch starts or an object's state changed: the display's step
