@@ -4,11 +4,13 @@ in its documented place, or a message saying what to do; never success by accide
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
 from pathlib import Path
 
+import git
 import pytest
-from conftest import EXAMPLE_SECRETS, git_commit_all, run_jobsync
+from conftest import EXAMPLE_REPO, EXAMPLE_SECRETS, git_commit_all, run_jobsync
 from workspace_specs import script_spec
 
 from jobsync import gitrepo
@@ -61,3 +63,13 @@ def test_export_of_an_unknown_group_is_an_error_as_run_is(example_repo: Path) ->
         assert 'no CDM job in group no_such_group' in result.stderr and '`jobsync groups`' in result.stderr
     known = run_jobsync('export', '--group', 'sales', '--repo', str(example_repo), '--dry-run')
     assert known.code == 0, known
+
+
+def test_a_folder_outside_git_is_not_called_a_git_revision(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLE_REPO, tmp_path / 'defs', ignore=shutil.ignore_patterns('.jobsync'))
+    planned = run_jobsync('plan', '--repo', str(tmp_path / 'defs'))
+    assert planned.code == 0, planned
+    assert planned.stdout.splitlines()[0].endswith(', git not-in-git') and 'worktree' not in planned.stdout
+    git.Repo.init(tmp_path / 'defs')
+    unborn = run_jobsync('plan', '--repo', str(tmp_path / 'defs'), '--format', 'json')
+    assert json.loads(unborn.stdout)['repo_rev'] == 'no-commits', unborn
