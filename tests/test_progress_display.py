@@ -143,3 +143,14 @@ def test_drift_and_export_through_the_cli_log_only_their_result(example_repo: Pa
     exported = run_jobsync('export', '--all', '--dry-run', '--repo', str(example_repo))
     assert drifted.code == 0 and exported.code == 0, (drifted, exported)
     assert 'reading' not in drifted.stderr + exported.stderr and '\x1b' not in drifted.stdout + exported.stdout
+
+
+def test_no_color_keeps_the_live_display_without_colour() -> None:
+    screen = _Tty()
+    console = live_console(screen, {'NO_COLOR': '1'})
+    assert console is not None
+    with Reporter(Output(), {}, what='written', console=console) as progress:
+        progress.expect(1)
+        progress(Event(EventKind.WRITTEN, KEYS[0], message='written'))
+    drawn = screen.getvalue()
+    assert '1/1' in drawn and not re.search(r'\x1b\[[0-9;]*3[0-9]m', drawn)  # no foreground colour
