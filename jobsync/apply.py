@@ -152,7 +152,7 @@ def _upsert_batch(
             items.append((c, secrets.fill_secrets(c.desired, resolver)))
         except SecretError as err:
             outcomes.append(Outcome(c.key, c.action.value, Status.FAILED, scrub(err.message)))
-    outcomes.extend(_import(items, workspace, scrub))
+    outcomes.extend(_import(items, workspace, scrub, on_event))
     del items  # resolved values live no longer than the write
     failed = {o.key for o in outcomes if o.status is not Status.APPLIED}
     for key in stopped:
@@ -169,12 +169,15 @@ def _upsert_batch(
 
 def _import(
     items: Sequence[tuple[Change, Spec]], workspace: Workspace, scrub: Callable[[str], str],
+    on_event: OnEvent = ignore,
 ) -> list[Outcome]:
     """Import one package; if it is refused, retry object by object to find who failed."""
     if not items:
         return []
     try:
-        workspace.import_objects([(c.key, spec) for c, spec in items])
+        # Each object as it goes through, for the progress display (the outcomes come after the package).
+        workspace.import_objects([(c.key, spec) for c, spec in items],
+                                 on_written=lambda key: on_event(Event(EventKind.WRITTEN, key, message='written')))
         return [Outcome(c.key, c.action.value, Status.APPLIED) for c, _ in items]
     except ImportRefused as err:
         if err.written is not None:
@@ -192,7 +195,7 @@ def _import(
     # The package was refused whole (all or nothing): isolate the objects that caused it.
     outcomes: list[Outcome] = []
     for item in items:
-        outcomes.extend(_import([item], workspace, scrub))
+        outcomes.extend(_import([item], workspace, scrub, on_event))
     return outcomes
 
 

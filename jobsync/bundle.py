@@ -24,6 +24,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from jobsync.codec import NAME_FIELD
 from jobsync.errors import JobsyncError
 from jobsync.export import unsafe_name
 from jobsync.model import Kind, ObjectKey, Spec
@@ -102,6 +103,26 @@ def read_bundle(
     return items
 
 
+# A console file on its own (`load.script`, `etl.resource`, `dws.conn`) is read as the same file
+# in an export's scripts/ (resources/, connections/) folder: the suffix says the kind.
+_KIND_BY_SUFFIX: dict[str, Kind] = {suffix: kind for kind, suffix in package.SUFFIX.items()}
+
+
+def _lone_file(name: str, doc: Any) -> tuple[ObjectKey, Spec] | None:
+    kind = _KIND_BY_SUFFIX.get(Path(name).suffix.lower())
+    if kind is None:
+        return None
+    field = NAME_FIELD[kind]
+    if not isinstance(doc, dict):
+        raise _refuse(name, f'a {Path(name).suffix} file holds one {kind} as a JSON object, not a '
+                            f'{type(doc).__name__}')
+    value = doc.get(field, Path(name).stem)
+    if not isinstance(value, str) or not value:
+        raise _refuse(name, f'the {kind} has no usable "{field}"',
+                      f'the console\'s {kind} export names it in "{field}"')
+    return ObjectKey(kind, value), doc
+
+
 def _read_json(name: str, data: bytes, cluster: str | None) -> list[tuple[ObjectKey, Spec]]:
     try:
         doc = json.loads(data.decode('utf-8-sig'))
@@ -110,6 +131,9 @@ def _read_json(name: str, data: bytes, cluster: str | None) -> list[tuple[Object
                       'pass a job export zip or a CDM JSON export {"links": [...], "jobs": [...]}') from None
     if isinstance(doc, dict) and 'nodes' in doc and isinstance(doc.get('name'), str):
         return [(ObjectKey('job', doc['name']), doc)]
+    lone = _lone_file(name, doc)
+    if lone is not None:
+        return [lone]
     if not (isinstance(doc, dict) and ('jobs' in doc or 'links' in doc)):
         raise _refuse(name, 'the JSON is not a CDM export (an object with "links" and "jobs" lists)')
     if not cluster:

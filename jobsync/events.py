@@ -48,6 +48,7 @@ class EventKind(str, Enum):
     NOTE = 'note'  # something done on the way: a job stopped before overwrite, restarted
     STATUS = 'status'  # an object's state seen for the first time (started, BOOTING, RUNNING, ...)
     OUTCOME = 'outcome'  # an object ended: `outcome` says how
+    WRITTEN = 'written'  # an object went through while its package is still being written
 
 
 @dataclass(frozen=True)

@@ -53,13 +53,16 @@ class Snapshot:
     """The repo's definition files at one point in time.
 
     `files` maps POSIX paths relative to the repo directory to bytes. `rev` is the commit sha
-    (with `+dirty` when read from a working tree that differs from HEAD), or `worktree` when the
-    directory is not in git.
+    (with `+dirty` when read from a working tree that differs from HEAD), `not-in-git` when the
+    directory is not in git, `no-commits` in a git repo without a commit yet.
     """
 
     root: Path
     rev: str
     files: dict[str, bytes]
+
+
+NOT_IN_GIT, NO_COMMITS = 'not-in-git', 'no-commits'
 
 
 def _wanted(rel: str) -> bool:
@@ -202,12 +205,12 @@ def _open_git(repo: Path) -> git.Repo | None:
 
 def _worktree_rev(repo: Path) -> str:
     g = _open_git(repo)
-    if g is None:
-        return 'worktree'
+    if g is None:  # said as it is: no revision to record (plans and state show it)
+        return NOT_IN_GIT
     try:
         sha = g.head.commit.hexsha
     except ValueError:  # no commits yet
-        return 'worktree'
+        return NO_COMMITS
     prefix = _prefix(g, repo)
     # Untracked files count only where definitions are read (a stray plan.json is not a change).
     roots = tuple(f'{prefix}/{name}' if prefix else name for name in TRACKED_ROOTS)

@@ -163,6 +163,7 @@ def read_scope(
     rest = chosen - set(live)
     if rest:
         live.update(workspace.read(_entries(entries, rest)))
+    _check_groups(scope, live)
     frontier = dict(live)
     while scope.with_deps and frontier:
         wanted = {k for k in dependencies({k: o.spec for k, o in frontier.items()}) if k in entries} - set(live)
@@ -171,6 +172,17 @@ def read_scope(
     if within is not None:
         live = {k: o for k, o in live.items() if in_scope(k, o.spec, within)}
     return dict(sorted(live.items()))
+
+
+def _check_groups(scope: Scope, live: Mapping[ObjectKey, LiveObject]) -> None:
+    """A --group no CDM job has is an error, as for `jobsync run --group` (a typo is no empty export)."""
+    found = {cdm_group(o.spec) for k, o in live.items()
+             if k.kind == 'cdm-job' and (not scope.clusters or k.cluster in scope.clusters)}
+    empty = [g for g in scope.groups if g not in found]
+    if empty:
+        clusters = f' (clusters {", ".join(scope.clusters)})' if scope.clusters else ''
+        raise UsageError(f'no CDM job in group {", ".join(empty)}{clusters}',
+                         hint='`jobsync groups` lists the groups and their jobs')
 
 
 def _entries(entries: Mapping[ObjectKey, ListEntry], keys: Iterable[ObjectKey]) -> dict[ObjectKey, ListEntry]:

@@ -167,15 +167,18 @@ def test_a_wrong_endpoint_says_so(running_emulator):
     ws.close()
 
 
-def test_nothing_listening_is_retried_then_reported():
+def test_nothing_listening_on_this_machine_fails_at_once_naming_the_endpoint():
     settings = HttpSettings(project_id=PID, endpoints={s: 'http://127.0.0.1:9' for s in ('factory', 'management',
                                                                                         'cdm')},
                             credentials=AkSk('a', 'b'), rate_limits={}, max_attempts=3, backoff_base=0.001)
     ws = DataArtsClient(HttpTransport(settings), url='dataarts:test')
     with pytest.raises(WorkspaceError) as caught:
         ws.list_objects()
-    assert 'could not connect' in caught.value.message and 'gave up after 3 attempts' in caught.value.message
-    assert ws.calls['GET /v1/{pid}/jobs'] == 3
+    # a refused loopback port will not start listening within the retries (issue 15): no retry
+    assert 'could not connect' in caught.value.message and 'http://127.0.0.1:9' in caught.value.message
+    assert 'gave up after' not in caught.value.message
+    assert 'is `jobsync emulator` running (on port 9)?' in caught.value.hint
+    assert ws.calls['GET /v1/{pid}/jobs'] == 1
     ws.close()
 
 

@@ -16,7 +16,7 @@ def _exists(name: str) -> bool:
     if len(parts) == 1:  # a job by name, Factory or CDM
         return (EXAMPLE / 'jobs' / f'{name}.yaml').exists() or any(EXAMPLE.glob(f'cdm/*/jobs/{name}.yaml'))
     if len(parts) == 2:
-        return (EXAMPLE / FOLDERS[parts[0]] / f'{parts[1]}.yaml').exists()
+        return any((EXAMPLE / FOLDERS[parts[0]]).glob(f'{parts[1]}.*'))  # .yaml, or a console .job file
     kind, cluster, short = parts
     return (EXAMPLE / 'cdm' / cluster / ('jobs' if kind == 'cdm-job' else 'links') / f'{short}.yaml').exists()
 

@@ -15,6 +15,7 @@ import pytest
 import render_samples as samples
 from plan_samples import sample_plan
 
+from jobsync.render.colour import paint_plan
 from jobsync.render.drift import render_drift
 from jobsync.render.export import commit_message, render_export_json, render_export_markdown, render_export_text
 from jobsync.render.json import render_apply_json, render_plan_json
@@ -45,6 +46,9 @@ def _rendered() -> dict[str, str]:
     return {
         'plan_sample.txt': render_plan_text(sample_plan()),
         'plan_sample.json': render_plan_json(sample_plan()),
+        # the same plan as a terminal shows it (colour); piped and NO_COLOR get plan_sample.txt
+        'plan_sample_colour.txt': paint_plan(render_plan_text(sample_plan())),
+        'plan_comment_lines_colour.txt': paint_plan(render_plan_text(samples.comment_diff_plan())),
         'plan_comment_lines.txt': render_plan_text(samples.comment_diff_plan()),
         'plan_comment_lines.md': render_plan_markdown(samples.comment_diff_plan()),
         'apply_sample.txt': render_apply_text(samples.apply_result()),
@@ -112,6 +116,12 @@ def test_a_name_cannot_fake_a_summary_line(name: str) -> None:
     lines = _rendered()[name].splitlines()
     assert not [line for line in lines if line.startswith('Plan: 0 to create, 0 to update')]
     assert not [line for line in lines if line.startswith(('\x1b', '\\x1b'))]
+
+
+def test_colour_adds_no_control_a_name_brought() -> None:
+    painted = paint_plan(_rendered()['hostile_plan.txt'])
+    assert not RAW_CONTROL.search(re.sub(r'\x1b\[[0-9;]*m', '', painted))
+    assert '\\x1b[32mPlan: 0 to create' in painted  # the name's escape code stays shown, not run
 
 
 def test_hostile_json_holds_the_value_but_no_raw_control() -> None:

@@ -23,7 +23,7 @@ def main() -> NoReturn:
     flow.interrupted_written.clear()
     with signals.handled() as caught:
         try:
-            code = app(standalone_mode=False)
+            code = app(standalone_mode=False, prog_name='jobsync')  # `python -m jobsync` too
         except click_exceptions.UsageError as err:
             err.show()
             code = EXIT_USAGE

@@ -12,7 +12,7 @@ import os
 import socket
 import sys
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -87,9 +87,11 @@ class Output:
         self.redactor = secrets.Redactor.for_credentials(os.environ)  # AK, SK, token: never printed
         self.wrote_out = False  # a JSON error document only when stdout holds no document yet
 
-    def out(self, text: str) -> None:
+    def out(self, text: str, paint: Callable[[str], str] | None = None) -> None:
+        """`paint` (colour for a terminal, render/colour.py) comes last: escaping would show its codes."""
         self.wrote_out = self.wrote_out or bool(text)
-        sys.stdout.write(escape.text(self.redactor.scrub(text)))
+        safe = escape.text(self.redactor.scrub(text))
+        sys.stdout.write(paint(safe) if paint is not None else safe)
         sys.stdout.flush()
 
     def err(self, text: str) -> None:

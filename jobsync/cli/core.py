@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -36,17 +36,18 @@ from jobsync.cli.common import (
     resolver_for,
 )
 from jobsync.cli.jsonerror import diagnostics_json
+from jobsync.cli.progress import Reporter
 from jobsync.cli.root import find_root
+from jobsync.cli.terminal import wants_colour
 from jobsync.commands import flow
 from jobsync.errors import JobsyncError, UsageError
-from jobsync.events import Event
 from jobsync.plan import Plan, SameName, Take
 from jobsync.planfile import plan_to_json
 from jobsync.planseal import PLAN_KEY_ENV, seal
+from jobsync.render.colour import paint_plan
 from jobsync.render.json import render_apply_json, render_plan_json
 from jobsync.render.markdown import render_plan_markdown
-from jobsync.render.progress import render_event_text
-from jobsync.render.text import render_apply_markdown, render_apply_text, render_plan_text
+from jobsync.render.text import apply_line, render_apply_markdown, render_apply_summary, render_plan_text
 from jobsync.state import Lock
 
 RefreshSecretsOpt = Annotated[bool, typer.Option(
@@ -166,10 +167,16 @@ def plan(
         if out is not None:
             out.write_text(seal(output.redactor.scrub(plan_to_json(the_plan)), env.get(PLAN_KEY_ENV)),
                            encoding='utf-8')
-        output.out(_render_plan(the_plan, fmt, artifact_url or (str(out) if out is not None else None)))
+        output.out(_render_plan(the_plan, fmt, artifact_url or (str(out) if out is not None else None)),
+                   _paint(fmt, env))
         check_no_conflicts(the_plan, planning=True)
     if detailed_exitcode and the_plan.has_changes:
         raise typer.Exit(EXIT_CHANGES)
+
+
+def _paint(fmt: Format, env: Mapping[str, str]) -> Callable[[str], str] | None:
+    """Colour for the text plan when stdout is a terminal that wants it (never JSON or markdown)."""
+    return paint_plan if fmt is Format.TEXT and wants_colour(sys.stdout, env) else None
 
 
 def _render_plan(the_plan: Plan, fmt: Format, artifact: str | None) -> str:
@@ -220,9 +227,10 @@ def apply(
         def waiting(holder: Lock) -> None:
             output.err(f'Target {holder.target} is locked by {holder.describe()}; waiting up to {timeout:g}s.\n')
 
-        def progress(event: Event) -> None:
-            output.err(render_event_text(event))
-
+        # Text: each object's result line as it ends (then only the summary); else progress on stderr.
+        # Apply says itself how many objects an interrupt left written (cli/__init__.py).
+        progress = Reporter(output, env, what='written', line=apply_line if fmt is Format.TEXT else None,
+                            interrupted=False)
         locking = flow.Locking(owner, run_url, timeout, waiting)
         if plan_file is not None:
             fixed = [name for name, given in (('--ref', ref is not None), ('--take', take is not None),
@@ -232,28 +240,33 @@ def apply(
             if fixed:
                 raise UsageError(f'{", ".join(fixed)} cannot be combined with a saved plan: the plan fixed them',
                                  hint='pass them to `jobsync plan --out`, or apply without a plan file')
-            run = flow.apply_saved(_read_plan(plan_file, env), target, env, root=Path.cwd(), repo=repo,
-                                   resolver=resolver, locking=locking, fingerprint_key=key, on_event=progress)
+            saved = _read_plan(plan_file, env)
+            progress.expect(len(saved.writes))
+            with progress:
+                run = flow.apply_saved(saved, target, env, root=Path.cwd(), repo=repo,
+                                       resolver=resolver, locking=locking, fingerprint_key=key, on_event=progress)
             if not run.plan.writes and fmt is not Format.JSON:
                 output.out('Nothing to apply: the plan has no changes.\n')
                 return
         else:
             def confirm(the_plan: Plan) -> None:
                 if fmt is not Format.JSON:
-                    output.out(_render_plan(the_plan, fmt, None))
+                    output.out(_render_plan(the_plan, fmt, None), _paint(fmt, env))
                 check_no_conflicts(the_plan)
                 if the_plan.writes:
                     _confirm(auto_approve, output)
+                progress.expect(len(the_plan.writes))
 
             choices = flow.Choices(refresh_secrets=refresh_secrets, take=take, prune=prune,
                                    allow_mass_delete=allow_mass_delete, same_name=same_name, force=force)
-            run = flow.apply(find_root(repo), ref, target, env, resolver=resolver, locking=locking, confirm=confirm,
-                             choices=choices, fingerprint_key=key, on_event=progress,
-                             on_warnings=lambda warnings: output.err(diagnostics_text(warnings)))
+            with progress:
+                run = flow.apply(find_root(repo), ref, target, env, resolver=resolver, locking=locking,
+                                 confirm=confirm, choices=choices, fingerprint_key=key, on_event=progress,
+                                 on_warnings=lambda warnings: output.err(diagnostics_text(warnings)))
             if not run.plan.writes and fmt is not Format.JSON:
                 return
         result = run.applied.result
-        output.out(_render_apply(result, fmt, run.spent))
+        output.out(progress.unsaid(result.outcomes) + _render_apply(result, fmt, run.spent), _paint(fmt, env))
     if not result.ok:
         raise typer.Exit(EXIT_ERROR)
 
@@ -263,7 +276,7 @@ def _render_apply(result: ApplyResult, fmt: Format, spent: flow.Spent | None = N
         return render_apply_json(result, spent)
     if fmt is Format.MARKDOWN:
         return render_apply_markdown(result)
-    return render_apply_text(result, spent)
+    return render_apply_summary(result, spent)  # the object lines: as each object ended (Reporter)
 
 
 def _read_plan(path: Path, env: Mapping[str, str]) -> Plan:

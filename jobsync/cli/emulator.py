@@ -45,13 +45,15 @@ def emulator(
     db: Annotated[Path, typer.Option('--db', help='SQLite file holding the emulated service (created if missing).')]
         = Path('.jobsync/emulator.db'),
     ak: Annotated[list[str] | None, typer.Option(
-        '--ak', help=f'Access key to accept (repeatable, paired with --sk; default: env {ENV_AK}).')] = None,
+        '--ak', metavar='<ak>',
+        help=f'Access key to accept (repeatable, paired with --sk; default: env {ENV_AK}).')] = None,
     sk: Annotated[list[str] | None, typer.Option(
-        '--sk', help=f'Secret key of the --ak at the same position (default: env {ENV_SK}).')] = None,
+        '--sk', metavar='<sk>', help=f'Secret key of the --ak at the same position (default: env {ENV_SK}).')] = None,
     token: Annotated[list[str] | None, typer.Option(
-        '--token', help='IAM token to accept in X-Auth-Token (repeatable).')] = None,
+        '--token', metavar='<token>', help='IAM token to accept in X-Auth-Token (repeatable).')] = None,
     cdm_cluster: Annotated[list[str] | None, typer.Option(
-        '--cdm-cluster', help='CDM cluster every project has: NAME or NAME=ID (repeatable).')] = None,
+        '--cdm-cluster', metavar='<name[=id]>',
+        help='CDM cluster every project has: NAME or NAME=ID (repeatable).')] = None,
     latency_ms: Annotated[float, typer.Option('--latency-ms', help='Added latency per request.', min=0)] = 0.0,
     throttle_rps: Annotated[float, typer.Option(
         '--throttle-rps', help='Answer 429 APIG.0308 with Retry-After above this many requests a second (0: off).',
@@ -66,17 +68,20 @@ def emulator(
                                                    min=0)] = None,
     seed: Annotated[int | None, typer.Option('--seed', help='Seed for the fault dice (repeatable runs).')] = None,
     workspace: Annotated[list[str] | None, typer.Option(
-        '--workspace', help='DataArts workspace the emulator knows: ID or ID=NAME (repeatable; `default` is always'
+        '--workspace', metavar='<id[=name]>',
+        help='DataArts workspace the emulator knows: ID or ID=NAME (repeatable; `default` is always'
                             ' there). Given: other ids get DLF.0819 and Management Center calls need the header.',
     )] = None,
     unreachable_host: Annotated[list[str] | None, typer.Option(
-        '--unreachable-host', help='A CDM link to this host fails its connectivity check (500 validation-result).',
+        '--unreachable-host', metavar='<host>',
+        help='A CDM link to this host fails its connectivity check (500 validation-result).',
     )] = None,
     cdm_run_ms: Annotated[int, typer.Option('--cdm-run-ms', help='How long a CDM run lasts.', min=0)] = 0,
     instance_run_ms: Annotated[int, typer.Option(
         '--instance-run-ms', help='How long a Factory job instance runs.', min=0)] = 0,
     failing_cdm_job: Annotated[list[str] | None, typer.Option(
-        '--failing-cdm-job', help='Starting this CDM job answers FAILURE_ON_SUBMIT (repeatable).')] = None,
+        '--failing-cdm-job', metavar='<name>',
+        help='Starting this CDM job answers FAILURE_ON_SUBMIT (repeatable).')] = None,
 ) -> None:
     """Serve the DataArts Factory, Management Center and CDM routes on 127.0.0.1 (Ctrl-C stops).
 

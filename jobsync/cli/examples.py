@@ -18,7 +18,7 @@ EXAMPLES: dict[str, list[str]] = {
     'drift': ['jobsync drift --target prod --format markdown > drift.md'],
     'run': ['jobsync run job_batch --once --wait', 'jobsync run --group sales --wait'],
     'stop': ['jobsync stop job_batch'],
-    'delete': ['jobsync delete script/cleanup_tmp'],
+    'delete': ['jobsync delete job/spark_daily job/hive_dwd_daily script/cleanup_tmp'],
     'groups': ['jobsync groups', 'jobsync groups delete master_data'],
     'force-unlock': ['jobsync force-unlock LOCK_ID --target prod'],
     'versions': ['jobsync versions mysql_to_dws_daily', 'jobsync versions doc1 --version 1 --format json'],

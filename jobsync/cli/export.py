@@ -25,17 +25,20 @@ from jobsync.cli.common import (
     read_env,
     require_format,
 )
+from jobsync.cli.progress import Reporter
 from jobsync.cli.root import find_root
 from jobsync.commands import pull
 from jobsync.render.drift import render_drift
 from jobsync.render.export import render_export_json, render_export_markdown, render_export_text
 
 NamesOpt = Annotated[list[str] | None, typer.Option(
-    '--name', help='A job (Factory or CDM) by name, or any object by key (script/NAME, cdm-link/CLUSTER/NAME). '
-                   'Repeat for several.')]
-GroupsOpt = Annotated[list[str] | None, typer.Option('--group', help='The CDM jobs of this group. Repeatable.')]
+    '--name', metavar='<name>',
+    help='A job (Factory or CDM) by name, or any object by key (script/NAME, cdm-link/CLUSTER/NAME). '
+         'Repeat for several.')]
+GroupsOpt = Annotated[list[str] | None, typer.Option(
+    '--group', metavar='<group>', help='The CDM jobs of this group. Repeatable.')]
 ClustersOpt = Annotated[list[str] | None, typer.Option(
-    '--cluster', help='Only CDM objects of this cluster. Repeatable.')]
+    '--cluster', metavar='<cluster>', help='Only CDM objects of this cluster. Repeatable.')]
 ForceOpt = Annotated[bool, typer.Option('--force', help='Overwrite files that have uncommitted edits.')]
 DryRunOpt = Annotated[bool, typer.Option('--dry-run', help='Show what would be written; write nothing.')]
 
@@ -81,8 +84,9 @@ def export_command(
         require_format('export', fmt, ALL_FORMATS, output)
         the_scope = selection.Scope(all=all_, jobs=jobs, links=links, names=tuple(name or ()),
                                     groups=tuple(group or ()), clusters=tuple(cluster or ()), with_deps=with_deps)
-        exported = pull.export_workspace(find_root(repo), target, read_env(), the_scope,
-                                         pull.Writing(branch, commit, force, dry_run))
+        with Reporter(output, read_env(), what='export', steps=True, interrupted=False) as progress:
+            exported = pull.export_workspace(find_root(repo), target, read_env(), the_scope,
+                                             pull.Writing(branch, commit, force, dry_run), on_event=progress)
         output.err(diagnostics_text(exported.notes))
         _report(output, exported, fmt)
 
@@ -127,7 +131,8 @@ def drift_command(
     output = Output()
     with error_handler(output, fmt):
         require_format('drift', fmt, ALL_FORMATS, output)
-        drifted = pull.detect(find_root(repo), ref, target, read_env())
+        with Reporter(output, read_env(), what='drift', steps=True, interrupted=False) as progress:
+            drifted = pull.detect(find_root(repo), ref, target, read_env(), on_event=progress)
         output.err(diagnostics_text(drifted.warnings))
         report = drifted.report
         output.out(render_drift(report, fmt.value))

@@ -24,24 +24,28 @@ from jobsync.cli.common import (
     read_env,
     require_format,
 )
+from jobsync.cli.progress import Reporter
 from jobsync.cli.root import find_root
 from jobsync.commands import console
 from jobsync.errors import JobsyncError
-from jobsync.events import Event, OnEvent, Results
+from jobsync.events import Results
 from jobsync.render.ops import (
+    ops_line,
     render_delete_preview,
     render_groups_json,
     render_groups_text,
     render_ops_json,
-    render_ops_text,
+    render_ops_summary,
 )
-from jobsync.render.progress import render_event_text
 from jobsync.selection import JOB_KINDS
 
 NamesArg = Annotated[list[str] | None, typer.Argument(
-    help='Jobs by name (Factory or CDM), or objects by key (job/NAME, cdm-job/CLUSTER/NAME).', show_default=False)]
-GroupOpt = Annotated[list[str] | None, typer.Option('--group', help='Every CDM job of this group. Repeatable.')]
-ClusterOpt = Annotated[list[str] | None, typer.Option('--cluster', help='Only CDM jobs of this cluster. Repeatable.')]
+    help='Jobs by name (Factory or CDM), or objects by key (job/NAME, cdm-job/CLUSTER/NAME).', show_default=False,
+    metavar='NAME')]
+GroupOpt = Annotated[list[str] | None, typer.Option(
+    '--group', metavar='<group>', help='Every CDM job of this group. Repeatable.')]
+ClusterOpt = Annotated[list[str] | None, typer.Option(
+    '--cluster', metavar='<cluster>', help='Only CDM jobs of this cluster. Repeatable.')]
 YesOpt = Annotated[bool, typer.Option('--yes', '-y', help='Do not ask for confirmation (required without a terminal).')]
 # Text or JSON: a list of outcomes is no pull-request reading.
 OpsFormatOpt = Annotated[Format | None, typer.Option('--format', help='Output format: text or json.',
@@ -61,14 +65,15 @@ def _confirm(question: str, yes: bool, output: Output) -> None:
         raise typer.Exit(EXIT_ERROR)
 
 
-def _render(result: Results, verb: str, fmt: Format) -> str:
-    return render_ops_json(result) if fmt is Format.JSON else render_ops_text(result, verb)
+def _render(result: Results, verb: str, fmt: Format, progress: Reporter) -> str:
+    # Text: the object lines were printed as each object ended (the Reporter), the rest and the summary now.
+    if fmt is Format.JSON:
+        return render_ops_json(result)
+    return progress.unsaid(result.outcomes) + render_ops_summary(result, verb)
 
 
-def _progress(output: Output) -> OnEvent:
-    def on_event(event: Event) -> None:
-        output.err(render_event_text(event))
-    return on_event
+def _progress(output: Output, fmt: Format, what: str) -> Reporter:
+    return Reporter(output, read_env(), what=what, line=ops_line if fmt is Format.TEXT else None)
 
 
 def _format(command: str, fmt: Format | None, output: Output) -> Format:
@@ -100,12 +105,13 @@ def run(
     output = Output()
     with error_handler(output, fmt):
         chosen_fmt = _format('run', fmt, output)
-        with console.open_target(find_root(repo), target, read_env()) as opened:
+        with console.open_target(find_root(repo), target, read_env()) as opened, \
+                _progress(output, chosen_fmt, 'finished' if wait else 'started') as progress:
             result = console.run(opened, console.Selection(tuple(names or ()), tuple(group or ()),
                                                            tuple(cluster or ())),
                                  wait=wait, once=once, timeout=timeout, interval=interval, sleep=time.sleep,
-                                 clock=time.monotonic, on_event=_progress(output))
-        output.out(_render(result, 'Run', chosen_fmt))
+                                 clock=time.monotonic, on_event=progress)
+        output.out(_render(result, 'Run', chosen_fmt, progress))
     if not result.ok:
         raise typer.Exit(EXIT_ERROR)
 
@@ -123,10 +129,11 @@ def stop(
     output = Output()
     with error_handler(output, fmt):
         chosen_fmt = _format('stop', fmt, output)
-        with console.open_target(find_root(repo), target, read_env()) as opened:
+        with console.open_target(find_root(repo), target, read_env()) as opened, \
+                _progress(output, chosen_fmt, 'stopped') as progress:
             result = console.stop(opened, console.Selection(tuple(names or ()), tuple(group or ()),
-                                                            tuple(cluster or ())), on_event=_progress(output))
-        output.out(_render(result, 'Stop', chosen_fmt))
+                                                            tuple(cluster or ())), on_event=progress)
+        output.out(_render(result, 'Stop', chosen_fmt, progress))
     if not result.ok:
         raise typer.Exit(EXIT_ERROR)
 
@@ -140,8 +147,10 @@ def _delete(output: Output, opened: console.Opened, chosen: console.Selection, *
     planned = console.plan_delete(opened, chosen, what=what, kinds=kinds, force=force)
     output.err(render_delete_preview(planned))
     _confirm(f'Delete these {len(planned.order)} object(s)?', yes, output)
-    result = console.delete(opened, planned, on_event=_progress(output))
-    output.out(_render(result, 'Delete', fmt))
+    with _progress(output, fmt, 'deleted') as progress:
+        progress.expect(len(planned.order))
+        result = console.delete(opened, planned, on_event=progress)
+    output.out(_render(result, 'Delete', fmt, progress))
     return result
 
 
@@ -228,7 +237,8 @@ def groups_list(
 @groups_app.command('delete')
 def groups_delete(
     ctx: typer.Context,
-    group: Annotated[list[str], typer.Argument(help='The group(s) to delete, with all their jobs.')],
+    group: Annotated[list[str], typer.Argument(help='The group(s) to delete, with all their jobs.',
+                                               metavar='GROUP')],
     cluster: ClusterOpt = None,
     yes: YesOpt = False,
     repo: GroupsRepoOpt = None,

@@ -22,7 +22,7 @@ from jobsync.commands.inuse import refuse_if_used
 from jobsync.config import Target
 from jobsync.errors import LockError, PlanError, UsageError
 from jobsync.events import OnEvent, Status
-from jobsync.gitrepo import Snapshot, read_snapshot
+from jobsync.gitrepo import NO_COMMITS, NOT_IN_GIT, Snapshot, read_snapshot
 from jobsync.load import LoadResult, load_config, load_repo
 from jobsync.model import Definition, LiveObject, ObjectKey, Spec
 from jobsync.plan import (
@@ -257,7 +257,7 @@ def check_plan_config(plan: Plan, repo: Path) -> None:
     """The plan's target against jobsync.yaml at the plan's revision, when that revision is at hand."""
     rev = plan.repo_rev.split('+', 1)[0]
     try:
-        snapshot = read_snapshot(repo, rev) if rev != 'worktree' else None
+        snapshot = read_snapshot(repo, rev) if rev not in ('worktree', NOT_IN_GIT, NO_COMMITS) else None
     except UsageError:  # not a git repo, or the revision is not in it
         snapshot = None
     if snapshot is not None:

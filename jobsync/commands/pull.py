@@ -15,6 +15,7 @@ from pathlib import Path
 from jobsync import bundle, drift, export, gitrepo, safewrite, selection
 from jobsync.commands import load_online
 from jobsync.errors import ConfigError, Diagnostic, UsageError
+from jobsync.events import Event, EventKind, OnEvent, ignore
 from jobsync.load import load_config
 from jobsync.model import LiveObject
 from jobsync.render.export import Written, commit_message
@@ -85,10 +86,16 @@ def write_result(repo: Path, result: export.ExportResult, *, source: str, scope_
     return Written(source, scope_text, written, branch=how.branch, commit=sha, bundle=from_bundle)
 
 
+def _step(on_event: OnEvent, message: str) -> None:
+    on_event(Event(EventKind.STATUS, message=message))
+
+
 def export_workspace(
     repo: Path, target: str | None, env: Mapping[str, str], scope: selection.Scope, how: Writing,
+    on_event: OnEvent = ignore,
 ) -> Exported:
-    """`jobsync export`: pull the objects `scope` selects from the target's workspace into the repo."""
+    """`jobsync export`: pull the objects `scope` selects from the target's workspace into the repo.
+    `on_event` hears of each step (listing, reading, writing) for a progress display."""
     if scope.empty:
         raise UsageError('say what to export', hint='use --all, --jobs, --links, --name NAME or --group GROUP')
     snapshot = gitrepo.read_snapshot(repo)
@@ -96,7 +103,9 @@ def export_workspace(
     the_target = config.target(target)
     workspace = open_workspace(the_target, snapshot.root, env)
     try:
+        _step(on_event, f'listing {workspace.url}')
         entries = workspace.list_objects()
+        _step(on_event, f'reading what {scope.describe()} selects of {len(entries)} object(s)')
         live = selection.read_scope(workspace, scope, entries=entries, within=the_target.scope)
         # What jobsync last applied: export then writes only what the workspace changed since (issue 16).
         state = workspace.read_state(state_key(the_target.name, the_target.scope))
@@ -107,6 +116,7 @@ def export_workspace(
         live, export.index_repo(snapshot.files), desired=desired, remap=the_target.remap,
         in_scope=lambda key, spec: selection.selects(scope, key, spec), secret_fields=config.secret_fields,
         baseline=state.objects if state is not None else None)
+    _step(on_event, f'writing the files of {len(live)} object(s)')
     written = write_result(snapshot.root, result, source=workspace.url, scope_text=scope.describe(), how=how)
     return Exported(result, written, tuple(notes))
 
@@ -139,14 +149,18 @@ class Drifted:
     warnings: tuple[Diagnostic, ...] = ()
 
 
-def detect(repo: Path, ref: str | None, target: str | None, env: Mapping[str, str]) -> Drifted:
-    """`jobsync drift`: what changed in the workspace that git does not have (only the target's scope)."""
+def detect(repo: Path, ref: str | None, target: str | None, env: Mapping[str, str],
+           on_event: OnEvent = ignore) -> Drifted:
+    """`jobsync drift`: what changed in the workspace that git does not have (only the target's scope).
+    `on_event` hears of each step (listing, reading) for a progress display."""
+    _step(on_event, 'reading git and listing the workspace')
     loaded, workspace = load_online(repo, ref, target, env)
     try:
         # As plan does: only the target's scope is looked at (objects git defines always).
         listing = loaded.listing if loaded.listing is not None else workspace.list_objects()
         desired, scope = loaded.result.desired, loaded.target.scope
         wanted = {k: e for k, e in listing.items() if k in desired or may_be_in_scope(k, scope)}
+        _step(on_event, f'reading {len(wanted)} object(s) of {workspace.url}')
         live = {k: o for k, o in workspace.read(wanted).items()
                 if not is_reserved(k) and (k in desired or in_scope(k, o.spec, scope))}
         # With the target's state, a difference the workspace did not cause is not drift.

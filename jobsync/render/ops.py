@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
-from jobsync.events import Results
+from jobsync.events import Outcome, Results
 from jobsync.model import ObjectKey
 from jobsync.ops import DeletePlan
 from jobsync.render import escape
@@ -13,10 +13,16 @@ from jobsync.render import escape
 
 def render_ops_text(result: Results, verb: str) -> str:
     """One line per object (`ok`/`FAILED`, key, what happened), then `Run: 2 ok, 0 failed.`"""
-    lines = [f'{"ok" if o.ok else "FAILED":6} {o.key}: {o.state or o.status.value}'
-             + (f' ({o.message})' if o.message else '') for o in result.outcomes]
-    lines.append(f'{verb}: {result.count(True)} ok, {result.count(False)} failed.')
-    return escape.join_lines(lines)
+    return ''.join(ops_line(o) for o in result.outcomes) + render_ops_summary(result, verb)
+
+
+def ops_line(o: Outcome) -> str:
+    return escape.join_lines([f'{"ok" if o.ok else "FAILED":6} {o.key}: {o.state or o.status.value}'
+                              + (f' ({o.message})' if o.message else '')])
+
+
+def render_ops_summary(result: Results, verb: str) -> str:
+    return escape.join_lines([f'{verb}: {result.count(True)} ok, {result.count(False)} failed.'])
 
 
 def render_ops_json(result: Results) -> str:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from jobsync import secrets
 from jobsync.apply import ApplyResult
 from jobsync.diff import FieldChange, comparable
-from jobsync.events import Status
+from jobsync.events import Outcome, Status
 from jobsync.plan import Action, Change, Plan, summary_counts
 from jobsync.render import escape
 
@@ -120,11 +120,19 @@ def render_plan_text(plan: Plan) -> str:
 
 
 def render_apply_text(result: ApplyResult, spent: Spent | None = None) -> str:
-    lines = [f'{o.status.value:8} {o.key}' + (f': {o.message}' if o.message else '') for o in result.outcomes]
-    lines.append(
-        f'Apply: {result.count(Status.APPLIED)} applied, {result.count(Status.FAILED)} failed, '
-        f'{result.count(Status.SKIPPED)} skipped.'
-    )
+    return ''.join(apply_line(o) for o in result.outcomes) + render_apply_summary(result, spent)
+
+
+def apply_line(outcome: Outcome) -> str:
+    """One object's apply result: `applied  job/x`, `failed   script/y: why`."""
+    return escape.join_lines([f'{outcome.status.value:8} {outcome.key}'
+                              + (f': {outcome.message}' if outcome.message else '')])
+
+
+def render_apply_summary(result: ApplyResult, spent: Spent | None = None) -> str:
+    """The counts (after the object lines, printed as each object ended), and the API calls spent."""
+    lines = [f'Apply: {result.count(Status.APPLIED)} applied, {result.count(Status.FAILED)} failed, '
+             f'{result.count(Status.SKIPPED)} skipped.']
     if spent is not None and spent.calls:
         # What the service made it do (issue 13): a faulty or throttled service shows here.
         lines.append(f'API calls: {spent.calls} ({spent.retries} retries, {spent.throttle_waits} throttle waits)')

@@ -8,7 +8,7 @@ and writes go object by object through the REST routes (one client for every bac
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -46,8 +46,10 @@ class Workspace(Protocol):
         """Content for `keys`, fetched in batches. Keys that do not exist are absent."""
         ...
 
-    def import_objects(self, items: Sequence[tuple[ObjectKey, Spec]]) -> None:
-        """Write one package of objects (secrets already filled in), overwriting same names.
+    def import_objects(self, items: Sequence[tuple[ObjectKey, Spec]], *,
+                       on_written: Callable[[ObjectKey], None] = lambda _: None) -> None:
+        """Write one package of objects (secrets already filled in), overwriting same names;
+        `on_written` hears of each object as it goes through (progress).
 
         Raises `ImportRefused` naming each refused object. Writes go object by object through the
         REST routes (the service has no atomic import for every kind); `written` lists the

@@ -21,7 +21,7 @@ needs a cluster bought first, so over HTTPS it is off.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from jobsync.codec import NAME_FIELD
 from jobsync.errors import ImportRefused, WorkspaceError
@@ -67,7 +67,8 @@ class DataArtsClient(DataArtsReader):
 
     # --- writing -----------------------------------------------------------------------------
 
-    def import_objects(self, items: Sequence[tuple[ObjectKey, Spec]]) -> None:
+    def import_objects(self, items: Sequence[tuple[ObjectKey, Spec]], *,
+                       on_written: Callable[[ObjectKey], None] = lambda _: None) -> None:
         """Write each object through its REST route, in order: update if it exists, else create.
 
         Not all or nothing (the service has no usable atomic import for these kinds): objects
@@ -89,6 +90,7 @@ class DataArtsClient(DataArtsReader):
                     body = self.review.write_body(key.kind, body)
                 self._upsert(key, body)
                 written.append(str(key))
+                on_written(key)
             except ApiError as err:
                 reasons[str(key)] = str(err) + (f' (hint: {err.hint})' if err.hint else '')
                 if err.code in FATAL_CODES or err.status in (401, 403) or (err.status == 0 and not err.ambiguous):

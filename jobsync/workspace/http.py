@@ -174,8 +174,24 @@ class HttpTransport(RetryingTransport):
             answer = self._client.request(route.method, url, headers=headers, content=body)
         except self._httpx.TransportError as exc:
             detail, hint = _lost_detail(url, exc)
-            raise Lost(detail, sent=type(exc).__name__ not in _NOT_SENT, hint=hint) from None
+            # Refused on loopback: no server listens on that port, and none will within the retries.
+            final = isinstance(exc, self._httpx.ConnectError) and _loopback(url) and _refused(exc)
+            raise Lost(detail, sent=type(exc).__name__ not in _NOT_SENT, hint=hint, final=final) from None
         return Exchange(answer.status_code, {k.lower(): v for k, v in answer.headers.items()}, answer.content)
+
+
+def _loopback(url: str) -> bool:
+    return urlsplit(url).hostname in ('127.0.0.1', 'localhost', '::1')
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether the connection was refused (ECONNREFUSED somewhere in the cause chain, or its words)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError) or 'refused' in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _lost_detail(url: str, exc: Exception) -> tuple[str, str]:

@@ -237,9 +237,10 @@ class Lost(Exception):
     """The exchange failed on the way: `sent` False if the request never left (safe to repeat),
     True if it may have reached the service and only the answer was lost."""
 
-    def __init__(self, detail: str, *, sent: bool, hint: str = '') -> None:
+    def __init__(self, detail: str, *, sent: bool, hint: str = '', final: bool = False) -> None:
         super().__init__(detail)
         self.detail, self.sent, self.hint = detail, sent, hint
+        self.final = final  # no retry can help (nothing listens on this machine's port): fail at once
 
 
 def json_bytes(body: Any) -> bytes:
@@ -310,7 +311,7 @@ class RetryingTransport:
                     f' ({lost.detail})', hint=lost.hint or 'check the endpoint and the network', ambiguous=lost.sent,
                     attempts=attempts, route=route.name,
                 )
-                if not lost.sent or route.safe_to_repeat:
+                if not lost.final and (not lost.sent or route.safe_to_repeat):
                     self._backoff(attempts, None)
                     continue
                 raise last from None
