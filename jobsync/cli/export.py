@@ -7,11 +7,12 @@ from typing import Annotated
 
 import typer
 
-from jobsync import selection
+from jobsync import selection, unfit
 from jobsync.cli.app import app
 from jobsync.cli.common import (
     ALL_FORMATS,
     EXIT_CHANGES,
+    EXIT_ERROR,
     TEXT_JSON,
     Format,
     FormatOpt,
@@ -85,6 +86,16 @@ def export_command(
                                          pull.Writing(branch, commit, force, dry_run))
         output.err(diagnostics_text(exported.notes))
         _report(output, exported, fmt)
+    _exit_if_refused(output, exported)
+
+
+def _exit_if_refused(output: Output, exported: pull.Exported) -> None:
+    """Objects export set aside (a name that cannot be a file name): named, exit 1 (issue 12)."""
+    refused = exported.result.refused
+    if refused:
+        output.err(diagnostics_text(refused))
+        output.err(f'Error: {len(refused)} object(s) were not exported (named above); the others were.\n')
+        raise typer.Exit(EXIT_ERROR)
 
 
 @app.command('import-bundle')
@@ -131,5 +142,9 @@ def drift_command(
         output.err(diagnostics_text(drifted.warnings))
         report = drifted.report
         output.out(render_drift(report, fmt.value))
+    if drifted.skipped:  # named after the report: the rest was compared (issue 12)
+        output.err(diagnostics_text(unfit.diagnostics(drifted.skipped)))
+        output.err(f'Error: {len(drifted.skipped)} workspace object(s) were not compared (named above).\n')
+        raise typer.Exit(EXIT_ERROR)
     if report.has_drift:
         raise typer.Exit(EXIT_CHANGES)

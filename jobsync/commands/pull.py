@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from jobsync import bundle, drift, export, gitrepo, safewrite, selection
+from jobsync import bundle, drift, export, gitrepo, safewrite, selection, unfit
 from jobsync.commands import load_online
 from jobsync.errors import ConfigError, Diagnostic, UsageError
 from jobsync.load import load_config
@@ -64,8 +64,11 @@ def _check_clean(repo: Path, paths: list[str], force: bool) -> None:
 
 def write_result(repo: Path, result: export.ExportResult, *, source: str, scope_text: str,
                  how: Writing, from_bundle: bool = False) -> Written:
-    """Write the result (after the safety checks), on a new branch and committed when asked."""
-    if result.refused:
+    """Write the result (after the safety checks), on a new branch and committed when asked.
+
+    An export writes what it can and reports the objects it refused (the caller exits 1); a
+    bundle, a file the user gives, is refused whole when any of its objects is."""
+    if result.refused and from_bundle:
         raise WriteRefused(result.refused)
     if (how.branch or how.commit) and not gitrepo.is_git_repo(repo):
         raise UsageError(f'{repo} is not inside a git repository, so --branch/--commit cannot be used',
@@ -85,6 +88,12 @@ def write_result(repo: Path, result: export.ExportResult, *, source: str, scope_
     return Written(source, scope_text, written, branch=how.branch, commit=sha, bundle=from_bundle)
 
 
+def _without(scope: selection.Scope, skipped: tuple[unfit.Skipped, ...]) -> selection.Scope:
+    """`scope` less the names that address only objects set aside (they are reported, not unknown)."""
+    names = tuple(n for n in scope.names if not any(selection.name_matches(n, s.key) for s in skipped))
+    return dataclasses.replace(scope, names=names)
+
+
 def export_workspace(
     repo: Path, target: str | None, env: Mapping[str, str], scope: selection.Scope, how: Writing,
 ) -> Exported:
@@ -97,7 +106,12 @@ def export_workspace(
     workspace = open_workspace(the_target, snapshot.root, env)
     try:
         entries = workspace.list_objects()
-        live = selection.read_scope(workspace, scope, entries=entries, within=the_target.scope)
+        # Objects whose names cannot be file names are set aside before anything is read (issue 12).
+        fit, skipped = unfit.split(entries)
+        skipped = tuple(s for s in skipped if selection.selects(scope, s.key) and
+                        may_be_in_scope(s.key, the_target.scope))
+        live = selection.read_scope(workspace, _without(scope, skipped), entries=fit,
+                                    within=the_target.scope)
         # What jobsync last applied: export then writes only what the workspace changed since (issue 16).
         state = workspace.read_state(state_key(the_target.name, the_target.scope))
     finally:
@@ -107,6 +121,7 @@ def export_workspace(
         live, export.index_repo(snapshot.files), desired=desired, remap=the_target.remap,
         in_scope=lambda key, spec: selection.selects(scope, key, spec), secret_fields=config.secret_fields,
         baseline=state.objects if state is not None else None)
+    result = dataclasses.replace(result, refused=unfit.diagnostics(skipped) + result.refused)
     written = write_result(snapshot.root, result, source=workspace.url, scope_text=scope.describe(), how=how)
     return Exported(result, written, tuple(notes))
 
@@ -137,6 +152,7 @@ def import_bundle(
 class Drifted:
     report: drift.DriftReport
     warnings: tuple[Diagnostic, ...] = ()
+    skipped: tuple[unfit.Skipped, ...] = ()  # not compared: their names cannot be file names
 
 
 def detect(repo: Path, ref: str | None, target: str | None, env: Mapping[str, str]) -> Drifted:
@@ -147,6 +163,7 @@ def detect(repo: Path, ref: str | None, target: str | None, env: Mapping[str, st
         listing = loaded.listing if loaded.listing is not None else workspace.list_objects()
         desired, scope = loaded.result.desired, loaded.target.scope
         wanted = {k: e for k, e in listing.items() if k in desired or may_be_in_scope(k, scope)}
+        wanted, skipped = unfit.split(wanted)  # names no file can carry: set aside, not read (issue 12)
         live = {k: o for k, o in workspace.read(wanted).items()
                 if not is_reserved(k) and (k in desired or in_scope(k, o.spec, scope))}
         # With the target's state, a difference the workspace did not cause is not drift.
@@ -157,7 +174,7 @@ def detect(repo: Path, ref: str | None, target: str | None, env: Mapping[str, st
             workspace=workspace.url, baseline=baseline, api_calls=dict(workspace.calls))
     finally:
         workspace.close()
-    return Drifted(report, tuple(loaded.result.warnings))
+    return Drifted(report, tuple(loaded.result.warnings), skipped)
 
 
 __all__ = ['Drifted', 'Exported', 'WriteRefused', 'Writing', 'detect', 'export_workspace',
