@@ -142,6 +142,10 @@ def _delete(output: Output, opened: console.Opened, chosen: console.Selection, *
     _confirm(f'Delete these {len(planned.order)} object(s)?', yes, output)
     result = console.delete(opened, planned, on_event=_progress(output))
     output.out(_render(result, 'Delete', fmt))
+    if planned.unchecked:  # the in-use check was not complete: say so in the exit code (issue 12)
+        output.err(f'Error: {len(planned.unchecked)} object(s) were not checked for use of what was deleted '
+                   '(named above).\n')
+        raise typer.Exit(EXIT_ERROR)
     return result
 
 
