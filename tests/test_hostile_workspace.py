@@ -24,7 +24,7 @@ from jobsync.model import ObjectKey
 from jobsync.render import escape
 from jobsync.workspace import routes as r
 from jobsync.workspace.local import LocalWorkspace
-from jobsync.workspace.transport import ApiError
+from jobsync.workspace.transport import ApiError, RetryingTransport
 
 # Names no file can carry, for Factory jobs and CDM jobs alike.
 UNFIT = ('a/b', '..', '.', 'nul\x00x', 'esc\x1b[32mgreen\x1b[0m', 'L' * 250)
@@ -167,11 +167,13 @@ def test_plan_leaves_them_alone_and_escapes_their_names(hostile: Path) -> None:
 
 
 def test_a_dot_segment_is_never_put_in_a_url_path(local_workspace: LocalWorkspace) -> None:
+    transport = local_workspace.http
+    assert isinstance(transport, RetryingTransport)
     for name in ('', '.', '..'):
         with pytest.raises(ApiError) as caught:
-            local_workspace.http.path(r.DELETE_JOB, {'job_name': name})
+            transport.path(r.DELETE_JOB, {'job_name': name})
         assert caught.value.status == 400 and 'cannot be put in a URL path' in caught.value.message
-    assert local_workspace.http.path(r.DELETE_JOB, {'job_name': 'a/b'}).endswith('/jobs/a%2Fb')
+    assert transport.path(r.DELETE_JOB, {'job_name': 'a/b'}).endswith('/jobs/a%2Fb')
     assert local_workspace.read([ObjectKey('script', '..')]) == {}
 
 
