@@ -41,7 +41,8 @@ def open_workspace(target: Target, repo_root: Path, env: Mapping[str, str]) -> W
     if url.startswith('local:'):
         from jobsync.workspace.local import DEFAULT_PATH, LocalWorkspace
 
-        return LocalWorkspace(local_path(target, repo_root, url.removeprefix('local:') or DEFAULT_PATH))
+        # Not created before something is written to it (issue 12, item 10).
+        return LocalWorkspace(local_path(target, repo_root, url.removeprefix('local:') or DEFAULT_PATH), create=False)
     if url == 'dataarts' or url.startswith('dataarts:'):
         try:
             return open_dataarts(target, env)
