@@ -8,7 +8,6 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-
 from conftest import EXAMPLE_SECRETS, run_jobsync
 
 
@@ -89,10 +88,9 @@ def test_an_echoed_secret_is_scrubbed_in_every_output_form(example_repo: Path, f
     """The value the service echoes comes out raw in text and JSON-escaped in --format json: both
     are masked (canaries per form, issue 12 item 6)."""
     link = example_repo / 'cdm' / 'cdm-prod' / 'jobs' / 'orders.yaml'
-    link.write_text(link.read_text().replace('from-link-name: mysql_src', 'from-link-name: ${secret:env:MYSQL_PASSWORD}'))
-    template = link.parent / 'master_data.template.yaml'
-    template.write_text(template.read_text().replace('from-link-name: mysql_src',
-                                                     'from-link-name: ${secret:env:MYSQL_PASSWORD}'))
+    for path in (link, link.parent / 'master_data.template.yaml'):
+        path.write_text(path.read_text().replace('from-link-name: mysql_src',
+                                                 'from-link-name: ${secret:env:MYSQL_PASSWORD}'))
     config = example_repo / 'jobsync.yaml'
     config.write_text(config.read_text() + '\nsecret_fields:\n  cdm-job: [/from-link-name]\n')
     env = {**EXAMPLE_SECRETS, 'MYSQL_PASSWORD': value}
