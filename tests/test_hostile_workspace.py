@@ -18,8 +18,9 @@ import pytest
 import yaml
 from conftest import EXAMPLE_SECRETS, run_jobsync
 from dataarts_fixtures import EMULATOR_AK, EMULATOR_SK, RunningEmulator
-from workspace_specs import job_spec
+from workspace_specs import cdm_job_spec, job_spec
 
+from jobsync import unfit
 from jobsync.model import ObjectKey
 from jobsync.render import escape
 from jobsync.workspace import routes as r
@@ -211,3 +212,48 @@ def test_over_http_the_emulator_s_hostile_jobs_are_skipped(example_repo: Path,
     assert 'job/nul\\x00x: skipped' in exported.stderr
     assert _status(example_repo) == [f'?? jobs/{FIT_NEW}.yaml']
     _assert_clean_terminal(drifted.stdout + drifted.stderr + exported.stdout + exported.stderr)
+
+
+@pytest.mark.parametrize(('key', 'why'), [
+    pytest.param(ObjectKey('job', 'x.template'), 'would be read as a template', id='template-stem'),
+    pytest.param(ObjectKey('connection', 'y.sql'), 'validate would refuse the file', id='service-name-rule'),
+    pytest.param(ObjectKey('job', 'j' * 129), 'at most 128 characters', id='too-long-for-the-service'),
+    pytest.param(ObjectKey('cdm-job', 'ok', '..'), 'its cluster name', id='cluster-segment'),
+    pytest.param(ObjectKey('job', '..'), 'relative path segment', id='dot-dot'),
+])
+def test_export_refuses_a_name_validate_would_refuse(key: ObjectKey, why: str) -> None:
+    assert why in unfit.why_refused_for_export(key)
+
+
+@pytest.mark.parametrize('key', [ObjectKey('job', 'daily.v2'), ObjectKey('cdm-job', 'with space', 'c'),
+                                 ObjectKey('job', '日报')])
+def test_export_writes_a_name_validate_accepts(key: ObjectKey) -> None:
+    assert unfit.why_refused_for_export(key) == '' and unfit.why_unfit(key) == ''
+
+
+def test_a_bundle_holding_a_template_named_job_is_refused_whole(example_repo: Path, tmp_path: Path) -> None:
+    import json
+
+    bundle = tmp_path / 'x.template.job'
+    bundle.write_text(json.dumps(job_spec('x.template')), encoding='utf-8')
+    result = run_jobsync('import-bundle', str(bundle), '--repo', str(example_repo), env=EXAMPLE_SECRETS)
+    assert result.code == 1, result
+    assert 'job/x.template' in result.stderr and 'would be read as a template' in result.stderr
+    assert _status(example_repo) == []
+
+
+def test_a_group_s_member_set_aside_is_named_by_export_and_run(example_repo: Path) -> None:
+    applied = run_jobsync('apply', '--repo', str(example_repo), '--auto-approve', env=EXAMPLE_SECRETS)
+    assert applied.code == 0, applied
+    ws = LocalWorkspace(example_repo / '.jobsync' / 'workspace.db')
+    try:
+        cluster = ws.engine.cluster_id('cdm-prod')
+        ws.engine.create_cdm_job(cluster, cdm_job_spec('a/b', source='mysql_src', target='dws_dst', group='sales'))
+    finally:
+        ws.close()
+    exported = run_jobsync('export', '--group', 'sales', '--repo', str(example_repo), env=EXAMPLE_SECRETS)
+    assert exported.code == 1, exported
+    assert 'cdm-job/cdm-prod/a/b: skipped' in exported.stderr and _status(example_repo) == []
+    ran = run_jobsync('run', '--group', 'sales', '--repo', str(example_repo), env=EXAMPLE_SECRETS)
+    assert ran.code == 1, ran
+    assert 'FAILED cdm-job/cdm-prod/a/b: skipped' in ran.stdout and 'ok     cdm-job/cdm-prod/orders' in ran.stdout

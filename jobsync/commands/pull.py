@@ -108,8 +108,12 @@ def export_workspace(
         entries = workspace.list_objects()
         # Objects whose names cannot be file names are set aside before anything is read (issue 12).
         fit, skipped = unfit.split(entries)
-        skipped = tuple(s for s in skipped if selection.selects(scope, s.key) and
-                        may_be_in_scope(s.key, the_target.scope))
+        # A group's CDM jobs are known by their content, which the cluster listings carry (no call
+        # names them): read so, a member set aside is named too, not silently left out.
+        grouped = workspace.read({s.key: entries[s.key] for s in skipped if s.key.kind == 'cdm-job'}) \
+            if scope.groups else {}
+        skipped = tuple(s for s in skipped if may_be_in_scope(s.key, the_target.scope) and selection.selects(
+            scope, s.key, grouped[s.key].spec if s.key in grouped else None))
         live = selection.read_scope(workspace, _without(scope, skipped), entries=fit,
                                     within=the_target.scope)
         # What jobsync last applied: export then writes only what the workspace changed since (issue 16).
