@@ -10,6 +10,7 @@ engine accepts what the API accepts: any non-empty name), and over HTTP into the
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
@@ -83,11 +84,16 @@ def test_drift_compares_the_others_and_names_each_skipped_object(hostile: Path) 
     result = run_jobsync('drift', '--repo', str(hostile), env=EXAMPLE_SECRETS)
     out = result.stdout + result.stderr
     assert result.code == 1, result
+    assert 'Not compared, their names cannot be file names (rename them in the console): 10' in result.stdout
     for name in (*UNFIT, ''):
-        assert f'job/{_shown(name)}: skipped: its name cannot be a file name' in out, name
+        assert f'    job/{_shown(name)}  (' in result.stdout, name
     for name in UNFIT[:3]:
-        assert f'cdm-link/cdm-prod/{_shown(name)}: skipped' in out
-    assert 'rename it in the console' in out
+        assert f'    cdm-link/cdm-prod/{_shown(name)}  (' in result.stdout
+    assert '10 workspace object(s) were not compared' in result.stderr
+    doc = json.loads(run_jobsync('drift', '--format', 'json', '--repo', str(hostile), env=EXAMPLE_SECRETS).stdout)
+    assert {'job/..', 'job/a/b', 'job/', 'cdm-link/cdm-prod/a/b'} <= {s['key'] for s in doc['skipped']}
+    markdown = run_jobsync('drift', '--format', 'markdown', '--repo', str(hostile), env=EXAMPLE_SECRETS)
+    assert markdown.code == 1 and '- `job/a/b`: ' in markdown.stdout and '\x1b' not in markdown.stdout
     assert f'job/{FIT_NEW}' in result.stdout  # the rest was compared: the new fit job is drift
     assert 'job/x.template' in result.stdout  # a file name, so compared (export is what refuses it)
     _assert_clean_terminal(out)
@@ -112,8 +118,6 @@ def test_export_writes_the_others_and_refuses_each_unfit_object(hostile: Path) -
 
 
 def test_export_json_lists_what_it_refused(hostile: Path) -> None:
-    import json
-
     result = run_jobsync('export', '--jobs', '--dry-run', '--format', 'json', '--repo', str(hostile),
                          env=EXAMPLE_SECRETS)
     assert result.code == 1, result
@@ -205,7 +209,7 @@ def test_over_http_the_emulator_s_hostile_jobs_are_skipped(example_repo: Path,
         ws.close()
     drifted = run_jobsync('drift', '--repo', str(example_repo), env=ENV)
     assert drifted.code == 1, drifted
-    assert 'job/a/b: skipped' in drifted.stderr and 'job/..: skipped' in drifted.stderr
+    assert '    job/a/b  (' in drifted.stdout and '    job/..  (' in drifted.stdout
     assert f'job/{FIT_NEW}' in drifted.stdout
     exported = run_jobsync('export', '--all', '--repo', str(example_repo), env=ENV)
     assert exported.code == 1, exported
@@ -232,8 +236,6 @@ def test_export_writes_a_name_validate_accepts(key: ObjectKey) -> None:
 
 
 def test_a_bundle_holding_a_template_named_job_is_refused_whole(example_repo: Path, tmp_path: Path) -> None:
-    import json
-
     bundle = tmp_path / 'x.template.job'
     bundle.write_text(json.dumps(job_spec('x.template')), encoding='utf-8')
     result = run_jobsync('import-bundle', str(bundle), '--repo', str(example_repo), env=EXAMPLE_SECRETS)

@@ -178,6 +178,7 @@ def detect(repo: Path, ref: str | None, target: str | None, env: Mapping[str, st
             workspace=workspace.url, baseline=baseline, api_calls=dict(workspace.calls))
     finally:
         workspace.close()
+    report = dataclasses.replace(report, skipped=tuple((s.key, s.why) for s in skipped))
     return Drifted(report, tuple(loaded.result.warnings), skipped)
 
 
