@@ -8,7 +8,7 @@ listing, before it reads or writes anything, goes on with the rest, and names it
 (exit 1) with what to do. Such a name is not read either: a batch export has to put it in a zip
 entry's name and a show call in a URL path, where `..` or `/` would address something else.
 
-`export` asks more (`refused_for_export`): a name it would write to a file `validate` then
+`export` asks more (`why_refused_for_export`): a name it would write to a file `validate` then
 refuses (the service's name rules, `kinds.name_problem`, or a stem that marks a template, such
 as `x.template`) is refused the same way, so an export never leaves a repo that does not validate.
 """

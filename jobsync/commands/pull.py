@@ -8,7 +8,7 @@ CLI to show.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from jobsync import bundle, drift, export, gitrepo, safewrite, selection, unfit
 from jobsync.commands import load_online
 from jobsync.errors import ConfigError, Diagnostic, UsageError
 from jobsync.load import load_config
-from jobsync.model import LiveObject
+from jobsync.model import LiveObject, ObjectKey
 from jobsync.render.export import Written, commit_message
 from jobsync.scope import in_scope, may_be_in_scope
 from jobsync.state import is_reserved, state_key
@@ -88,9 +88,12 @@ def write_result(repo: Path, result: export.ExportResult, *, source: str, scope_
     return Written(source, scope_text, written, branch=how.branch, commit=sha, bundle=from_bundle)
 
 
-def _without(scope: selection.Scope, skipped: tuple[unfit.Skipped, ...]) -> selection.Scope:
+def _without(scope: selection.Scope, skipped: tuple[unfit.Skipped, ...],
+             fit: Iterable[ObjectKey]) -> selection.Scope:
     """`scope` less the names that address only objects set aside (they are reported, not unknown)."""
-    names = tuple(n for n in scope.names if not any(selection.name_matches(n, s.key) for s in skipped))
+    keys = list(fit)
+    names = tuple(n for n in scope.names if any(selection.name_matches(n, k) for k in keys)
+                  or not any(selection.name_matches(n, s.key) for s in skipped))
     return dataclasses.replace(scope, names=names)
 
 
@@ -114,7 +117,7 @@ def export_workspace(
             if scope.groups else {}
         skipped = tuple(s for s in skipped if may_be_in_scope(s.key, the_target.scope) and selection.selects(
             scope, s.key, grouped[s.key].spec if s.key in grouped else None))
-        live = selection.read_scope(workspace, _without(scope, skipped), entries=fit,
+        live = selection.read_scope(workspace, _without(scope, skipped, fit), entries=fit,
                                     within=the_target.scope)
         # What jobsync last applied: export then writes only what the workspace changed since (issue 16).
         state = workspace.read_state(state_key(the_target.name, the_target.scope))

@@ -107,9 +107,10 @@ def export_objects(
 
     `in_scope(key, api_spec)` says which of git's objects the export covered, for `missing`;
     None means none are reported. `secret_fields` are the fields jobsync.yaml marks secret, by
-    kind (repo-form pointers with `*`): their values are written as references too. Objects
-    whose name cannot be a file name are refused (listed in `refused`, nothing written for
-    them); the caller decides whether that stops everything.
+    kind (repo-form pointers with `*`): their values are written as references too. A new
+    object whose name cannot be a file name, or would give a file `validate` refuses
+    (`unfit.why_refused_for_export`), is refused (listed in `refused`, nothing written for it);
+    the caller decides whether that stops everything (export: no; a bundle: yes).
 
     `baseline` is the target's state (what jobsync last applied, `state.State.objects`). With it,
     export writes only what the workspace changed since the last apply, as plan's three-way
