@@ -115,3 +115,27 @@ def test_git_ignores_nothing_new(example_repo: Path) -> None:
     result = run_jobsync('drift', '--repo', str(example_repo), env=EXAMPLE_SECRETS)
     assert result.code in (0, 2), result
     _nothing_created(example_repo)
+
+
+def _point_local_at(repo: Path, given: str) -> None:
+    config = repo / 'jobsync.yaml'
+    config.write_text(config.read_text(encoding='utf-8').replace('local:.jobsync/workspace.db', f'local:{given}'),
+                      encoding='utf-8')
+
+
+def test_a_local_path_that_is_a_folder_is_a_clear_error(example_repo: Path) -> None:
+    (example_repo / 'ws-folder').mkdir()
+    _point_local_at(example_repo, 'ws-folder')
+    result = run_jobsync('plan', '--repo', str(example_repo), env=EXAMPLE_SECRETS)
+    assert result.code == 1, result
+    assert 'ws-folder: the workspace path is not a file' in result.stderr and 'Internal error' not in result.stderr
+
+
+def test_a_local_path_under_a_file_is_a_clear_error_at_the_first_write(example_repo: Path) -> None:
+    _point_local_at(example_repo, 'README.md/ws.db')
+    planned = run_jobsync('plan', '--repo', str(example_repo), env=EXAMPLE_SECRETS)
+    assert planned.code == 0, planned  # reading: an empty workspace, nothing created
+    applied = run_jobsync('apply', '--auto-approve', '--repo', str(example_repo), env=EXAMPLE_SECRETS)
+    assert applied.code == 1, applied
+    assert 'README.md/ws.db: the folder of the workspace file cannot be created' in applied.stderr
+    assert 'Internal error' not in applied.stderr and (example_repo / 'README.md').is_file()

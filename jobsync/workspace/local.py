@@ -36,6 +36,7 @@ from jobsync.workspace.emulator.gateway import Gateway
 from jobsync.workspace.firstwrite import Scratch
 from jobsync.workspace.inprocess import InProcessTransport
 from jobsync.workspace.service import Engine
+from jobsync.workspace.service.errors import StoreError
 from jobsync.workspace.statestore import SqliteStateStore
 
 URL_SCHEME = 'local:'
@@ -65,7 +66,11 @@ class LocalWorkspace(DataArtsClient):
         options = dict(self._options)
         project, workspace = str(options.pop('project')), str(options.pop('workspace'))
         if db == self.path:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # a file where a folder should be, no permission
+                raise StoreError(self.path, f'the folder of the workspace file cannot be created ({exc.strerror})',
+                                 'point `local:` at a path where jobsync may create a file') from None
         url = f'{URL_SCHEME}{self.path}'
         self.engine = Engine(db, project=project, workspace=workspace, **options)
         self.gateway = Gateway(self.engine, verify=False)
