@@ -53,6 +53,8 @@ class DriftReport:
     items: tuple[DriftItem, ...]  # sorted by key; in-sync objects are not listed
     in_sync: int
     api_calls: Mapping[str, int] = field(default_factory=dict)
+    # Not compared: (key, why) of workspace objects whose names cannot be file names (issue 12).
+    skipped: tuple[tuple[ObjectKey, str], ...] = ()
 
     @property
     def drifted(self) -> tuple[DriftItem, ...]:

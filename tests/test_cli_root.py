@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import git
-from cli_runner import run_jobsync
+from cli_runner import EXAMPLE_SECRETS, run_jobsync
 
 
 def test_plan_in_a_subfolder_finds_the_repo(example_repo: Path) -> None:
@@ -13,7 +13,10 @@ def test_plan_in_a_subfolder_finds_the_repo(example_repo: Path) -> None:
     result = run_jobsync('plan', cwd=example_repo / 'jobs')
     assert result.code == 0, result
     assert 'job/job_batch' in result.stdout  # the example's objects, not "No changes"
-    assert (example_repo / '.jobsync' / 'workspace.db').exists()
+    assert not (example_repo / '.jobsync').exists()  # plan creates no workspace (issue 12, item 10)
+    applied = run_jobsync('apply', '--auto-approve', cwd=example_repo / 'jobs', env=EXAMPLE_SECRETS)
+    assert applied.code == 0, applied
+    assert (example_repo / '.jobsync' / 'workspace.db').exists()  # the first write: at the repo's root
     assert not (example_repo / 'jobs' / '.jobsync').exists()
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import git_commit_all
 from typer.testing import CliRunner
-from workspace_specs import job_spec
+from workspace_specs import cdm_job_spec, job_spec
 
 from jobsync import export, safewrite
 from jobsync.cli import app
@@ -158,9 +158,10 @@ def test_import_bundle_refuses_a_linked_folder(tmp_path: Path, outside: Path) ->
 
 
 def test_a_name_too_long_for_a_safe_write_is_that_objects_problem_only(repo: Path) -> None:
-    longest = ObjectKey('job', 'j' * export.MAX_FILE_NAME_BYTES)
-    too_long = ObjectKey('job', 'j' * (export.MAX_FILE_NAME_BYTES + 1))
-    live = {k: LiveObject(k, job_spec(k.name), 0) for k in (longest, too_long)}
+    # CDM job names may hold 240 characters (kinds.NAME_RULES): more than a file name leaves room for.
+    longest = ObjectKey('cdm-job', 'j' * export.MAX_FILE_NAME_BYTES, 'c')
+    too_long = ObjectKey('cdm-job', 'j' * (export.MAX_FILE_NAME_BYTES + 1), 'c')
+    live = {k: LiveObject(k, cdm_job_spec(k.name, source='src', target='dst'), 0) for k in (longest, too_long)}
     result = export.export_objects(live, {})
     assert [d.where for d in result.refused] == [str(too_long)]
-    assert safewrite.write_files(repo, result.files) == [f'jobs/{longest.name}.yaml']
+    assert safewrite.write_files(repo, result.files) == [f'cdm/c/jobs/{longest.name}.yaml']

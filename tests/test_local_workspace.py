@@ -47,8 +47,11 @@ def test_local_targets_open_relative_to_the_repo_with_a_default_path(tmp_path):
     for url, where in ((f'local:{tmp_path}/nested/dir/ws.db', tmp_path / 'nested' / 'dir' / 'ws.db'),
                        ('local:ws.db', tmp_path / 'ws.db'), ('local:', tmp_path / '.jobsync' / 'workspace.db')):
         ws = open_workspace(Target('t', workspace=url, settings={}), tmp_path, {})
-        assert isinstance(ws, LocalWorkspace) and ws.path == where and where.exists()
+        assert isinstance(ws, LocalWorkspace) and ws.path == where
+        assert not where.exists()  # created by the first write, not by opening (issue 12, item 10)
+        ws.import_objects([(ObjectKey('job', 'daily'), job_spec('daily'))])
         ws.close()
+        assert where.exists()
 
 
 def test_an_empty_workspace_lists_nothing_with_the_list_calls_only(local_workspace):

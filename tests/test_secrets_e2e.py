@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import urllib.parse
 from pathlib import Path
 
+import pytest
 from conftest import EXAMPLE_SECRETS, run_jobsync
 
 
@@ -75,3 +79,25 @@ def test_error_messages_echoing_a_secret_are_scrubbed(example_repo: Path) -> Non
     assert 'failed   cdm-job/cdm-prod/orders' in result.stdout
     assert '********' in everything  # the echoed value was there, and was masked
     assert EXAMPLE_SECRETS['MYSQL_PASSWORD'] not in everything
+
+
+@pytest.mark.parametrize('fmt', ['text', 'json'])
+@pytest.mark.parametrize('value', ['canary-mysql-51be02', 'ca"na\\ry\nline2-5e1f', 'a/b+c d&e=f?g%h'],
+                         ids=['plain', 'quote-backslash-newline', 'url-special'])
+def test_an_echoed_secret_is_scrubbed_in_every_output_form(example_repo: Path, fmt: str, value: str) -> None:
+    """The value the service echoes comes out raw in text and JSON-escaped in --format json: both
+    are masked (canaries per form, issue 12 item 6)."""
+    link = example_repo / 'cdm' / 'cdm-prod' / 'jobs' / 'orders.yaml'
+    for path in (link, link.parent / 'master_data.template.yaml'):
+        path.write_text(path.read_text().replace('from-link-name: mysql_src',
+                                                 'from-link-name: ${secret:env:MYSQL_PASSWORD}'))
+    config = example_repo / 'jobsync.yaml'
+    config.write_text(config.read_text() + '\nsecret_fields:\n  cdm-job: [/from-link-name]\n')
+    env = {**EXAMPLE_SECRETS, 'MYSQL_PASSWORD': value}
+    result = run_jobsync('apply', '--repo', str(example_repo), '--auto-approve', '--format', fmt, env=env)
+    everything = _all_output(result)
+    assert result.code == 1, result
+    assert '********' in everything
+    for form in (value, json.dumps(value)[1:-1], urllib.parse.quote(value, safe=''),
+                 base64.b64encode(value.encode()).decode()):
+        assert form not in everything, form

@@ -12,6 +12,7 @@ from jobsync.cli.app import app
 from jobsync.cli.common import (
     ALL_FORMATS,
     EXIT_CHANGES,
+    EXIT_ERROR,
     TEXT_JSON,
     Format,
     FormatOpt,
@@ -89,6 +90,16 @@ def export_command(
                                              pull.Writing(branch, commit, force, dry_run), on_event=progress)
         output.err(diagnostics_text(exported.notes))
         _report(output, exported, fmt)
+    _exit_if_refused(output, exported)
+
+
+def _exit_if_refused(output: Output, exported: pull.Exported) -> None:
+    """Objects export set aside (a name that cannot be a file name): named, exit 1 (issue 12)."""
+    refused = exported.result.refused
+    if refused:
+        output.err(diagnostics_text(refused))
+        output.err(f'Error: {len(refused)} object(s) were not exported (named above); the others were.\n')
+        raise typer.Exit(EXIT_ERROR)
 
 
 @app.command('import-bundle')
@@ -136,5 +147,9 @@ def drift_command(
         output.err(diagnostics_text(drifted.warnings))
         report = drifted.report
         output.out(render_drift(report, fmt.value))
+    if drifted.skipped:  # listed in the report: the rest was compared (issue 12)
+        output.err(f'Error: {len(drifted.skipped)} workspace object(s) were not compared (listed in the report): '
+                   'their names cannot be file names; rename them in the console.\n')
+        raise typer.Exit(EXIT_ERROR)
     if report.has_drift:
         raise typer.Exit(EXIT_CHANGES)

@@ -151,6 +151,10 @@ def _delete(output: Output, opened: console.Opened, chosen: console.Selection, *
         progress.expect(len(planned.order))
         result = console.delete(opened, planned, on_event=progress)
     output.out(_render(result, 'Delete', fmt, progress))
+    if planned.unchecked:  # the in-use check was not complete: say so in the exit code (issue 12)
+        output.err(f'Error: {len(planned.unchecked)} object(s) were not checked for use of what was deleted '
+                   '(named above).\n')
+        raise typer.Exit(EXIT_ERROR)
     return result
 
 

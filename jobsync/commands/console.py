@@ -13,11 +13,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from jobsync import export, gitrepo, ops
+from jobsync import export, gitrepo, ops, unfit
 from jobsync.commands.inuse import refuse_if_used
 from jobsync.config import Target
 from jobsync.errors import UsageError
-from jobsync.events import OnEvent, ignore
+from jobsync.events import OnEvent, Outcome, Status, ignore
 from jobsync.load import load_config
 from jobsync.model import ObjectKey, Spec
 from jobsync.ops import DeletePlan
@@ -61,8 +61,12 @@ class Selection:
     clusters: tuple[str, ...] = ()
 
 
-def select(opened: Opened, chosen: Selection, *, kinds: frozenset[str] = JOB_KINDS) -> dict[ObjectKey, Spec]:
-    """The objects named or in the groups, with their live specs (for references and groups).
+def select(
+    opened: Opened, chosen: Selection, *, kinds: frozenset[str] = JOB_KINDS,
+) -> tuple[dict[ObjectKey, Spec], tuple[Outcome, ...]]:
+    """The objects named or in the groups, with their live specs (for references and groups), and
+    the outcomes of those set aside unread because their names cannot be file names (issue 12:
+    they are that object's problem; the command goes on with the others).
 
     Only objects inside the target's scope: a named object outside it is refused, a group's
     jobs outside it are left out (another team owns them).
@@ -71,14 +75,21 @@ def select(opened: Opened, chosen: Selection, *, kinds: frozenset[str] = JOB_KIN
     if not chosen.names and not chosen.groups:
         raise UsageError('name the jobs to act on, or a --group', hint='e.g. `jobsync run daily_sales` or '
                                                                         '`jobsync run --group nightly --wait`')
-    entries = workspace.list_objects()
-    named = set(ops.resolve(entries, chosen.names, kinds=kinds, clusters=chosen.clusters))
+    listed = workspace.list_objects()
+    entries, unfit_entries = unfit.split(listed)
+    named = set(ops.resolve(listed, chosen.names, kinds=kinds, clusters=chosen.clusters))
+    set_aside = [s for s in unfit_entries if s.key in named]
+    named -= {s.key for s in set_aside}
     grouped: set[ObjectKey] = set()
     if chosen.groups:
-        cdm = workspace.read({k: e for k, e in entries.items() if k.kind == 'cdm-job'})
+        # CDM jobs come from the cluster listings (no call addresses them by name), so even one
+        # set aside is read here: a group's member is named, not silently left out.
+        cdm = workspace.read({k: e for k, e in listed.items() if k.kind == 'cdm-job'})
         grouped = {k for k in ops.group_members(cdm, chosen.groups, chosen.clusters)
                    if in_scope(k, cdm[k].spec, the_target.scope)}
-        if not grouped:
+        set_aside += [s for s in unfit_entries if s.key in grouped and s not in set_aside]
+        grouped -= {s.key for s in set_aside}
+        if not grouped and not set_aside:
             raise UsageError(f'no CDM job of group {", ".join(chosen.groups)} is inside the scope of target '
                              f'{the_target.name} ({the_target.scope.describe()})')
     specs = {k: o.spec for k, o in workspace.read({k: entries[k] for k in sorted(named | grouped)}).items()}
@@ -86,7 +97,12 @@ def select(opened: Opened, chosen: Selection, *, kinds: frozenset[str] = JOB_KIN
     if outside:
         raise UsageError(f'outside the scope of target {the_target.name} ({the_target.scope.describe()}): '
                          f'{", ".join(map(str, outside))}', hint='act on it with the target that owns it')
-    return specs
+    return specs, tuple(_set_aside(s) for s in set_aside)
+
+
+def _set_aside(skipped: unfit.Skipped) -> Outcome:
+    return Outcome(skipped.key, 'skip', Status.SKIPPED,
+                   f'not acted on: its name cannot be a file name ({skipped.why}); {unfit.HINT}', 'skipped')
 
 
 def run(
@@ -96,15 +112,22 @@ def run(
     on_event: OnEvent = ignore,
 ) -> ops.OpsResult:
     """`jobsync run`: start the jobs (or run Factory jobs once), and with `wait` follow them to the end."""
-    specs = select(opened, chosen)
+    specs, set_aside = select(opened, chosen)
     run_once = {k for k, spec in specs.items() if k.kind == 'job' and (once or ops.runs_once_by_default(k, spec))}
-    return ops.run_jobs(opened.workspace, sorted(specs), wait=wait, sleep=sleep, clock=clock, interval=interval,
+    done = ops.run_jobs(opened.workspace, sorted(specs), wait=wait, sleep=sleep, clock=clock, interval=interval,
                         timeout=timeout, once=run_once, on_event=on_event)
+    return _with(done, set_aside)
+
+
+def _with(done: ops.OpsResult, set_aside: tuple[Outcome, ...]) -> ops.OpsResult:
+    """The outcomes of what was acted on (in the order it was done), then of what was set aside."""
+    return ops.OpsResult((*done.outcomes, *set_aside))
 
 
 def stop(opened: Opened, chosen: Selection, *, on_event: OnEvent = ignore) -> ops.OpsResult:
     """`jobsync stop`: stop the jobs (a Factory job's schedule, a CDM job's running submission)."""
-    return ops.stop_jobs(opened.workspace, sorted(select(opened, chosen)), on_event=on_event)
+    specs, set_aside = select(opened, chosen)
+    return _with(ops.stop_jobs(opened.workspace, sorted(specs), on_event=on_event), set_aside)
 
 
 def plan_delete(
@@ -115,16 +138,19 @@ def plan_delete(
     Refuses (UsageError, nothing deleted) when another workspace object not being deleted still
     uses one of them, naming the users, unless `force` (`--force`).
     """
-    specs = select(opened, chosen, kinds=kinds)
+    specs, set_aside = select(opened, chosen, kinds=kinds)
+    unchecked: tuple[ObjectKey, ...] = ()
     if not force:
-        refuse_if_used(opened.workspace, specs)
+        unread = refuse_if_used(opened.workspace, specs)
+        unchecked = tuple(s.key for s in unread if s.key not in {o.key for o in set_aside})
     order = tuple(ops.deletion_order(specs))
-    return DeletePlan(opened.workspace.url, what, specs, order, _defined_in_git(opened, order))
+    return DeletePlan(opened.workspace.url, what, specs, order, _defined_in_git(opened, order),
+                      skipped=set_aside, unchecked=unchecked)
 
 
 def delete(opened: Opened, planned: DeletePlan, *, on_event: OnEvent = ignore) -> ops.OpsResult:
     """Delete what `plan_delete` chose (after the CLI's confirmation)."""
-    return ops.delete_objects(opened.workspace, planned.specs, on_event=on_event)
+    return _with(ops.delete_objects(opened.workspace, planned.specs, on_event=on_event), planned.skipped)
 
 
 def _defined_in_git(opened: Opened, keys: Sequence[ObjectKey]) -> dict[ObjectKey, str]:

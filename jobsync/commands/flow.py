@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobsync import commands, secrets
-from jobsync.apply import ApplyInterrupted, check_no_conflicts, recorded_state
+from jobsync.apply import ApplyInterrupted, check_no_conflicts, check_secrets, recorded_state
 from jobsync.errors import Diagnostic
 from jobsync.events import OnEvent, Status, ignore
 from jobsync.plan import Plan, SameName, Take
@@ -162,6 +162,8 @@ def apply(
     try:
         on_warnings(tuple(loaded.result.warnings))
         options = commands.plan_options(loaded.target, **dataclasses.asdict(choices))
+        if not getattr(workspace, 'exists', True):  # a local: file not created yet: refuse before the lock creates it
+            check_secrets(commands.plan_command(loaded, workspace, options=options), resolver)
         lease = _lease(workspace, state_key(loaded.target.name, loaded.target.scope), locking)
         try:
             # Listed again under the lock: what loading listed may have moved before we held it.

@@ -8,16 +8,16 @@ CLI to show.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from jobsync import bundle, drift, export, gitrepo, safewrite, selection
+from jobsync import bundle, drift, export, gitrepo, safewrite, selection, unfit
 from jobsync.commands import load_online
 from jobsync.errors import ConfigError, Diagnostic, UsageError
 from jobsync.events import Event, EventKind, OnEvent, ignore
 from jobsync.load import load_config
-from jobsync.model import LiveObject
+from jobsync.model import LiveObject, ObjectKey
 from jobsync.render.export import Written, commit_message
 from jobsync.scope import in_scope, may_be_in_scope
 from jobsync.state import is_reserved, state_key
@@ -65,8 +65,11 @@ def _check_clean(repo: Path, paths: list[str], force: bool) -> None:
 
 def write_result(repo: Path, result: export.ExportResult, *, source: str, scope_text: str,
                  how: Writing, from_bundle: bool = False) -> Written:
-    """Write the result (after the safety checks), on a new branch and committed when asked."""
-    if result.refused:
+    """Write the result (after the safety checks), on a new branch and committed when asked.
+
+    An export writes what it can and reports the objects it refused (the caller exits 1); a
+    bundle, a file the user gives, is refused whole when any of its objects is."""
+    if result.refused and from_bundle:
         raise WriteRefused(result.refused)
     if (how.branch or how.commit) and not gitrepo.is_git_repo(repo):
         raise UsageError(f'{repo} is not inside a git repository, so --branch/--commit cannot be used',
@@ -90,6 +93,15 @@ def _step(on_event: OnEvent, message: str) -> None:
     on_event(Event(EventKind.STATUS, message=message))
 
 
+def _without(scope: selection.Scope, skipped: tuple[unfit.Skipped, ...],
+             fit: Iterable[ObjectKey]) -> selection.Scope:
+    """`scope` less the names that address only objects set aside (they are reported, not unknown)."""
+    keys = list(fit)
+    names = tuple(n for n in scope.names if any(selection.name_matches(n, k) for k in keys)
+                  or not any(selection.name_matches(n, s.key) for s in skipped))
+    return dataclasses.replace(scope, names=names)
+
+
 def export_workspace(
     repo: Path, target: str | None, env: Mapping[str, str], scope: selection.Scope, how: Writing,
     on_event: OnEvent = ignore,
@@ -105,8 +117,17 @@ def export_workspace(
     try:
         _step(on_event, f'listing {workspace.url}')
         entries = workspace.list_objects()
-        _step(on_event, f'reading what {scope.describe()} selects of {len(entries)} object(s)')
-        live = selection.read_scope(workspace, scope, entries=entries, within=the_target.scope)
+        # Objects whose names cannot be file names are set aside before anything is read (issue 12).
+        fit, skipped = unfit.split(entries)
+        # A group's CDM jobs are known by their content, which the cluster listings carry (no call
+        # names them): read so, a member set aside is named too, not silently left out.
+        grouped = workspace.read({s.key: entries[s.key] for s in skipped if s.key.kind == 'cdm-job'}) \
+            if scope.groups else {}
+        skipped = tuple(s for s in skipped if may_be_in_scope(s.key, the_target.scope) and selection.selects(
+            scope, s.key, grouped[s.key].spec if s.key in grouped else None))
+        _step(on_event, f'reading what {scope.describe()} selects of {len(fit)} object(s)')
+        live = selection.read_scope(workspace, _without(scope, skipped, fit), entries=fit,
+                                    within=the_target.scope)
         # What jobsync last applied: export then writes only what the workspace changed since (issue 16).
         state = workspace.read_state(state_key(the_target.name, the_target.scope))
     finally:
@@ -116,6 +137,7 @@ def export_workspace(
         live, export.index_repo(snapshot.files), desired=desired, remap=the_target.remap,
         in_scope=lambda key, spec: selection.selects(scope, key, spec), secret_fields=config.secret_fields,
         baseline=state.objects if state is not None else None)
+    result = dataclasses.replace(result, refused=unfit.diagnostics(skipped) + result.refused)
     _step(on_event, f'writing the files of {len(live)} object(s)')
     written = write_result(snapshot.root, result, source=workspace.url, scope_text=scope.describe(), how=how)
     return Exported(result, written, tuple(notes))
@@ -147,6 +169,7 @@ def import_bundle(
 class Drifted:
     report: drift.DriftReport
     warnings: tuple[Diagnostic, ...] = ()
+    skipped: tuple[unfit.Skipped, ...] = ()  # not compared: their names cannot be file names
 
 
 def detect(repo: Path, ref: str | None, target: str | None, env: Mapping[str, str],
@@ -160,6 +183,7 @@ def detect(repo: Path, ref: str | None, target: str | None, env: Mapping[str, st
         listing = loaded.listing if loaded.listing is not None else workspace.list_objects()
         desired, scope = loaded.result.desired, loaded.target.scope
         wanted = {k: e for k, e in listing.items() if k in desired or may_be_in_scope(k, scope)}
+        wanted, skipped = unfit.split(wanted)  # names no file can carry: set aside, not read (issue 12)
         _step(on_event, f'reading {len(wanted)} object(s) of {workspace.url}')
         live = {k: o for k, o in workspace.read(wanted).items()
                 if not is_reserved(k) and (k in desired or in_scope(k, o.spec, scope))}
@@ -171,7 +195,8 @@ def detect(repo: Path, ref: str | None, target: str | None, env: Mapping[str, st
             workspace=workspace.url, baseline=baseline, api_calls=dict(workspace.calls))
     finally:
         workspace.close()
-    return Drifted(report, tuple(loaded.result.warnings))
+    report = dataclasses.replace(report, skipped=tuple((s.key, s.why) for s in skipped))
+    return Drifted(report, tuple(loaded.result.warnings), skipped)
 
 
 __all__ = ['Drifted', 'Exported', 'WriteRefused', 'Writing', 'detect', 'export_workspace',

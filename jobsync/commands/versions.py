@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from jobsync import unfit
 from jobsync.commands.console import Opened, Selection, select
+from jobsync.errors import UsageError
 from jobsync.model import ObjectKey, Spec
 
 LIST_NOTE = ('the DataArts API lists no job versions: ShowJob answers the latest submitted version and '
@@ -36,7 +38,10 @@ def _number(value: object) -> int | None:
 
 def job_versions(opened: Opened, name: str, version: int | None = None) -> JobVersions:
     """The job's current version number, and with `version` that version's definition."""
-    (key,) = select(opened, Selection(names=(name,)), kinds=frozenset({'job'}))  # inside the scope
+    specs, set_aside = select(opened, Selection(names=(name,)), kinds=frozenset({'job'}))  # inside the scope
+    if set_aside:  # its name cannot be a file name (issue 12): it is not put in a URL path either
+        raise UsageError(f'job {name!r} cannot be shown: {set_aside[0].message}', hint=unfit.HINT)
+    (key,) = specs
     current = _number(opened.workspace.job_version(key.name).get('version'))
     if version is None:
         return JobVersions(key, current)

@@ -16,10 +16,9 @@ from jobsync.gitrepo import Snapshot
 from jobsync.load import DEFINITION_SUFFIXES, EXPORT_SUFFIXES, SIDECAR_SUFFIXES, load_repo, locate
 from jobsync.model import Definition, Kind, ObjectKey, Spec
 
-# A name must leave room in one path component (255 bytes on common file systems) for the
-# longest suffix export writes (`.yaml`) and for the temporary name of a safe write
-# (`.NAME.yaml.jobsync-tmp`, safewrite.py): 255 - len('.') - len('.yaml') - len('.jobsync-tmp').
-MAX_FILE_NAME_BYTES = 237
+# The file-name rule lives in unfit.py (issue 12, item 9); export's callers import it from here too.
+from jobsync.unfit import MAX_FILE_NAME_BYTES as MAX_FILE_NAME_BYTES
+from jobsync.unfit import unsafe_name as unsafe_name
 
 _FOLDER: dict[Kind, str] = {'connection': 'connections', 'resource': 'resources', 'script': 'scripts', 'job': 'jobs'}
 _CDM_FOLDER: dict[Kind, str] = {'cdm-link': 'links', 'cdm-job': 'jobs'}
@@ -109,17 +108,6 @@ def entry_spec(entry: RepoEntry) -> Spec:
     spec.setdefault(codec.NAME_FIELD[entry.key.kind], entry.key.name)
     parsed: Spec = secrets.parse_placeholders(spec)
     return parsed
-
-
-def unsafe_name(name: str) -> str:
-    """Why `name` cannot be a file name in the repo ('' when it can)."""
-    if not name or name in ('.', '..'):
-        return 'it is empty or a relative path segment'
-    if any(c in name for c in '/\\') or any(ord(c) < 32 or ord(c) == 127 for c in name):
-        return 'it holds a path separator or a control character'
-    if len(name.encode('utf-8')) > MAX_FILE_NAME_BYTES:
-        return f'it is longer than {MAX_FILE_NAME_BYTES} bytes'
-    return ''
 
 
 def default_path(key: ObjectKey) -> str:

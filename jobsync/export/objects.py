@@ -7,16 +7,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from jobsync import codec, secrets
+from jobsync import codec, secrets, unfit
 from jobsync.diff import FieldChange, diff_specs, without_server_managed
 from jobsync.errors import Diagnostic
-from jobsync.export.index import RepoEntry, entry_spec, unsafe_name
+from jobsync.export.index import RepoEntry, entry_spec
 from jobsync.export.merge import SecretNote, in_git, invert_remap
 from jobsync.export.write import Files, render_object
 from jobsync.model import Definition, Kind, LiveObject, ObjectKey, Spec
 from jobsync.refs import references
 from jobsync.remap import Remap, remap_key
 from jobsync.state import ObjectState, content_hash, live_hash
+from jobsync.unfit import why_refused_for_export
 
 Status = Literal['added', 'changed', 'unchanged', 'template', 'pending', 'conflict']
 
@@ -106,9 +107,10 @@ def export_objects(
 
     `in_scope(key, api_spec)` says which of git's objects the export covered, for `missing`;
     None means none are reported. `secret_fields` are the fields jobsync.yaml marks secret, by
-    kind (repo-form pointers with `*`): their values are written as references too. Objects
-    whose name cannot be a file name are refused (listed in `refused`, nothing written for
-    them); the caller decides whether that stops everything.
+    kind (repo-form pointers with `*`): their values are written as references too. A new
+    object whose name cannot be a file name, or would give a file `validate` refuses
+    (`unfit.why_refused_for_export`), is refused (listed in `refused`, nothing written for it);
+    the caller decides whether that stops everything (export: no; a bundle: yes).
 
     `baseline` is the target's state (what jobsync last applied, `state.State.objects`). With it,
     export writes only what the workspace changed since the last apply, as plan's three-way
@@ -157,10 +159,9 @@ def export_objects(
                     paths = (entry.path,) + ((entry.sidecar,) if entry.sidecar else ())
                     objects.append(ExportedObject(key, 'unchanged', paths))
                     continue
-        why = unsafe_name(git_key.name) or (unsafe_name(git_key.cluster) if git_key.cluster else '')
-        if entry is None and why:
-            refused.append(Diagnostic('error', f'cannot write {key} to the repo: {why}', str(key),
-                                      'rename it in the workspace'))
+        why = why_refused_for_export(git_key) if entry is None else ''
+        if why:  # a new file validate would refuse, or no file at all (issue 12, item 9)
+            refused.append(Diagnostic('error', f'cannot write {key} to the repo: {why}', str(key), unfit.HINT))
             continue
         filled = in_git(git_key, key, secrets.to_jsonable(defn.spec), back) if defn is not None else None
         paths = render_object(git_key, in_git(git_key, key, api, back), entry, out, extra, filled)

@@ -60,8 +60,15 @@ def render_drift_text(report: DriftReport) -> str:
         lines.append('')
     if not report.has_drift:
         lines.extend(['No drift. The workspace matches git.', ''])
+    if report.skipped:
+        lines.append(f'{_SKIPPED}: {len(report.skipped)}')
+        lines.extend(f'    {key}  ({why})' for key, why in report.skipped)
+        lines.append('')
     lines.append(summary_line(report))
     return escape.join_lines(lines)
+
+
+_SKIPPED = 'Not compared, their names cannot be file names (rename them in the console)'
 
 
 def _md_item(item: DriftItem) -> list[str]:
@@ -88,6 +95,10 @@ def render_drift_markdown(report: DriftReport) -> str:
         for item in report.items:
             if item.fields:
                 lines.extend(_md_item(item))
+    if report.skipped:
+        lines += [f'{_SKIPPED}:', '']
+        lines += [f'- {escape.md_code(str(key))}: {escape.md_inline(why)}' for key, why in report.skipped]
+        lines.append('')
     lines += [summary_line(report), '']
     return escape.text('\n'.join(lines))
 
@@ -108,6 +119,7 @@ def drift_to_dict(report: DriftReport) -> dict[str, Any]:
             for i in report.items
         ],
         'api_calls': dict(sorted(report.api_calls.items())),
+        'skipped': [{'key': str(key), 'why': why} for key, why in report.skipped],
     }
 
 

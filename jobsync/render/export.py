@@ -93,6 +93,7 @@ def render_export_json(result: ExportResult, written: Written) -> str:
                      'new': n.new} for n in result.secrets],
         'missing': [{'key': str(e.key), 'where': e.where} for e in result.missing],
         'warnings': [str(w) for w in result.warnings],
+        'refused': [{'key': r.where, 'why': r.summary, 'hint': r.hint} for r in result.refused],
         'written': list(written.files),
         'dry_run': written.dry_run,
         'branch': written.branch,

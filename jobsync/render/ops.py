@@ -40,6 +40,13 @@ def render_delete_preview(planned: DeletePlan) -> str:
         lines.append('Warning: still defined in git, so the next apply will create them again '
                      '(delete their files too):')
         lines.extend(f'  {k}  {where}' for k, where in planned.defined_in_git.items())
+    if planned.skipped:
+        lines.append('Not deleted: their names cannot be file names (rename them in the console):')
+        lines.extend(f'  {o.key}' for o in planned.skipped)
+    if planned.unchecked:
+        lines.append('Warning: not checked for use of what is deleted, their names cannot be file names '
+                     '(rename them in the console):')
+        lines.extend(f'  {k}' for k in planned.unchecked)
     return escape.join_lines(lines)
 
 

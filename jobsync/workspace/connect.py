@@ -42,7 +42,9 @@ def open_workspace(target: Target, repo_root: Path, env: Mapping[str, str]) -> W
     if url.startswith('local:'):
         from jobsync.workspace.local import DEFAULT_PATH, LocalWorkspace
 
-        local = LocalWorkspace(local_path(target, repo_root, url.removeprefix('local:') or DEFAULT_PATH))
+        # Not created before something is written to it (issue 12, item 10).
+        local = LocalWorkspace(local_path(target, repo_root, url.removeprefix('local:') or DEFAULT_PATH),
+                               create=False)
         local.use_review(review_of(target.settings))
         return local
     if url == 'dataarts' or url.startswith('dataarts:'):

@@ -277,6 +277,14 @@ class RetryingTransport:
         `quote(v, safe='')` as the SDK does (a `/` in a name becomes `%2F`)."""
         values = {'pid': self.project_id, **params}
         out = route.template
+        for name, value in params.items():
+            # '', '.' and '..' survive percent-encoding, and a server (or proxy) resolving dot
+            # segments would send the call to another resource (`DELETE .../jobs/..`): refused
+            # before anything is sent, as a 400 of this one call (issue 12, item 9).
+            if str(value) in ('', '.', '..'):
+                raise ApiError(f'{route.name}: {name} {str(value)!r} cannot be put in a URL path', status=400,
+                               code='NAME', route=route.name,
+                               hint='rename the object in the console, then run the command again')
         for name, value in values.items():
             out = out.replace('{' + name + '}', quote(str(value), safe=''))
         if '{' in out:

@@ -131,8 +131,12 @@ class Store:
             self._prepare(conn)
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                               check_same_thread=False)
+        try:
+            conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                   check_same_thread=False)
+        except sqlite3.OperationalError as exc:  # a folder on the way is missing or unreadable
+            raise StoreError(self.path, f'the workspace file cannot be opened ({exc})',
+                             'point `local:` at a path where jobsync may create or open a file') from None
         try:
             conn.row_factory = sqlite3.Row
             # First, so that every later statement of this connection waits for locks.
@@ -187,6 +191,9 @@ class Store:
 
     def _probe(self) -> None:
         """Identify the file read-only, in whatever journal mode it is in."""
+        if self.path.exists() and not self.path.is_file():  # SQLite would say only "unable to open"
+            raise StoreError(self.path, 'the workspace path is not a file (a directory, a device or a FIFO)',
+                             'point `local:` at a workspace file, or at a path where jobsync may create one')
         if not self.path.exists() or self.path.stat().st_size == 0:
             return  # a new file: nothing to tell apart
         conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
