@@ -52,7 +52,8 @@ EXPORT_DEFAULTS: dict[str, tuple[Any, str]] = {
     '/basicConfig/encrypt': (False, _3P),
     '/basicConfig/executeUser': ('', _3P),
     '/basicConfig/instanceTimeout': (60, _DOC + ' "Default value: 60" (3P template: 0, written by the console)'),
-    '/basicConfig/isIgnoreWaiting': (1, '[DOC] BasicConfig "0 or 1 (default)" (3P template: 0, written by the console)'),
+    '/basicConfig/isIgnoreWaiting': (1, '[DOC] BasicConfig "0 or 1 (default)"'
+                                        ' (3P template: 0, written by the console)'),
     '/basicConfig/jobDescription': ('', _3P),
     '/basicConfig/priority': (0, _DOC + ' "Default value: 0"'),
     '/basicConfig/tags': ([], _3P),
@@ -61,7 +62,8 @@ EXPORT_DEFAULTS: dict[str, tuple[Any, str]] = {
     '/nodes/*/maxExecutionTime': (60, _DOC + ' "Default value: 60" (3P template: 360, written by the console)'),
     '/nodes/*/retryTimes': (0, '[TF] docs "Default value: 0"; 3P template 0 (the OTC doc revision says 1)'),
     '/nodes/*/retryInterval': (120, _DOC + ' "Default value: 120"'),
-    '/nodes/*/failPolicy': ('FAIL', _DOC + ' "The default value is FAIL" (3P template: FAIL_CHILD, written by the console)'),
+    '/nodes/*/failPolicy': ('FAIL', _DOC + ' "The default value is FAIL"'
+                                           ' (3P template: FAIL_CHILD, written by the console)'),
     '/nodes/*/execTimeOutRetry': ('false', '[DOC] "The default value is false"; a string [SDK Node]'),
     '/nodes/*/resouces': ([], _3P + ' (sic)'),
     '/schedule/requireManualConfirmBeforeExecute': (False, _3P),
