@@ -23,6 +23,10 @@ EMULATOR_SK = 'SKtestEmulatorSecret000000000000000000001'
 EMULATOR_TOKEN = 'test-iam-token-0001'
 # Clusters every project has, as if bought beforehand (the example repo uses cdm-prod).
 EMULATOR_CLUSTERS = ('cdm-prod', 'cdm-dev')
+# The DataArts workspaces the tests' targets name, as if made in the console beforehand: the
+# emulator refuses any other id (DLF.0819) and a Management Center call without one (issue 11).
+EMULATOR_WORKSPACES = {'ws-test': 'test', 'ws-example': 'example', 'ws-a': 'team a', 'ws-b': 'team b',
+                       'ws-soak': 'soak', 'ws1': 'one', 'wa': 'a', 'wb': 'b'}
 
 
 @dataclass
@@ -56,7 +60,7 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulat
     """The emulator on a free loopback port, for the whole session."""
     db = Path(tmp_path_factory.mktemp('emulator')) / 'emulator.db'
     em = Emulator(db, credentials={EMULATOR_AK: EMULATOR_SK}, tokens={EMULATOR_TOKEN},
-                  clusters={name: None for name in EMULATOR_CLUSTERS})
+                  clusters={name: None for name in EMULATOR_CLUSTERS}, workspaces=EMULATOR_WORKSPACES)
     server = EmulatorServer(em)
     server.start()
     yield RunningEmulator(server, em)

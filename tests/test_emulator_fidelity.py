@@ -59,7 +59,12 @@ def test_link_check_failure_one_attempt_message_shown_rest_continues(running_emu
 
 def test_unknown_workspace_is_dlf_0819_and_missing_header_refused(tmp_path: object) -> None:
     gateway = Gateway(Engine(str(tmp_path) + '/e.db'), verify=False, workspaces={'ws-1': 'team'})
+    plain = Gateway(Engine(str(tmp_path) + '/p.db'), verify=False)  # no option: the checks are on by default
     try:
+        for path, headers in ((f'/v1/{uuid.uuid4().hex}/data-connections', {}),
+                              (f'/v1/{uuid.uuid4().hex}/jobs', {'workspace': 'ws-1'})):
+            answer = plain.handle('GET', path, '', headers, b'')
+            assert answer is not None and answer.status == 400
         pid = uuid.uuid4().hex
         unknown = gateway.handle('GET', f'/v1/{pid}/scripts', '', {'workspace': 'nope'}, b'')
         assert unknown is not None and unknown.status == 400
@@ -73,6 +78,7 @@ def test_unknown_workspace_is_dlf_0819_and_missing_header_refused(tmp_path: obje
         assert cdm is not None and cdm.status == 200  # CDM ignores the header
     finally:
         gateway.close()
+        plain.close()
 
 
 def _target(url: str, **extra: object) -> Target:
@@ -85,25 +91,23 @@ ENV = {'HUAWEICLOUD_SDK_AK': EMULATOR_AK, 'HUAWEICLOUD_SDK_SK': EMULATOR_SK}
 
 
 def test_default_workspace_is_looked_up_and_sent(running_emulator: RunningEmulator) -> None:
-    running_emulator.emulator.workspaces = {'default': 'default', 'ws-team': 'team'}
+    # The checks are on by default: the session emulator refuses unknown ids and a missing header.
+    assert 'ws-nope' not in running_emulator.emulator.workspaces
+    ws = open_dataarts(_target(running_emulator.url), ENV)
     try:
-        ws = open_dataarts(_target(running_emulator.url), ENV)
-        try:
-            assert isinstance(ws.http, HttpTransport) and ws.http.settings.workspace_id == 'default'
-            assert ws.http.calls['GET /v1/{pid}/instances'] == 1
-            assert ws.http.calls['GET /v1/{pid}/workspaces/{instance_id}'] == 1
-            ws.list_objects()  # the Management Center list passes: the header is sent
-        finally:
-            ws.close()
-        with pytest.raises(ApiError) as caught:
-            bad = open_dataarts(_target(running_emulator.url, workspace_id='ws-nope'), ENV)
-            try:
-                bad.list_objects()
-            finally:
-                bad.close()
-        assert caught.value.code == 'DLF.0819' and 'workspace_id' in caught.value.hint
+        assert isinstance(ws.http, HttpTransport) and ws.http.settings.workspace_id == 'default'
+        assert ws.http.calls['GET /v1/{pid}/instances'] == 1
+        assert ws.http.calls['GET /v1/{pid}/workspaces/{instance_id}'] == 1
+        ws.list_objects()  # the Management Center list passes: the header is sent
     finally:
-        running_emulator.emulator.workspaces = None
+        ws.close()
+    with pytest.raises(ApiError) as caught:
+        bad = open_dataarts(_target(running_emulator.url, workspace_id='ws-nope'), ENV)
+        try:
+            bad.list_objects()
+        finally:
+            bad.close()
+    assert caught.value.code == 'DLF.0819' and 'workspace_id' in caught.value.hint
 
 
 def test_server_managed_job_fields_are_not_sent() -> None:

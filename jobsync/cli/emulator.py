@@ -26,12 +26,10 @@ def _clusters(values: list[str]) -> dict[str, str | None]:
     return out
 
 
-def _workspaces(values: list[str] | None) -> dict[str, str] | None:
-    """`--workspace ID[=NAME]` values as id -> name; None (any id accepted) when none are given."""
-    if not values:
-        return None
+def _workspaces(values: list[str] | None) -> dict[str, str]:
+    """`--workspace ID[=NAME]` values as id -> name (`default` is added by the gateway)."""
     out: dict[str, str] = {}
-    for value in values:
+    for value in values or []:
         id_, _, name = value.partition('=')
         if not id_:
             raise UsageError(f'--workspace {value!r}: give ID or ID=NAME')
@@ -67,7 +65,7 @@ def emulator(
     seed: Annotated[int | None, typer.Option('--seed', help='Seed for the fault dice (repeatable runs).')] = None,
     workspace: Annotated[list[str] | None, typer.Option(
         '--workspace', help='DataArts workspace the emulator knows: ID or ID=NAME (repeatable; `default` is always'
-                            ' there). Given: other ids get DLF.0819 and Management Center calls need the header.',
+                            ' there). Other ids get DLF.0819; Management Center calls without the header are refused.',
     )] = None,
     unreachable_host: Annotated[list[str] | None, typer.Option(
         '--unreachable-host', help='A CDM link to this host fails its connectivity check (500 validation-result).',

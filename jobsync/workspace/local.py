@@ -51,9 +51,10 @@ class LocalWorkspace(DataArtsClient):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         url = f'{URL_SCHEME}{path}'
         self.engine = Engine(self.path, project=project, workspace=workspace, user=user, **engine_options)
-        self.gateway = Gateway(self.engine, verify=False)
-        transport = InProcessTransport(self.gateway, project_id=project,
-                                       workspace_id='' if workspace == 'default' else workspace)
+        # The gateway knows this one workspace (and `default`), and the header always names it, as
+        # jobsync sends it to the service (issue 11: the workspace checks are on here too).
+        self.gateway = Gateway(self.engine, verify=False, workspaces={workspace: workspace})
+        transport = InProcessTransport(self.gateway, project_id=project, workspace_id=workspace)
         records = SqliteStateStore(self.path, project=project, workspace=workspace, where=url, clock=self.engine.now)
         # One call at a time: the engine is in this process, threads would only contend for the GIL.
         super().__init__(transport, url=url, concurrency=1, records=records, create_clusters=True)
