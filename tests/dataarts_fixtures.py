@@ -12,7 +12,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import git
 import pytest
+import yaml
 
 from jobsync.workspace.client import DataArtsClient
 from jobsync.workspace.emulator import Emulator, EmulatorServer, Faults
@@ -84,3 +86,20 @@ def dataarts_workspace(running_emulator: RunningEmulator) -> Iterator[DataArtsCl
     ws = running_emulator.workspace()
     yield ws
     ws.close()
+
+
+def target_the_emulator(repo: Path, url: str, project: str | None = None, workspace_id: str = 'ws-example') -> str:
+    """Make a git repo's default target a `dataarts` target on the emulator at `url` (a project of its
+    own, unless given), committed; returns the project id."""
+    project = project or uuid.uuid4().hex
+    config = yaml.safe_load((repo / 'jobsync.yaml').read_text(encoding='utf-8'))
+    config['default_target'] = 'cloud'
+    config['targets']['cloud'] = {'workspace': 'dataarts', 'expressionTimeZone': 'GMT+8', 'dataarts': {
+        'project_id': project, 'workspace_id': workspace_id,
+        'endpoints': {'factory': url, 'management': url, 'cdm': url},
+        'rate_limits': {'factory': 0, 'management': 0, 'cdm': 0}, 'backoff_seconds': 0.01}}
+    (repo / 'jobsync.yaml').write_text(yaml.safe_dump(config), encoding='utf-8')
+    repo_git = git.Repo(repo)
+    repo_git.index.add(['jobsync.yaml'])
+    repo_git.index.commit('target the emulator')
+    return project

@@ -3,28 +3,13 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import git
-import yaml
 from conftest import EXAMPLE_SECRETS, run_jobsync
-from dataarts_fixtures import EMULATOR_AK, EMULATOR_SK, RunningEmulator
+from dataarts_fixtures import EMULATOR_AK, EMULATOR_SK, RunningEmulator, target_the_emulator
 
 ENV = {'HUAWEICLOUD_SDK_AK': EMULATOR_AK, 'HUAWEICLOUD_SDK_SK': EMULATOR_SK, **EXAMPLE_SECRETS}
-
-
-def _target_the_emulator(repo: Path, url: str) -> None:
-    config = yaml.safe_load((repo / 'jobsync.yaml').read_text(encoding='utf-8'))
-    config['default_target'] = 'cloud'
-    config['targets']['cloud'] = {'workspace': 'dataarts', 'expressionTimeZone': 'GMT+8', 'dataarts': {
-        'project_id': uuid.uuid4().hex, 'workspace_id': 'ws-example',
-        'endpoints': {'factory': url, 'management': url, 'cdm': url},
-        'rate_limits': {'factory': 0, 'management': 0, 'cdm': 0}, 'backoff_seconds': 0.01}}
-    (repo / 'jobsync.yaml').write_text(yaml.safe_dump(config), encoding='utf-8')
-    repo_git = git.Repo(repo)
-    repo_git.index.add(['jobsync.yaml'])
-    repo_git.index.commit('target the emulator')
 
 
 def _settles(repo: Path, env: dict[str, str]) -> None:
@@ -39,7 +24,7 @@ def _settles(repo: Path, env: dict[str, str]) -> None:
 
 
 def test_examples_settle_on_the_emulator(example_repo: Path, running_emulator: RunningEmulator) -> None:
-    _target_the_emulator(example_repo, running_emulator.url)
+    target_the_emulator(example_repo, running_emulator.url)
     _settles(example_repo, ENV)
 
 
