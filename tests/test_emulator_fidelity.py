@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 
 import pytest
-from dataarts_fixtures import EMULATOR_AK, EMULATOR_SK, RunningEmulator
+from conftest import EXAMPLE_SECRETS, run_jobsync
+from dataarts_fixtures import EMULATOR_AK, EMULATOR_SK, RunningEmulator, target_the_emulator
 from workspace_specs import connection_spec, link_spec, resource_spec
 
 from jobsync.config import Target
@@ -136,3 +138,19 @@ def test_with_agent_id_fills_only_a_known_agent() -> None:
     assert 'agent_id' not in with_agent_id('connection', {'agent_name': 'elsewhere'}, clusters)
     assert with_agent_id('connection', {'agent_name': 'cdm-prod', 'agent_id': 'x'}, clusters)['agent_id'] == 'x'
     assert with_agent_id('script', {'agent_name': 'cdm-prod'}, clusters) == {'agent_name': 'cdm-prod'}
+
+
+def test_a_failing_job_instance_fails_run_wait_over_http(example_repo: Path, running_emulator: RunningEmulator) -> None:
+    """The emulator's `failing_jobs` (`--failing-job`) make an instance end `fail` ([SDK]
+    `ShowJobInstanceResponse.status`), so `run --once --wait` is tried against a failure for real."""
+    target_the_emulator(example_repo, running_emulator.url)
+    env = {**ENV, **EXAMPLE_SECRETS}
+    assert run_jobsync('apply', '--repo', str(example_repo), '--auto-approve', env=env).code == 0
+    running_emulator.emulator.engine.failing_jobs = frozenset({'job_batch'})
+    try:
+        result = run_jobsync('run', '--once', 'job_batch', '--wait', '--interval', '0.01', '--repo', str(example_repo),
+                             env=env)
+    finally:
+        running_emulator.emulator.engine.failing_jobs = frozenset()
+    assert result.code == 1, result
+    assert 'job/job_batch: fail' in result.stdout and 'Run: 0 ok, 1 failed.' in result.stdout, result.stdout

@@ -73,6 +73,8 @@ def emulator(
     cdm_run_ms: Annotated[int, typer.Option('--cdm-run-ms', help='How long a CDM run lasts.', min=0)] = 0,
     instance_run_ms: Annotated[int, typer.Option(
         '--instance-run-ms', help='How long a Factory job instance runs.', min=0)] = 0,
+    failing_job: Annotated[list[str] | None, typer.Option(
+        '--failing-job', help='Instances of this Factory job end `fail` (repeatable).')] = None,
     failing_cdm_job: Annotated[list[str] | None, typer.Option(
         '--failing-cdm-job', help='Starting this CDM job answers FAILURE_ON_SUBMIT (repeatable).')] = None,
 ) -> None:
@@ -111,7 +113,7 @@ def emulator(
         em = Emulator(db, credentials=credentials, tokens=set(token or []), clusters=_clusters(cdm_cluster or []),
                       faults=faults, workspaces=_workspaces(workspace), unreachable_hosts=set(unreachable_host or []),
                       failing_cdm_jobs=set(failing_cdm_job or []), cdm_run_ms=cdm_run_ms,
-                      instance_run_ms=instance_run_ms)
+                      instance_run_ms=instance_run_ms, failing_jobs=set(failing_job or []))
         try:
             server = EmulatorServer(em, port=port)
         except OSError as exc:
