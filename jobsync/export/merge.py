@@ -140,6 +140,17 @@ def _is_default(kind: Kind, path: tuple[str, ...], value: Any) -> bool:
     return False
 
 
+def without_defaults(kind: Kind, doc: Any, path: tuple[str, ...] = ()) -> Any:
+    """A repo-form document without the fields that hold their default (kinds.FIELD_RULES): what a
+    new file needs to say, the service filling the rest (jobdefaults.py)."""
+    if isinstance(doc, dict):
+        return {k: without_defaults(kind, v, (*path, str(k))) for k, v in doc.items()
+                if not _is_default(kind, (*path, str(k)), v)}
+    if isinstance(doc, list):
+        return [without_defaults(kind, v, (*path, str(i))) for i, v in enumerate(doc)]
+    return doc
+
+
 def templated(value: Any) -> bool:
     return isinstance(value, str) and ('${var:' in value or '${param:' in value)
 
