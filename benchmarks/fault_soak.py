@@ -71,7 +71,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        emulator = Emulator(base / 'emulator.db', credentials={AK: SK}, clusters={'cdm-prod': None, 'cdm-dev': None})
+        emulator = Emulator(base / 'emulator.db', credentials={AK: SK}, clusters={'cdm-prod': None, 'cdm-dev': None},
+                            workspaces={'ws-soak': 'soak'})
         server = EmulatorServer(emulator)
         server.start()
         totals = {'ok': 0, 'converged': 0, 'calls': 0, 'retries': 0, 'throttle': 0, 'lost': 0, 'duplicated': 0}

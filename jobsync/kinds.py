@@ -31,6 +31,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from jobsync import jobdefaults
 from jobsync.model import Kind
 
 # --- field rules ---------------------------------------------------------------------------------
@@ -65,26 +66,8 @@ FIELD_RULES: dict[Kind, FieldRules] = {
             '/location': 'canvas position of the job',
             '/nodes/*/location': 'canvas position: moving a node on the canvas is not a change',
         },
-        defaults={
-            '/directory': ('/', 'jobs without a directory sit in /'),
-            '/emptyRunningJob': ('0', 'dry run is off unless set'),
-            '/singleNodeJobFlag': (False, 'reference §4.2'),
-            '/params/*/type': ('variable', 'reference §4.2: variable is the default'),
-            '/basicConfig/priority': (0, 'reference §4.2'),
-            '/nodes/*/pollingInterval': (10, 'reference §4.2 node defaults'),
-            '/nodes/*/maxExecutionTime': (60, 'reference §4.2 node defaults'),
-            '/nodes/*/retryTimes': (0, 'reference §4.2 node defaults'),
-            '/nodes/*/retryInterval': (120, 'reference §4.2 node defaults'),
-            '/nodes/*/failPolicy': ('FAIL', 'reference §4.2 node defaults'),
-            '/nodes/*/execTimeOutRetry': ('false', 'real exports carry "false"'),
-            '/nodes/*/properties/*/value_is_sensitive': (False, 'real exports add it to every property'),
-            '/schedule/cron/dependPrePeriod': (False, 'reference §4.2'),
-            '/schedule/cron/dependJobs/dependPeriod': ('SAME_PERIOD', 'reference §4.2'),
-            '/schedule/cron/dependJobs/dependFailPolicy': ('FAIL', 'reference §4.2'),
-            '/schedule/event/failPolicy': ('SUSPEND', 'reference §4.2 Event'),
-            '/schedule/event/concurrent': (1, 'reference §4.2 Event'),
-            '/schedule/event/readPolicy': ('LAST', 'reference §4.2 Event'),
-        },
+        # What exports fill in where a definition leaves it out, with the evidence per field (jobdefaults.py).
+        defaults=jobdefaults.EXPORT_DEFAULTS,
         name_keyed={'/nodes': 'nodes are unique by name in a job', '/params': 'params are unique by name'},
     ),
     'script': FieldRules(

@@ -18,9 +18,9 @@ from jobsync.errors import PlanError
 from jobsync.model import Definition, LiveObject, ObjectKey, Spec
 from jobsync.planseal import PLAN_KEY_ENV, check_target_config, seal, verify  # noqa: F401 - the plan's API
 from jobsync.refs import references
+from jobsync.runnotes import run_notes
 from jobsync.scope import DIRECTORY_KINDS, Scope, in_scope, may_be_in_scope
 from jobsync.state import ObjectState, State, content_hash, is_reserved, live_hash
-from jobsync.workspace.cdmruns import run_notes
 
 FORMAT_VERSION = 1
 

@@ -12,7 +12,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import git
 import pytest
+import yaml
 
 from jobsync.workspace.client import DataArtsClient
 from jobsync.workspace.emulator import Emulator, EmulatorServer, Faults
@@ -23,6 +25,10 @@ EMULATOR_SK = 'SKtestEmulatorSecret000000000000000000001'
 EMULATOR_TOKEN = 'test-iam-token-0001'
 # Clusters every project has, as if bought beforehand (the example repo uses cdm-prod).
 EMULATOR_CLUSTERS = ('cdm-prod', 'cdm-dev')
+# The DataArts workspaces the tests' targets name, as if made in the console beforehand: the
+# emulator refuses any other id (DLF.0819) and a Management Center call without one (issue 11).
+EMULATOR_WORKSPACES = {'ws-test': 'test', 'ws-example': 'example', 'ws-a': 'team a', 'ws-b': 'team b',
+                       'ws-soak': 'soak', 'ws1': 'one', 'wa': 'a', 'wb': 'b'}
 
 
 @dataclass
@@ -56,7 +62,7 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulat
     """The emulator on a free loopback port, for the whole session."""
     db = Path(tmp_path_factory.mktemp('emulator')) / 'emulator.db'
     em = Emulator(db, credentials={EMULATOR_AK: EMULATOR_SK}, tokens={EMULATOR_TOKEN},
-                  clusters={name: None for name in EMULATOR_CLUSTERS})
+                  clusters={name: None for name in EMULATOR_CLUSTERS}, workspaces=EMULATOR_WORKSPACES)
     server = EmulatorServer(em)
     server.start()
     yield RunningEmulator(server, em)
@@ -99,4 +105,21 @@ def point_at_emulator(repo: Path, emulator: RunningEmulator) -> str:
     g = git.Repo(repo)  # committed by the example_repo fixture, user configured there
     g.git.add(A=True)
     g.index.commit('the test emulator')
+    return project
+
+
+def target_the_emulator(repo: Path, url: str, project: str | None = None, workspace_id: str = 'ws-example') -> str:
+    """Make a git repo's default target a `dataarts` target on the emulator at `url` (a project of its
+    own, unless given), committed; returns the project id."""
+    project = project or uuid.uuid4().hex
+    config = yaml.safe_load((repo / 'jobsync.yaml').read_text(encoding='utf-8'))
+    config['default_target'] = 'cloud'
+    config['targets']['cloud'] = {'workspace': 'dataarts', 'expressionTimeZone': 'GMT+8', 'dataarts': {
+        'project_id': project, 'workspace_id': workspace_id,
+        'endpoints': {'factory': url, 'management': url, 'cdm': url},
+        'rate_limits': {'factory': 0, 'management': 0, 'cdm': 0}, 'backoff_seconds': 0.01}}
+    (repo / 'jobsync.yaml').write_text(yaml.safe_dump(config), encoding='utf-8')
+    repo_git = git.Repo(repo)
+    repo_git.index.add(['jobsync.yaml'])
+    repo_git.index.commit('target the emulator')
     return project

@@ -14,7 +14,8 @@ from jobsync.config import Target
 from jobsync.errors import ImportRefused
 from jobsync.model import LiveObject, ObjectKey
 from jobsync.plan import Action, Change
-from jobsync.workspace.cdmruns import CdmRunPolicy, run_notes
+from jobsync.runnotes import run_notes
+from jobsync.workspace.cdmruns import CdmRunPolicy
 from jobsync.workspace.connect import DataArtsConfig
 from jobsync.workspace.local import LocalWorkspace
 from jobsync.workspace.transport import ApiError

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 
 import pytest
-from dataarts_fixtures import EMULATOR_AK, EMULATOR_SK, RunningEmulator
+from conftest import EXAMPLE_SECRETS, run_jobsync
+from dataarts_fixtures import EMULATOR_AK, EMULATOR_SK, RunningEmulator, target_the_emulator
 from workspace_specs import connection_spec, link_spec, resource_spec
 
 from jobsync.config import Target
@@ -59,7 +61,12 @@ def test_link_check_failure_one_attempt_message_shown_rest_continues(running_emu
 
 def test_unknown_workspace_is_dlf_0819_and_missing_header_refused(tmp_path: object) -> None:
     gateway = Gateway(Engine(str(tmp_path) + '/e.db'), verify=False, workspaces={'ws-1': 'team'})
+    plain = Gateway(Engine(str(tmp_path) + '/p.db'), verify=False)  # no option: the checks are on by default
     try:
+        for path, headers in ((f'/v1/{uuid.uuid4().hex}/data-connections', {}),
+                              (f'/v1/{uuid.uuid4().hex}/jobs', {'workspace': 'ws-1'})):
+            answer = plain.handle('GET', path, '', headers, b'')
+            assert answer is not None and answer.status == 400
         pid = uuid.uuid4().hex
         unknown = gateway.handle('GET', f'/v1/{pid}/scripts', '', {'workspace': 'nope'}, b'')
         assert unknown is not None and unknown.status == 400
@@ -73,6 +80,7 @@ def test_unknown_workspace_is_dlf_0819_and_missing_header_refused(tmp_path: obje
         assert cdm is not None and cdm.status == 200  # CDM ignores the header
     finally:
         gateway.close()
+        plain.close()
 
 
 def _target(url: str, **extra: object) -> Target:
@@ -85,25 +93,23 @@ ENV = {'HUAWEICLOUD_SDK_AK': EMULATOR_AK, 'HUAWEICLOUD_SDK_SK': EMULATOR_SK}
 
 
 def test_default_workspace_is_looked_up_and_sent(running_emulator: RunningEmulator) -> None:
-    running_emulator.emulator.workspaces = {'default': 'default', 'ws-team': 'team'}
+    # The checks are on by default: the session emulator refuses unknown ids and a missing header.
+    assert 'ws-nope' not in running_emulator.emulator.workspaces
+    ws = open_dataarts(_target(running_emulator.url), ENV)
     try:
-        ws = open_dataarts(_target(running_emulator.url), ENV)
-        try:
-            assert isinstance(ws.http, HttpTransport) and ws.http.settings.workspace_id == 'default'
-            assert ws.http.calls['GET /v1/{pid}/instances'] == 1
-            assert ws.http.calls['GET /v1/{pid}/workspaces/{instance_id}'] == 1
-            ws.list_objects()  # the Management Center list passes: the header is sent
-        finally:
-            ws.close()
-        with pytest.raises(ApiError) as caught:
-            bad = open_dataarts(_target(running_emulator.url, workspace_id='ws-nope'), ENV)
-            try:
-                bad.list_objects()
-            finally:
-                bad.close()
-        assert caught.value.code == 'DLF.0819' and 'workspace_id' in caught.value.hint
+        assert isinstance(ws.http, HttpTransport) and ws.http.settings.workspace_id == 'default'
+        assert ws.http.calls['GET /v1/{pid}/instances'] == 1
+        assert ws.http.calls['GET /v1/{pid}/workspaces/{instance_id}'] == 1
+        ws.list_objects()  # the Management Center list passes: the header is sent
     finally:
-        running_emulator.emulator.workspaces = None
+        ws.close()
+    with pytest.raises(ApiError) as caught:
+        bad = open_dataarts(_target(running_emulator.url, workspace_id='ws-nope'), ENV)
+        try:
+            bad.list_objects()
+        finally:
+            bad.close()
+    assert caught.value.code == 'DLF.0819' and 'workspace_id' in caught.value.hint
 
 
 def test_server_managed_job_fields_are_not_sent() -> None:
@@ -132,3 +138,19 @@ def test_with_agent_id_fills_only_a_known_agent() -> None:
     assert 'agent_id' not in with_agent_id('connection', {'agent_name': 'elsewhere'}, clusters)
     assert with_agent_id('connection', {'agent_name': 'cdm-prod', 'agent_id': 'x'}, clusters)['agent_id'] == 'x'
     assert with_agent_id('script', {'agent_name': 'cdm-prod'}, clusters) == {'agent_name': 'cdm-prod'}
+
+
+def test_a_failing_job_instance_fails_run_wait_over_http(example_repo: Path, running_emulator: RunningEmulator) -> None:
+    """The emulator's `failing_jobs` (`--failing-job`) make an instance end `fail` ([SDK]
+    `ShowJobInstanceResponse.status`), so `run --once --wait` is tried against a failure for real."""
+    target_the_emulator(example_repo, running_emulator.url)
+    env = {**ENV, **EXAMPLE_SECRETS}
+    assert run_jobsync('apply', '--repo', str(example_repo), '--auto-approve', env=env).code == 0
+    running_emulator.emulator.engine.failing_jobs = frozenset({'job_batch'})
+    try:
+        result = run_jobsync('run', '--once', 'job_batch', '--wait', '--interval', '0.01', '--repo', str(example_repo),
+                             env=env)
+    finally:
+        running_emulator.emulator.engine.failing_jobs = frozenset()
+    assert result.code == 1, result
+    assert 'job/job_batch: fail' in result.stdout and 'Run: 0 ok, 1 failed.' in result.stdout, result.stdout

@@ -14,6 +14,7 @@ import pytest
 from workspace_specs import cdm_job_spec, connection_spec, job_spec, link_spec, resource_spec, script_spec
 
 from jobsync.errors import WorkspaceError
+from jobsync.jobdefaults import with_export_defaults
 from jobsync.model import ObjectKey
 from jobsync.workspace.bodies import without_export_flags
 from jobsync.workspace.package import build_package
@@ -348,8 +349,12 @@ def test_batch_export_layout_with_dependencies(engine):
         'jobs/hourly/hourly.job', 'jobs/hourly/load.script',
     ]
     archive = zipfile.ZipFile(io.BytesIO(data))
-    # exports add `"value_is_sensitive": false` to each node property (issue 11, [3P]); nothing else
-    assert without_export_flags(json.loads(archive.read('jobs/daily/daily.job'))) == engine.show_job('daily')
+    # exports add `"value_is_sensitive": false` to each node property and the defaults of what the
+    # definition left out (issue 11, jobdefaults.py); nothing else
+    exported = json.loads(archive.read('jobs/daily/daily.job'))
+    assert all(p['value_is_sensitive'] is False for node in exported['nodes'] for p in node['properties'])
+    assert without_export_flags(exported) == with_export_defaults(engine.show_job('daily'))
+    assert exported['nodes'][0]['pollingInterval'] == 10 and exported['schedule']['scheduleOffset'] == 1
     assert json.loads(archive.read('jobs/daily/load.script')) == engine.show_script('load')
     assert _names(engine.export_jobs(['daily'], export_depend=False)) == ['jobs/daily/daily.job']
 
@@ -371,7 +376,9 @@ def test_an_export_imports_back_as_is(engine, tmp_path, fake_clock):
     task = other.import_package(engine.export_jobs(['daily']))
     assert task['status'] == 'SUCCESSFUL'
     assert other.show_script('load')['content'] == 'SELECT 1;'
-    assert without_export_flags(other.show_job('daily'))['nodes'] == engine.show_job('daily')['nodes']
+    # imported as exported: with the defaults the export filled in
+    assert (without_export_flags(other.show_job('daily'))['nodes']
+            == with_export_defaults(engine.show_job('daily'))['nodes'])
 
 
 # --- import ------------------------------------------------------------------------------------

@@ -207,3 +207,19 @@ def test_a_declined_file_is_written_whole_with_its_leading_comment(tmp_path: Pat
     from jobsync.export.write import _yaml_file
 
     assert _yaml_file({'processType': 'BATCH'}, entry) == '# kept\nprocessType: BATCH\n'
+
+
+def test_a_new_job_is_written_without_the_defaults_the_export_filled(commented: Path, ws: LocalWorkspace) -> None:
+    """A job made in the console comes back in an export full of template defaults (jobdefaults.py);
+    its new file says only what differs from them, and plans as unchanged."""
+    spec = ws.read([DAILY])[DAILY].spec
+    spec['name'] = 'made_in_console'
+    ws.import_objects([(ObjectKey('job', 'made_in_console'), spec)])
+    result = _export_all(commented, ws)
+    (new_file,) = [path for path in result.files if 'made_in_console' in path]
+    text = (commented / new_file).read_text()
+    assert 'pollingInterval: 10' not in text and 'scheduleOffset' not in text and 'cleanOverdueDays' not in text
+    git_commit_all(commented, 'adopt the console job')
+    loaded = commands.load(commented, None, None)
+    plan = commands.plan_command(loaded, ws, options=commands.plan_options(loaded.target))
+    assert not plan.change(ObjectKey('job', 'made_in_console')).fields

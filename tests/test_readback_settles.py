@@ -3,28 +3,13 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import git
-import yaml
 from conftest import EXAMPLE_SECRETS, run_jobsync
-from dataarts_fixtures import EMULATOR_AK, EMULATOR_SK, RunningEmulator
+from dataarts_fixtures import EMULATOR_AK, EMULATOR_SK, RunningEmulator, target_the_emulator
 
 ENV = {'HUAWEICLOUD_SDK_AK': EMULATOR_AK, 'HUAWEICLOUD_SDK_SK': EMULATOR_SK, **EXAMPLE_SECRETS}
-
-
-def _target_the_emulator(repo: Path, url: str) -> None:
-    config = yaml.safe_load((repo / 'jobsync.yaml').read_text(encoding='utf-8'))
-    config['default_target'] = 'cloud'
-    config['targets']['cloud'] = {'workspace': 'dataarts', 'expressionTimeZone': 'GMT+8', 'dataarts': {
-        'project_id': uuid.uuid4().hex, 'workspace_id': 'ws-example',
-        'endpoints': {'factory': url, 'management': url, 'cdm': url},
-        'rate_limits': {'factory': 0, 'management': 0, 'cdm': 0}, 'backoff_seconds': 0.01}}
-    (repo / 'jobsync.yaml').write_text(yaml.safe_dump(config), encoding='utf-8')
-    repo_git = git.Repo(repo)
-    repo_git.index.add(['jobsync.yaml'])
-    repo_git.index.commit('target the emulator')
 
 
 def _settles(repo: Path, env: dict[str, str]) -> None:
@@ -39,9 +24,32 @@ def _settles(repo: Path, env: dict[str, str]) -> None:
 
 
 def test_examples_settle_on_the_emulator(example_repo: Path, running_emulator: RunningEmulator) -> None:
-    _target_the_emulator(example_repo, running_emulator.url)
+    target_the_emulator(example_repo, running_emulator.url)
     _settles(example_repo, ENV)
 
 
 def test_examples_settle_on_local(example_repo: Path) -> None:
     _settles(example_repo, dict(EXAMPLE_SECRETS))
+
+
+def test_the_export_read_back_carries_what_git_leaves_out(example_repo: Path) -> None:
+    """The settling above is not vacuous: the export jobsync reads holds the template defaults
+    (jobdefaults.py) and `value_is_sensitive` that `jobs/spark_daily.yaml` never wrote."""
+    import io
+    import json
+    import zipfile
+
+    from jobsync.workspace.local import LocalWorkspace
+
+    applied = run_jobsync('apply', '--repo', str(example_repo), '--auto-approve', env=dict(EXAMPLE_SECRETS))
+    assert applied.code == 0, applied
+    git_text = (example_repo / 'jobs' / 'spark_daily.yaml').read_text(encoding='utf-8')
+    assert not any(name in git_text for name in ('scheduleOffset', 'cleanOverdueDays', 'concurrent', 'isIgnoreWaiting'))
+    engine = LocalWorkspace(example_repo / '.jobsync' / 'workspace.db').engine
+    archive = zipfile.ZipFile(io.BytesIO(engine.export_jobs(['spark_daily'])))
+    exported = json.loads(archive.read('jobs/spark_daily/spark_daily.job'))
+    node = exported['nodes'][0]
+    assert exported['schedule']['scheduleOffset'] == 1 and exported['schedule']['cron']['concurrent'] == 1
+    assert exported['cleanOverdueDays'] == 60 and exported['basicConfig']['isIgnoreWaiting'] == 1
+    assert exported['basicConfig']['instanceTimeout'] == 240  # git's value, not the default
+    assert all(p['value_is_sensitive'] is False for p in node['properties'])

@@ -432,6 +432,9 @@ REJECTED = (
     case('bad-cdm-job-type', 'cdm-job', {'/job_type': 'FULL_JOB'}, '/job_type',
          "'NORMAL_JOB', 'BATCH_JOB', 'SCENARIO_JOB'"),
     case('bad-env-type', 'connection', {'/env_type': 2}, '/env_type', 'env_type 2 is not one of: 0, 1'),
+    # [SDK] ApigDataSourceVo.support_service: int, a bit mask (issue 11); not a list of services
+    case('support-service-a-list', 'connection', {'/supportService': [1, 4]}, '/supportService',
+         'supportService must be an integer, not a list'),
     # ranges (reference §4.2, §10)
     case('retry-times-above-5', 'job', {'/nodes/0/retryTimes': 6}, '/nodes/0/retryTimes',
          'retryTimes 6 is out of range: must be between 0 and 5'),

@@ -240,7 +240,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     import shutil
 
     from conftest import EXAMPLE_REPO, git_commit_all
-    from dataarts_fixtures import EMULATOR_CLUSTERS, EMULATOR_TOKEN
+    from dataarts_fixtures import EMULATOR_CLUSTERS, EMULATOR_TOKEN, EMULATOR_WORKSPACES
 
     from jobsync.workspace.emulator import Emulator, EmulatorServer
 
@@ -251,7 +251,8 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     # it), so that CDM stop answers as it does for a running job.
     em = Emulator(tmp_path_factory.mktemp('sdkfit-emulator') / 'emulator.db',
                   credentials={EMULATOR_AK: EMULATOR_SK}, tokens={EMULATOR_TOKEN},
-                  clusters={name: None for name in EMULATOR_CLUSTERS}, cdm_run_ms=3_600_000)
+                  clusters={name: None for name in EMULATOR_CLUSTERS}, cdm_run_ms=3_600_000,
+                  workspaces=EMULATOR_WORKSPACES)
     server = EmulatorServer(em)
     server.start()
     try:

@@ -209,6 +209,13 @@ def apply(
     lock_timeout: Annotated[str, typer.Option(
         '--lock-timeout', help='How long to wait for the lock on the target if another apply holds it '
                                '(90, 90s, 5m).')] = '0s',
+    cdm_wait: Annotated[str | None, typer.Option(
+        '--cdm-wait', help='A CDM job apply would overwrite is running (copying data): wait this long for its '
+                           'run to end (90s, 10m), then refuse it. Default: the target\'s cdm_wait_seconds (0).',
+        show_default=False)] = None,
+    stop_running_cdm_jobs: Annotated[bool, typer.Option(
+        '--stop-running-cdm-jobs', help='Stop the run of a CDM job apply overwrites instead of refusing it; '
+                                        'the job is not started again.')] = False,
 ) -> None:
     """Plan, show the plan, confirm, then import the changes in batches in dependency order.
 
@@ -219,6 +226,8 @@ def apply(
     with error_handler(output, fmt):
         require_format('apply', fmt, ALL_FORMATS, output)
         timeout = parse_duration(lock_timeout, option='--lock-timeout')
+        cdm_runs = flow.CdmRuns(None if cdm_wait is None else parse_duration(cdm_wait, option='--cdm-wait'),
+                                stop_running_cdm_jobs)
         env = read_env()
         resolver = resolver_for(output, env, secrets_dir)
         key = fingerprint_key_from_env(env)
@@ -244,7 +253,8 @@ def apply(
             progress.expect(len(saved.writes))
             with progress:
                 run = flow.apply_saved(saved, target, env, root=Path.cwd(), repo=repo,
-                                       resolver=resolver, locking=locking, fingerprint_key=key, on_event=progress)
+                                       resolver=resolver, locking=locking, fingerprint_key=key, on_event=progress,
+                                       cdm_runs=cdm_runs)
             if not run.plan.writes and fmt is not Format.JSON:
                 output.out('Nothing to apply: the plan has no changes.\n')
                 return
@@ -262,7 +272,8 @@ def apply(
             with progress:
                 run = flow.apply(find_root(repo), ref, target, env, resolver=resolver, locking=locking,
                                  confirm=confirm, choices=choices, fingerprint_key=key, on_event=progress,
-                                 on_warnings=lambda warnings: output.err(diagnostics_text(warnings)))
+                                 on_warnings=lambda warnings: output.err(diagnostics_text(warnings)),
+                                 cdm_runs=cdm_runs)
             if not run.plan.writes and fmt is not Format.JSON:
                 return
         result = run.applied.result

@@ -26,12 +26,10 @@ def _clusters(values: list[str]) -> dict[str, str | None]:
     return out
 
 
-def _workspaces(values: list[str] | None) -> dict[str, str] | None:
-    """`--workspace ID[=NAME]` values as id -> name; None (any id accepted) when none are given."""
-    if not values:
-        return None
+def _workspaces(values: list[str] | None) -> dict[str, str]:
+    """`--workspace ID[=NAME]` values as id -> name (`default` is added by the gateway)."""
     out: dict[str, str] = {}
-    for value in values:
+    for value in values or []:
         id_, _, name = value.partition('=')
         if not id_:
             raise UsageError(f'--workspace {value!r}: give ID or ID=NAME')
@@ -70,7 +68,7 @@ def emulator(
     workspace: Annotated[list[str] | None, typer.Option(
         '--workspace', metavar='<id[=name]>',
         help='DataArts workspace the emulator knows: ID or ID=NAME (repeatable; `default` is always'
-                            ' there). Given: other ids get DLF.0819 and Management Center calls need the header.',
+                            ' there). Other ids get DLF.0819; Management Center calls without the header are refused.',
     )] = None,
     unreachable_host: Annotated[list[str] | None, typer.Option(
         '--unreachable-host', metavar='<host>',
@@ -79,6 +77,8 @@ def emulator(
     cdm_run_ms: Annotated[int, typer.Option('--cdm-run-ms', help='How long a CDM run lasts.', min=0)] = 0,
     instance_run_ms: Annotated[int, typer.Option(
         '--instance-run-ms', help='How long a Factory job instance runs.', min=0)] = 0,
+    failing_job: Annotated[list[str] | None, typer.Option(
+        '--failing-job', help='Instances of this Factory job end `fail` (repeatable).')] = None,
     failing_cdm_job: Annotated[list[str] | None, typer.Option(
         '--failing-cdm-job', metavar='<name>',
         help='Starting this CDM job answers FAILURE_ON_SUBMIT (repeatable).')] = None,
@@ -118,7 +118,7 @@ def emulator(
         em = Emulator(db, credentials=credentials, tokens=set(token or []), clusters=_clusters(cdm_cluster or []),
                       faults=faults, workspaces=_workspaces(workspace), unreachable_hosts=set(unreachable_host or []),
                       failing_cdm_jobs=set(failing_cdm_job or []), cdm_run_ms=cdm_run_ms,
-                      instance_run_ms=instance_run_ms)
+                      instance_run_ms=instance_run_ms, failing_jobs=set(failing_job or []))
         try:
             server = EmulatorServer(em, port=port)
         except OSError as exc:

@@ -20,6 +20,7 @@ from jobsync.events import OnEvent, Status, ignore
 from jobsync.plan import Plan, SameName, Take
 from jobsync.state import Lock, state_key
 from jobsync.workspace.base import Workspace
+from jobsync.workspace.cdmruns import CdmRunPolicy
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,27 @@ class Locking:
 
 
 @dataclass(frozen=True)
+class CdmRuns:
+    """apply's command-line say over a CDM job that is running when apply would overwrite it
+    (workspace/cdmruns.py): wait up to `wait_seconds` for its copy to end (None: the target's
+    `cdm_wait_seconds`), or stop it (`stop_running`, or the target's `stop_running_cdm_jobs`)."""
+
+    wait_seconds: float | None = None
+    stop_running: bool = False
+
+
+def with_cdm_runs(workspace: Workspace, runs: CdmRuns) -> Workspace:
+    """The workspace with the command line's CDM-run choices over the target's (a workspace without
+    CDM run handling is returned as is)."""
+    policy = getattr(workspace, 'cdm_runs', None)
+    if isinstance(policy, CdmRunPolicy):
+        workspace.cdm_runs = dataclasses.replace(  # type: ignore[attr-defined]
+            policy, stop_running=policy.stop_running or runs.stop_running,
+            wait_seconds=policy.wait_seconds if runs.wait_seconds is None else runs.wait_seconds)
+    return workspace
+
+
+@dataclass(frozen=True)
 class Spent:
     """What the service made an apply do: API calls, retries and throttle (429) waits."""
 
@@ -152,13 +174,14 @@ def apply(
     repo: Path, ref: str | None, target: str | None, env: Mapping[str, str], *,
     resolver: secrets.SecretResolver, locking: Locking, confirm: Callable[[Plan], None],
     choices: Choices = Choices(), fingerprint_key: bytes | None = None, on_event: OnEvent = ignore,
-    on_warnings: Callable[[tuple[Diagnostic, ...]], None] = lambda _: None,
+    on_warnings: Callable[[tuple[Diagnostic, ...]], None] = lambda _: None, cdm_runs: CdmRuns = CdmRuns(),
 ) -> ApplyRun:
     """`jobsync apply`: plan under the target's lock, `confirm` (raises to stop), then apply and record state.
 
     `confirm` is called with every plan, also one without writes (to show it); it raises to stop.
     """
     loaded, workspace = commands.load_online(repo, ref, target, env)
+    with_cdm_runs(workspace, cdm_runs)
     try:
         on_warnings(tuple(loaded.result.warnings))
         options = commands.plan_options(loaded.target, **dataclasses.asdict(choices))
@@ -186,11 +209,12 @@ def apply(
 def apply_saved(
     the_plan: Plan, target: str | None, env: Mapping[str, str], *, root: Path, resolver: secrets.SecretResolver,
     locking: Locking, fingerprint_key: bytes | None = None, on_event: OnEvent = ignore, repo: Path | None = None,
+    cdm_runs: CdmRuns = CdmRuns(),
 ) -> ApplyRun:
     """`jobsync apply PLAN_FILE`: exactly the saved plan, refused if it is stale or for another target,
     or if `repo` holds the plan's revision and its jobsync.yaml says another workspace."""
     commands.check_plan_target(the_plan, target)
-    workspace = commands.open_plan_target(the_plan, root, env, repo)
+    workspace = with_cdm_runs(commands.open_plan_target(the_plan, root, env, repo), cdm_runs)
     try:
         lease = _lease(workspace, commands.plan_state_key(the_plan), locking)
         try:
@@ -205,5 +229,5 @@ def apply_saved(
     return ApplyRun(the_plan, applied, spent=used)
 
 
-__all__ = ['ApplyRun', 'Choices', 'Locking', 'Planned', 'Spent', 'Validated', 'apply', 'apply_saved',
-           'plan', 'spent', 'validate']
+__all__ = ['ApplyRun', 'CdmRuns', 'Choices', 'Locking', 'Planned', 'Spent', 'Validated', 'apply', 'apply_saved',
+           'plan', 'spent', 'validate', 'with_cdm_runs']

@@ -11,7 +11,7 @@ from typing import Any
 
 from jobsync import codec, secrets
 from jobsync.errors import Diagnostic
-from jobsync.kinds import FIELD_RULES, is_secret_field
+from jobsync.kinds import FIELD_RULES, is_secret_field, matches
 from jobsync.load import suggested_secret_name
 from jobsync.model import Kind, ObjectKey, Spec
 from jobsync.remap import Remap, apply_remap
@@ -132,6 +132,25 @@ def same(a: Any, b: Any) -> bool:
     return json.dumps(a, sort_keys=True, ensure_ascii=False) == json.dumps(b, sort_keys=True, ensure_ascii=False)
 
 
+def _is_default(kind: Kind, path: tuple[str, ...], value: Any) -> bool:
+    """Whether `value` at `path` is the default the field rules fold there (`*`: any segment)."""
+    for pattern, (default, _reason) in FIELD_RULES[kind].defaults.items():
+        if matches(path, pattern) and same(value, default):
+            return True
+    return False
+
+
+def without_defaults(kind: Kind, doc: Any, path: tuple[str, ...] = ()) -> Any:
+    """A repo-form document without the fields that hold their default (kinds.FIELD_RULES): what a
+    new file needs to say, the service filling the rest (jobdefaults.py)."""
+    if isinstance(doc, dict):
+        return {k: without_defaults(kind, v, (*path, str(k))) for k, v in doc.items()
+                if not _is_default(kind, (*path, str(k)), v)}
+    if isinstance(doc, list):
+        return [without_defaults(kind, v, (*path, str(i))) for i, v in enumerate(doc)]
+    return doc
+
+
 def templated(value: Any) -> bool:
     return isinstance(value, str) and ('${var:' in value or '${param:' in value)
 
@@ -156,6 +175,8 @@ def merge_values(
         f = filled if isinstance(filled, dict) else {}
         out: dict[str, Any] = {}
         for k in [k for k in r if k in live] + [k for k in live if k not in r]:
+            if k not in r and _is_default(kind, (*path, str(k)), live[k]):
+                continue  # the service filled what git leaves out (jobdefaults.py): keep it out
             value = merge_values(r.get(k, ABSENT), f.get(k, ABSENT), live[k], kind, (*path, str(k)), warn)
             if value is not ABSENT:
                 out[k] = value
@@ -169,8 +190,9 @@ def merge_values(
             if pointer_of(path) in FIELD_RULES[kind].name_keyed:
                 rank = {name: i for i, name in enumerate(raw_named)}
                 items.sort(key=lambda i: rank.get(i['name'], len(rank)))
+            where = {name: str(n) for n, name in enumerate(raw_named)}
             return [merge_values(raw_named.get(i['name'], ABSENT), filled_named.get(i['name'], ABSENT), i, kind,
-                           path, warn) for i in items]
+                                 (*path, where.get(i['name'], str(n))), warn) for n, i in enumerate(items)]
         if len(raw_list) == len(filled_list) == len(live):
             return [merge_values(raw_list[i], filled_list[i], v, kind, (*path, str(i)), warn)
                     for i, v in enumerate(live)]

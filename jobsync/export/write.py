@@ -16,7 +16,7 @@ from jobsync import codec, schema, secrets, yamlio
 from jobsync.errors import Diagnostic
 from jobsync.export import roundtrip
 from jobsync.export.index import RepoEntry, default_path
-from jobsync.export.merge import SecretNote, merge_values, place_secrets, templated
+from jobsync.export.merge import SecretNote, merge_values, place_secrets, templated, without_defaults
 from jobsync.load import EXPORT_SUFFIXES
 from jobsync.model import Kind, ObjectKey, Spec
 
@@ -180,6 +180,8 @@ def render_object(
                 f'{path}#{pointer}', 'if it differs per target, put it back in a variable'))
 
         doc = merge_values(old, base, doc, kind, (), warn)
+    else:  # a new file: the defaults the service filled in need not be written (jobdefaults.py)
+        doc = without_defaults(kind, doc)
     doc, notes = place_secrets(key, doc, old, path, extra)
     out.notes.extend(notes)
     if suffix in _API_FORM_SUFFIXES or (old is not None and name_field in old):

@@ -1,5 +1,6 @@
 """CDM job runs around writes: what the DataArts client does before deleting a CDM job and
-after starting one (called one line each from client.py).
+after starting one (called one line each from client.py). What `plan` says about them is the
+pure `jobsync/runnotes.py`.
 
 * A start's answer is checked: `StartJobResponse.submissions[0].status` of `FAILURE_ON_SUBMIT`,
   `FAILED` or `NEVER_EXECUTED` is a failed start, as the provider treats it
@@ -19,11 +20,11 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jobsync.kinds import CDM_SUBMISSION, JOB_SCHEDULE
+from jobsync.kinds import CDM_SUBMISSION
 from jobsync.model import ObjectKey
 from jobsync.workspace.transport import ApiError
 
@@ -98,33 +99,5 @@ def before_overwrite(key: ObjectKey, status: Callable[[ObjectKey], str], stop: C
             return
     waited = f' after waiting {policy.wait_seconds:g} s' if polls else ''
     raise ApiError(f'{key}: the CDM job is running (copying data){waited}; not overwritten', code='Cdm.0052',
-                   hint='apply again when its run has finished, allow a longer wait, or ask apply to stop it')
-
-
-def run_notes(changes: Iterable[Any], live: Mapping[ObjectKey, Any]) -> list[str]:
-    """What `plan` says apply will do to running jobs: a Factory job updated while its schedule
-    runs is stopped and restarted (apply.py); a running CDM job is stopped before it is deleted,
-    and an update of one waits for its copy (or stops it, per the target's settings)."""
-    stop_restart: list[str] = []
-    cdm_delete: list[str] = []
-    cdm_update: list[str] = []
-    for change in changes:
-        action = getattr(change.action, 'value', change.action)
-        current = live.get(change.key)
-        status = getattr(current, 'status', None)
-        if change.key.kind == 'job' and action == 'update' and status in JOB_SCHEDULE.running:
-            stop_restart.append(str(change.key))
-        elif change.key.kind == 'cdm-job' and status in CDM_SUBMISSION.running:
-            if action == 'delete':
-                cdm_delete.append(str(change.key))
-            elif action == 'update':
-                cdm_update.append(str(change.key))
-    notes: list[str] = []
-    if stop_restart:
-        notes.append('apply will stop and restart these running jobs to overwrite them: ' + ', '.join(stop_restart))
-    if cdm_delete:
-        notes.append('apply will stop these running CDM jobs before deleting them: ' + ', '.join(cdm_delete))
-    if cdm_update:
-        notes.append('these CDM jobs are running: apply waits for their copy to finish (cdm_wait_seconds) or, with'
-                     ' stop_running_cdm_jobs, stops it; they are not restarted: ' + ', '.join(cdm_update))
-    return notes
+                   hint='apply again when its run has finished, let apply wait for it (--cdm-wait 10m), or stop it'
+                        ' (--stop-running-cdm-jobs)')

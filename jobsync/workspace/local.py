@@ -73,9 +73,10 @@ class LocalWorkspace(DataArtsClient):
                                  'point `local:` at a path where jobsync may create a file') from None
         url = f'{URL_SCHEME}{self.path}'
         self.engine = Engine(db, project=project, workspace=workspace, **options)
-        self.gateway = Gateway(self.engine, verify=False)
-        transport = InProcessTransport(self.gateway, project_id=project,
-                                       workspace_id='' if workspace == 'default' else workspace)
+        # The gateway knows this one workspace (and `default`), and the header always names it, as
+        # jobsync sends it to the service (issue 11: the workspace checks are on here too).
+        self.gateway = Gateway(self.engine, verify=False, workspaces={workspace: workspace})
+        transport = InProcessTransport(self.gateway, project_id=project, workspace_id=workspace)
         records = SqliteStateStore(db, project=project, workspace=workspace, where=url, clock=self.engine.now)
         # One call at a time: the engine is in this process, threads would only contend for the GIL.
         super().__init__(transport, url=url, concurrency=1, records=records, create_clusters=True)

@@ -33,7 +33,8 @@ answers bytes (`Answer`), or None for a connection dropped mid-answer. In order:
   `workspace` header naming none of `workspaces` (always holding `default`) is 400
   `DLF.0819` "The workspace ID does not exist." on DLF and Management Center routes
   [TF `resource_huaweicloud_dataarts_factory_job_action.go` reads it as a 400 flat
-  `error_code`]; CDM ignores the header. `workspaces=None` accepts any id (the old behaviour).
+  `error_code`]; CDM ignores the header. Both checks are always on (issue 11): a client that
+  leaves the header out, or names a workspace nobody made, fails here as against the service.
 """
 
 from __future__ import annotations
@@ -149,8 +150,8 @@ class Gateway:
         self.engine = engine
         self.failing_cdm_jobs = frozenset(failing_cdm_jobs)
         self.unreachable_hosts = frozenset(unreachable_hosts)
-        # workspace id -> name; None: any id is accepted (no DLF.0819)
-        self.workspaces: dict[str, str] | None = None if workspaces is None else {'default': 'default', **workspaces}
+        # workspace id -> name: the workspaces of every project (another id: DLF.0819)
+        self.workspaces: dict[str, str] = {'default': 'default', **(workspaces or {})}
         self.credentials = dict(credentials or {})
         self.tokens = frozenset(tokens)
         self.clusters = dict(clusters or {})
@@ -315,10 +316,10 @@ class Gateway:
             return None
         given = headers.get('workspace')
         if not given:
-            if family == 'dayu' and self.workspaces is not None:
+            if family == 'dayu':
                 return _error_reply(EngineError('DAYU.4402', 'The workspace header is required.', family='dayu'))
             return None
-        if self.workspaces is not None and given not in self.workspaces:
+        if given not in self.workspaces:
             return Reply(400, {'error_code': 'DLF.0819', 'error_msg': 'The workspace ID does not exist.'})
         return None
 

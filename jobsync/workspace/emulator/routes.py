@@ -430,7 +430,7 @@ def _list_workspaces(em: Gateway, c: Call) -> Reply:
     # ListManagerWorkSpacesResponse{count, total_page, data[Workspacebody]}; is_default 1 = the default [SDK]
     if c.params['instance_id'] != EMULATOR_INSTANCE_ID:
         raise EngineError('DAYU.4403', f'The instance {c.params["instance_id"]} does not exist.', family='dayu')
-    spaces = em.workspaces if em.workspaces is not None else {'default': 'default'}
+    spaces = em.workspaces
     limit, offset = _int(c.query, 'limit', 10), _int(c.query, 'offset', 0)
     data = [{'id': id_, 'name': name, 'is_default': 1 if id_ == 'default' else 0,
              'instance_id': EMULATOR_INSTANCE_ID, 'project_id': c.params['pid']}

@@ -43,5 +43,6 @@ class Engine(Packages, Factory, Management, Cdm, Admin):
         """A view of another (project, workspace) in the same database (same clock and run times)."""
         return Engine(
             self.path, project=project, workspace=workspace, user=user or self.user,
-            cdm_run_ms=self.cdm_run_ms, instance_run_ms=self.instance_run_ms, _store=self._store,
+            cdm_run_ms=self.cdm_run_ms, instance_run_ms=self.instance_run_ms, failing_jobs=self.failing_jobs,
+            _store=self._store,
         )

@@ -263,7 +263,8 @@ class Factory(Space):
         return instance
 
     def get_instance(self, name: str, instance_id: int) -> dict[str, Any]:
-        """`GET .../jobs/{job_name}/instances/{instance_id}`: `running` until its run time passed, then `success`."""
+        """`GET .../jobs/{job_name}/instances/{instance_id}`: `running` until its run time passed, then
+        `success` (`fail` for a job in `failing_jobs`; [SDK] `ShowJobInstanceResponse.status` values)."""
         with self._store.read() as conn:
             row = conn.execute(
                 'SELECT * FROM instances WHERE project=? AND workspace=? AND job=? AND id=?',
@@ -275,7 +276,7 @@ class Factory(Space):
         done = self._now() >= end
         return {
             'jobName': name, 'instanceId': row['id'], 'instanceType': 2,  # 2 = manual (reference §4.5)
-            'status': 'success' if done else 'running',
+            'status': ('fail' if name in self.failing_jobs else 'success') if done else 'running',
             'planTime': row['start_time'], 'startTime': row['start_time'], 'endTime': end if done else 0,
         }
 

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from jobsync.codec import NAME_FIELD
+from jobsync.jobdefaults import with_export_defaults
 from jobsync.model import CDM_KINDS, MAX_EXPORT_JOBS, MAX_PACKAGE_BYTES, ObjectKey, Spec
 from jobsync.workspace import package
 from jobsync.workspace.service.admin import check_locked_tags
@@ -275,9 +276,12 @@ class _Task:
 
 
 def _as_exported(job: Spec) -> Spec:
-    """A job as an export file holds it: `"value_is_sensitive": false` on every node property that
-    does not say otherwise [3P: reference §4.8, a console-exported template; examples/repo
-    `jobs/hive_dwd_daily.job`] (issue 11 facts §2). Show answers never carry it (ModelProperty)."""
+    """A job as an export file holds it: the defaults the service fills where the definition left
+    a field out (`jobdefaults.EXPORT_DEFAULTS`, each with its evidence), and `"value_is_sensitive":
+    false` on every node property that does not say otherwise [3P: reference §4.8, a
+    console-exported template; examples/repo `jobs/hive_dwd_daily.job`] (issue 11 facts §2).
+    Show answers carry neither (ShowJobResponse, ModelProperty: shapes.py)."""
+    job = with_export_defaults(job)
     nodes = job.get('nodes')
     if not isinstance(nodes, list):
         return job
@@ -288,4 +292,3 @@ def _as_exported(job: Spec) -> Spec:
                                            if isinstance(p, dict) else p for p in node['properties']]}
         out_nodes.append(node)
     return {**job, 'nodes': out_nodes}
-

@@ -312,7 +312,7 @@ class Space:
 
     `clock` returns epoch milliseconds; CDM submissions and job instances advance with it: a
     CDM job runs `cdm_run_ms` and a job instance `instance_run_ms` after it starts (0: done
-    by the next query).
+    by the next query); an instance of a job in `failing_jobs` then ends `fail`.
     """
 
     def __init__(
@@ -325,6 +325,7 @@ class Space:
             clock: Callable[[], int] = now_ms,
             cdm_run_ms: int = 0,
             instance_run_ms: int = 0,
+            failing_jobs: frozenset[str] | set[str] = frozenset(),
             _store: Store | None = None,
     ) -> None:
         self.path = Path(path)
@@ -333,6 +334,7 @@ class Space:
         self.user = user
         self.cdm_run_ms = cdm_run_ms
         self.instance_run_ms = instance_run_ms
+        self.failing_jobs = frozenset(failing_jobs)  # their instances end `fail` (test knob, off the wire)
         self._store = _store if _store is not None else Store(self.path, clock)
 
     def close(self) -> None:
