@@ -100,6 +100,10 @@ class Workspace(Protocol):
         """
         ...
 
+    def drop_state(self, target: str) -> bool:
+        """Forget the target's state, readable or not (`jobsync state reset`); False if there was none."""
+        ...
+
     def acquire_lock(self, target: str, owner: str, run_url: str, ttl_ms: int) -> Lock:
         """Take the lease on `target` for `ttl_ms`, atomically; an expired lease is taken over.
 
@@ -125,6 +129,7 @@ class RecordStore(Protocol):
 
     def read_state(self, target: str) -> State | None: ...
     def write_state(self, state: State) -> None: ...
+    def drop_state(self, target: str) -> bool: ...
     def acquire_lock(self, target: str, owner: str, run_url: str, ttl_ms: int) -> Lock: ...
     def renew_lock(self, lock: Lock, ttl_ms: int) -> Lock: ...
     def release_lock(self, lock: Lock) -> None: ...
@@ -145,6 +150,9 @@ class KeepsRecords:
 
     def write_state(self, state: State) -> None:
         self.records.write_state(state)
+
+    def drop_state(self, target: str) -> bool:
+        return self.records.drop_state(target)
 
     def acquire_lock(self, target: str, owner: str, run_url: str, ttl_ms: int) -> Lock:
         return self.records.acquire_lock(target, owner, run_url, ttl_ms)
