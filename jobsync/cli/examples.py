@@ -21,6 +21,8 @@ EXAMPLES: dict[str, list[str]] = {
     'delete': ['jobsync delete script/cleanup_tmp'],
     'groups': ['jobsync groups', 'jobsync groups delete master_data'],
     'force-unlock': ['jobsync force-unlock LOCK_ID --target prod'],
+    'state': ['jobsync state list --target prod', 'jobsync state show job/job_batch',
+              'jobsync state rm script/cleanup_tmp', 'jobsync state reset --target prod'],
     'emulator': ['jobsync emulator --port 8443 --ak AKEXAMPLE --sk SKEXAMPLE'],
 }
 
