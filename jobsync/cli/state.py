@@ -28,10 +28,10 @@ from jobsync.commands.flow import Locking
 from jobsync.state import Lock, format_ms
 
 state_app = typer.Typer(
-    name='state', no_args_is_help=True,
+    no_args_is_help=True,
     help='Look at and repair what jobsync remembers of a target (its state), like `terraform state`.\n\n'
          'rm and reset take the target\'s lock, as apply does; list and show only read.')
-app.add_typer(state_app)
+app.add_typer(state_app, name='state')
 
 LockTimeoutOpt = Annotated[str, typer.Option(
     '--lock-timeout', help='How long to wait for the lock on the target if an apply holds it (90, 90s, 5m).')]
