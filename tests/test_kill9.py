@@ -41,31 +41,56 @@ def _write_scripts(repo: Path, version: str) -> None:
     git_commit_all(repo, f'scripts {version}')
 
 
-def test_kill_9_mid_batch_leaves_a_state_without_false_conflicts(example_repo: Path, running_emulator: Any) -> None:
-    _point_at_emulator(example_repo, running_emulator.url, uuid.uuid4().hex)
-    _write_scripts(example_repo, 'v1')
-    first = run_jobsync('apply', '--repo', str(example_repo), '--auto-approve', env=ENV)
-    assert first.code == 0, first
-    _write_scripts(example_repo, 'v2')
-
+def _held_apply(repo: Path, running_emulator: Any, stop: Any) -> Any:
+    """Run apply as a process until the emulator holds the update of HELD, `stop(proc)`, then let the
+    held request drop; what the process printed and its exit status."""
     held, release = threading.Event(), threading.Event()
 
     def hold(op: str, params: Mapping[str, str], body: bytes) -> bool:
         if op == 'update_script' and params.get('script_name') == HELD:
             held.set()
             release.wait(PROCESS_TIMEOUT_S)
-            return True  # never served: the client died waiting for it
+            return True  # never served: the client died (or gave up) waiting for it
         return False
 
     running_emulator.emulator.hold = hold
-    proc = start_jobsync_process('apply', '--repo', str(example_repo), '--auto-approve', env=ENV)
+    proc = start_jobsync_process('apply', '--repo', str(repo), '--auto-approve', env=ENV)
     try:
         assert held.wait(PROCESS_TIMEOUT_S), proc.printed()
-        proc.proc.kill()  # SIGKILL: no handler, no finally, no state written on the way out
+        running_emulator.emulator.hold = None  # what the process does next is served
+        stop(proc.proc)
     finally:
         ended = proc.finish()
         release.set()
         running_emulator.emulator.hold = None
+    return ended
+
+
+def test_sigterm_mid_call_records_the_state_releases_the_lock_and_exits_143(
+        example_repo: Path, running_emulator: Any) -> None:
+    _point_at_emulator(example_repo, running_emulator.url, uuid.uuid4().hex)
+    _write_scripts(example_repo, 'v1')
+    assert run_jobsync('apply', '--repo', str(example_repo), '--auto-approve', env=ENV).code == 0
+    _write_scripts(example_repo, 'v2')
+    ended = _held_apply(example_repo, running_emulator, lambda p: p.send_signal(signal.SIGTERM))
+    assert ended.code == 143, ended
+    assert 'Stopped by SIGTERM' in ended.stderr and 'the lock was released' in ended.stderr, ended.stderr
+    assert 'Traceback' not in ended.stderr
+    _write_scripts(example_repo, 'v3')
+    plan = run_jobsync('plan', '--repo', str(example_repo), env=ENV)
+    assert plan.code == 0 and 'conflict' not in plan.stdout.lower(), plan
+    applied = run_jobsync('apply', '--repo', str(example_repo), '--auto-approve', env=ENV)  # no lock left
+    assert applied.code == 0, applied
+
+
+def test_kill_9_mid_batch_leaves_a_state_without_false_conflicts(example_repo: Path, running_emulator: Any) -> None:
+    _point_at_emulator(example_repo, running_emulator.url, uuid.uuid4().hex)
+    _write_scripts(example_repo, 'v1')
+    first = run_jobsync('apply', '--repo', str(example_repo), '--auto-approve', env=ENV)
+    assert first.code == 0, first
+    _write_scripts(example_repo, 'v2')
+    # SIGKILL: no handler, no finally, no state written on the way out.
+    ended = _held_apply(example_repo, running_emulator, lambda p: p.kill())
     assert ended.code == -signal.SIGKILL, ended
 
     # The dead apply's lock stays until freed (README: after a crash).
