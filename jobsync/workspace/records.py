@@ -22,9 +22,10 @@ builds from what the routes do give (notes/issue13-records.md says it in full):
 * taking over an expired lock first creates a claim script `jobsync_lock_<key>.claim.<old id>`:
   the create is atomic, so of two takers of the same expired lease only one gets the claim; it
   then checks the lock still holds that lease and overwrites it, then deletes the claim (a later
-  taker of the same old lease gets the claim but finds the lock no longer holds it). What is left is a holder whose lease expired renewing at the very moment of a
-  takeover (one round trip, after 15 minutes without renewing): the next renewal of either finds
-  the other's id and stops before its next batch.
+  taker of the same old lease gets the claim but finds the lock no longer holds it). What is
+  left is a holder whose lease expired renewing at the very moment of a takeover (one round
+  trip, after 15 minutes without renewing): the next renewal of either finds the other's id and
+  stops before its next batch.
 
 Script type `FlinkSQL`, the one script type for which the reference lists no mandatory
 connection (§5) [INF]; content at most 4 MB, as for any script. A state larger than that (about
