@@ -27,10 +27,16 @@ from collections.abc import Callable, Mapping, Sequence
 from jobsync import secrets
 from jobsync.apply import ApplyResult, recorded_state
 from jobsync.events import Status
-from jobsync.model import ObjectKey
+from jobsync.model import CDM_KINDS, ObjectKey
 from jobsync.plan import Action, Plan
 from jobsync.state import ObjectState, State, live_hash
 from jobsync.workspace.base import Workspace
+
+
+def _group(kind: str) -> str:
+    """What one list call family covers (CDM links and jobs come from the same cluster listings)."""
+    return 'cdm' if kind in CDM_KINDS else kind
+
 
 SecretMacs = Callable[[set[secrets.SecretRef]], dict[str, str]]
 
@@ -52,6 +58,8 @@ class Journal:
         self._macs: dict[str, str] = {}
         self._changes = {c.key: c for c in plan.changes}
         self.coming: tuple[ObjectKey, ...] = ()  # the batch being written (after the last checkpoint)
+        self._listed: dict[ObjectKey, int] | None = None  # the last listing, kept up to date by kind
+        self._since: tuple[ObjectKey, ...] = ()  # written since that listing
 
     def _computed(self, result: ApplyResult) -> State:
         applied = {o.key for o in result.outcomes if o.status is Status.APPLIED}
@@ -60,8 +68,23 @@ class Journal:
         missing = {ref for ref in refs if str(ref) not in self._macs}
         if missing:
             self._macs.update(self.macs(missing))
-        listed = {k: e.updated for k, e in self.workspace.list_objects().items()}
-        return recorded_state(self.old, self.plan, result, listed, self._macs, now=self.clock(), kept_as=self.key)
+        return recorded_state(self.old, self.plan, result, self._listing(), self._macs, now=self.clock(),
+                              kept_as=self.key)
+
+    def _listing(self) -> dict[ObjectKey, int]:
+        """Fingerprints as the workspace shows them now: everything the first time, then only the
+        kinds the batches since the last listing wrote. A fingerprint of another kind that moved
+        meanwhile is corrected by `finish`; until then it only costs the next plan a read (content
+        unchanged: not drift)."""
+        if self._listed is None:
+            self._listed = {k: e.updated for k, e in self.workspace.list_objects().items()}
+        elif self._since:
+            groups = {_group(k.kind) for k in self._since}
+            fresh = self.workspace.list_kinds({k.kind for k in self._since})
+            self._listed = {**{k: v for k, v in self._listed.items() if _group(k.kind) not in groups},
+                            **{k: e.updated for k, e in fresh.items()}}
+        self._since = ()
+        return self._listed
 
     def _pending(self, keys: Sequence[ObjectKey], result: ApplyResult, base: Mapping[ObjectKey, ObjectState]
                  ) -> dict[ObjectKey, ObjectState]:
@@ -91,6 +114,7 @@ class Journal:
 
     def checkpoint(self, coming: Sequence[ObjectKey], result: ApplyResult) -> None:
         """Before a batch (`coming`): record what was applied so far, and the batch as pending."""
+        self._since += self.coming  # the batch before this one went through (or failed)
         self.coming = tuple(coming)
         if not result.outcomes and not any(self._changes[k].action in (Action.UPDATE, Action.CREATE)
                                            and self.old is not None and k in self.old.objects for k in coming):
@@ -105,7 +129,9 @@ class Journal:
 
     def finish(self, result: ApplyResult, *, plan_digest: str, pending: Sequence[ObjectKey] = ()) -> State | None:
         """After the last batch (or an interrupt, with the batch it stopped in as `pending`): the state
-        of what was applied; None when the stored one says it already."""
+        of what was applied; None when the stored one says it already. Listed whole: a write can
+        move the fingerprint of another kind (a connection's, when what uses it is written)."""
+        self._listed, self._since = None, ()
         computed = self._computed(result)
         extra = self._pending(pending, result, computed.objects)
         if self.old is not None and not extra and dict(computed.objects) == dict(self.old.objects) \

@@ -42,6 +42,10 @@ class Workspace(Protocol):
         """Every object in the workspace, from list calls only."""
         ...
 
+    def list_kinds(self, kinds: Iterable[str]) -> dict[ObjectKey, ListEntry]:
+        """The objects of `kinds` only (CDM links and jobs: both), from list calls only."""
+        ...
+
     def read(self, keys: Iterable[ObjectKey]) -> dict[ObjectKey, LiveObject]:
         """Content for `keys`, fetched in batches. Keys that do not exist are absent."""
         ...
