@@ -5,6 +5,7 @@ package is written."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -75,3 +76,44 @@ def test_only_the_object_that_provably_failed_fails_with_the_real_error(running_
     assert 'not attempted' not in str(refused.value.reasons)
     assert sorted(ws.read(keys)) == [keys[0], *keys[2:]]
     ws.close()
+
+
+def test_apply_reports_calls_retries_and_throttle_waits_in_json(example_repo: Any, running_emulator: Any) -> None:
+    import json
+    import uuid
+
+    import yaml
+    from conftest import EXAMPLE_SECRETS, git_commit_all, run_jobsync
+    from dataarts_fixtures import EMULATOR_AK, EMULATOR_SK
+
+    url = running_emulator.url
+    config = yaml.safe_load((example_repo / 'jobsync.yaml').read_text(encoding='utf-8'))
+    config['default_target'] = 'cloud'
+    config['targets']['cloud'] = {'workspace': 'dataarts', 'expressionTimeZone': 'GMT+8', 'dataarts': {
+        'project_id': uuid.uuid4().hex, 'workspace_id': 'ws-json',
+        'endpoints': {'factory': url, 'management': url, 'cdm': url},
+        'rate_limits': {'factory': 0, 'management': 0, 'cdm': 0}, 'backoff_seconds': 0.01, 'max_attempts': 8}}
+    (example_repo / 'jobsync.yaml').write_text(yaml.safe_dump(config), encoding='utf-8')
+    git_commit_all(example_repo, 'cloud')
+    ticks = iter(range(1_000_000))
+
+    def throttle_clock() -> float:
+        # Time jumps between requests (the bucket always refills), except once: that request finds
+        # the bucket empty and is throttled, exactly once, with no real waiting to arrange it.
+        tick = next(ticks)
+        return float(tick * 10 if tick < 40 else (tick - 1) * 10)
+
+    running_emulator.emulator.throttle_clock = throttle_clock
+    running_emulator.emulator.faults = Faults(fault_rate=0.2, phase='before', throttle_rps=1, throttle_burst=1,
+                                              seed=7)
+    env = {'HUAWEICLOUD_SDK_AK': EMULATOR_AK, 'HUAWEICLOUD_SDK_SK': EMULATOR_SK, **EXAMPLE_SECRETS}
+    try:
+        applied = run_jobsync('apply', '--repo', str(example_repo), '--auto-approve', '--format', 'json', env=env)
+    finally:
+        stats = dict(running_emulator.emulator.stats)
+        running_emulator.emulator.faults = Faults()
+        running_emulator.emulator.throttle_clock = time.monotonic
+    assert applied.code == 0, applied
+    api = json.loads(applied.stdout)['api']
+    assert api['calls'] == stats['requests'] and api['retries'] > 0, (api, stats)
+    assert api['throttle_waits'] == stats['throttled'] == 1, (api, stats)
