@@ -33,18 +33,12 @@ from jobsync.workspace.agents import with_agent_id
 from jobsync.workspace.bodies import ALREADY_EXISTS, FATAL_CODES, full_body
 from jobsync.workspace.cdmruns import CdmRunPolicy, before_overwrite, check_start, stop_before_delete
 from jobsync.workspace.reader import CRUD, PAGE, DataArtsReader, params_for
-from jobsync.workspace.transport import ApiError
+from jobsync.workspace.transport import ApiError, may_have_happened
 
 # Rounds of create/update for one object; a lost answer costs a read-back and a round.
 _CREATE_ROUNDS = 5
 # What a missing resource or connection is called when no call could even be made for it.
 _MISSING_CODE = {'resource': 'DLF.6241', 'connection': 'DAYU.1005'}
-
-
-def _lost(err: ApiError) -> bool:
-    """Whether a write may have gone through without our hearing it: a dropped answer, or a
-    transient answer (5xx, throttling) that outlasted the transport's retries."""
-    return err.ambiguous or err.status >= 500 or err.status == 429
 
 
 def _body(route: r.Route, spec: Spec) -> object:
@@ -149,7 +143,7 @@ class DataArtsClient(DataArtsReader):
                     if key.kind in ('resource', 'connection'):
                         self._id(key, refresh=True)
                     continue
-                if not _lost(err):
+                if not may_have_happened(err):
                     raise
                 # The answer was lost after the request went out: look (name and content) first.
                 held = self._holds(key, spec)
@@ -218,7 +212,7 @@ class DataArtsClient(DataArtsReader):
                 raise ApiError(f'{key} does not exist', code=_MISSING_CODE[key.kind], not_found=True)
             self.http.call(route, params_for(route, address))
         except ApiError as err:
-            if _lost(err) and not err.not_found:
+            if may_have_happened(err) and not err.not_found:
                 # Its answer stayed lost: gone now means the delete went through.
                 if self._lookup(key):
                     raise

@@ -57,7 +57,7 @@ from jobsync.state import (
     state_to_json,
 )
 from jobsync.workspace.routes import CREATE_SCRIPT, DELETE_SCRIPT, LIST_SCRIPTS, SHOW_SCRIPT, UPDATE_SCRIPT
-from jobsync.workspace.transport import ApiError, Transport
+from jobsync.workspace.transport import ApiError, Transport, may_have_happened
 
 RECORD_DIRECTORY = '/jobsync'
 RECORD_SCRIPT_TYPE = 'FlinkSQL'
@@ -141,7 +141,7 @@ class ScriptRecordStore:
             try:
                 self._update(name, content, what)
             except ApiError as err:
-                if not (err.ambiguous or err.status >= 500 or err.status == 429):
+                if not may_have_happened(err):
                     raise
                 last = err
             found = self._read(name)
