@@ -67,12 +67,13 @@ def apply_plan(
     *,
     resolver: secrets.SecretResolver,
     on_event: OnEvent = ignore,
-    before_batch: Callable[[], None] = lambda: None,
+    before_batch: Callable[[Sequence[ObjectKey], ApplyResult], None] = lambda keys, done: None,
 ) -> ApplyResult:
     """Run the plan's batches in order and return an outcome for every write it plans.
 
     Exports and conflicts are never written (a plan with conflicts is refused first). `before_batch`
-    runs before each batch (apply renews its lease on the target there).
+    runs before each batch with its keys and the outcomes so far (apply renews its lease on the
+    target and records the state there: journal.py).
     """
     check_no_conflicts(plan)
     check_secrets(plan, resolver)
@@ -95,10 +96,10 @@ def apply_plan(
 def _run_batches(
     plan: Plan, workspace: Workspace, changes: dict[ObjectKey, Change], outcomes: dict[ObjectKey, Outcome],
     record: Callable[[Outcome], None], scrub: Callable[[str], str], resolver: secrets.SecretResolver,
-    on_event: OnEvent, before_batch: Callable[[], None],
+    on_event: OnEvent, before_batch: Callable[[Sequence[ObjectKey], ApplyResult], None],
 ) -> None:
     for number, batch in enumerate(plan.batches, 1):
-        before_batch()
+        before_batch(batch, ApplyResult(tuple(outcomes[k] for k in sorted(outcomes))))
         on_event(Event(EventKind.BATCH, batch=(number, len(plan.batches)),
                        message=f'{len(batch)} object(s), {batch[0].kind}'))
         ready: list[Change] = []

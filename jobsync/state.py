@@ -171,8 +171,22 @@ def state_to_json(state: State) -> str:
     return json.dumps(state_to_dict(state), indent=1, ensure_ascii=False) + '\n'
 
 
-def state_from_json(text: str, *, where: str) -> State:
-    """Read a state document; `where` names its place in messages (`target prod in local:...`)."""
+def target_of(key: str) -> str:
+    """The target name of a state key (`state_key`: the name, plus `.<digest>` for a scoped target)."""
+    name, dot, digest = key.rpartition('.')
+    return name if dot and len(digest) == 8 and all(c in '0123456789abcdef' for c in digest) else key
+
+
+def reset_hint(key: str, kept_in: str = '') -> str:
+    """What to do about a state that cannot be read: the command that drops it, and where it is kept."""
+    where = f' (it is {kept_in})' if kept_in else ''
+    return (f'drop it with `jobsync state reset --target {target_of(key)}`{where}; the next plan then compares '
+            'git with the workspace only, and the next apply records a new state')
+
+
+def state_from_json(text: str, *, where: str, key: str = '', kept_in: str = '') -> State:
+    """Read a state document; `where` names its place in messages (`target prod in local:...`),
+    `key` and `kept_in` (the state key, and where the backend keeps it) the hint of an unreadable one."""
     try:
         doc = json.loads(text)
         version = doc.get('format_version')
@@ -196,8 +210,8 @@ def state_from_json(text: str, *, where: str) -> State:
         raise
     except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise StateError(f'the state of {where} cannot be read: {err}',
-                         hint='it was written by something other than jobsync; remove it to start over '
-                              '(the next plan then compares git with the workspace only)') from None
+                         hint='it was not written by this jobsync, or was damaged; '
+                              + reset_hint(key or where, kept_in)) from None
 
 
 # --- the lock -----------------------------------------------------------------------------------

@@ -76,6 +76,7 @@ def running_emulator(emulator: RunningEmulator) -> Iterator[RunningEmulator]:
     emulator.emulator.stats.clear()
     yield emulator
     emulator.emulator.faults = Faults()
+    emulator.emulator.hold = None
     emulator.emulator.script_errors = 'flat'
     emulator.emulator.paging = 'records'
 

@@ -221,7 +221,8 @@ def test_5xx_and_drops_on_reads_are_retried(running_emulator):
 @pytest.mark.parametrize('fault', ['fault_rate', 'drop_rate'])
 def test_a_create_whose_answer_was_lost_is_not_repeated_blindly(running_emulator, fault):
     """The create went through but its answer was lost: the client must find the object, not
-    create it again (which the service would refuse, or for some kinds duplicate)."""
+    create it again (which the service would refuse, or for some kinds duplicate); found holding
+    exactly the body sent (by name and content), it is not written again either."""
     ws = running_emulator.workspace()
     ws.list_objects()  # the workspace is known to be empty
     rates = {'fault_rate': 0.9 if fault == 'fault_rate' else 0.0, 'drop_rate': 0.9 if fault == 'drop_rate' else 0.0}
@@ -231,7 +232,8 @@ def test_a_create_whose_answer_was_lost_is_not_repeated_blindly(running_emulator
     ws.import_objects([(key, resource_spec('etl_jar'))])
     running_emulator.emulator.faults = Faults()
     assert ws.calls['POST /v1/{pid}/resources'] == 1  # one create, its answer lost
-    assert ws.calls['PUT /v1/{pid}/resources/{resource_id}'] == 1  # then found, and made to hold the body
+    assert ws.calls['GET /v1/{pid}/resources/{resource_id}'] == 1  # read back by name and content
+    assert ws.calls['PUT /v1/{pid}/resources/{resource_id}'] == 0  # it holds the body: nothing to repeat
     listing = running_emulator.emulator.engine.scoped(ws.http.settings.project_id, 'ws-test').list_resources()
     assert listing['total'] == 1
     ws.close()

@@ -7,7 +7,7 @@ from typing import NoReturn
 
 import typer
 
-from jobsync.cli import core, emulator, export, init, lock, ops, signals, versions  # noqa: F401  (registers the commands)
+from jobsync.cli import core, emulator, export, init, lock, ops, signals, state, versions  # noqa: F401  (registers the commands)
 from jobsync.cli.app import app
 from jobsync.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, click_exceptions
 from jobsync.cli.examples import attach

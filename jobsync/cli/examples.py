@@ -22,6 +22,8 @@ EXAMPLES: dict[str, list[str]] = {
     'groups': ['jobsync groups', 'jobsync groups delete master_data'],
     'force-unlock': ['jobsync force-unlock LOCK_ID --target prod'],
     'versions': ['jobsync versions mysql_to_dws_daily', 'jobsync versions doc1 --version 1 --format json'],
+    'state': ['jobsync state list --target prod', 'jobsync state show job/job_batch',
+              'jobsync state rm script/cleanup_tmp', 'jobsync state reset --target prod'],
     'emulator': ['jobsync emulator --port 8443 --ak AKEXAMPLE --sk SKEXAMPLE'],
 }
 

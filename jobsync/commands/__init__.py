@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobsync import schema, secrets
-from jobsync.apply import ApplyResult, apply_plan, check_no_conflicts, recorded_state
+from jobsync.apply import ApplyInterrupted, ApplyResult, apply_plan, check_no_conflicts
 from jobsync.commands.inuse import refuse_if_used
 from jobsync.config import Target
 from jobsync.errors import LockError, PlanError, UsageError
-from jobsync.events import OnEvent, Status
+from jobsync.events import OnEvent
 from jobsync.gitrepo import NO_COMMITS, NOT_IN_GIT, Snapshot, read_snapshot
+from jobsync.journal import Journal
 from jobsync.load import LoadResult, load_config, load_repo
 from jobsync.model import Definition, LiveObject, ObjectKey, Spec
 from jobsync.plan import (
@@ -390,27 +391,24 @@ def apply_command(
     check_no_conflicts(plan)
     key = plan_state_key(plan)
     old = workspace.read_state(key)
+
+    def macs(refs: set[secrets.SecretRef]) -> dict[str, str]:
+        return secret_fingerprints(refs, resolver, fingerprint_key) if fingerprint_key else {}
+
+    journal = Journal(plan, workspace, key, old, macs=macs, clock=clock,
+                      renew=lease.renew if lease is not None else lambda: None)
     if plan.writes:
-        result = apply_plan(plan, workspace, resolver=resolver, on_event=on_event,
-                            before_batch=lease.renew if lease is not None else lambda: None)
+        try:
+            result = apply_plan(plan, workspace, resolver=resolver, on_event=on_event,
+                                before_batch=journal.checkpoint)
+        except ApplyInterrupted as stop:
+            # The call in flight was finished or abandoned: record what went through, and the
+            # batch it stopped in as pending (journal.py), before the lock is released.
+            journal.finish(stop.result, plan_digest='', pending=journal.coming)
+            raise
     else:
         result = ApplyResult(())
-    applied = {o.key for o in result.outcomes if o.status is Status.APPLIED}
-    hmacs: dict[str, str] = {}
-    if fingerprint_key:
-        refs = {ref for c in plan.changes if c.key in applied and c.action is not Action.DELETE
-                for ref in secrets.refs_in(c.desired)}
-        hmacs = secret_fingerprints(refs, resolver, fingerprint_key)
-    listed = workspace.list_objects()
-    new = recorded_state(old, plan, result, {k: e.updated for k, e in listed.items()}, hmacs, now=clock(),
-                         kept_as=key)
-    if old is not None and dict(new.objects) == dict(old.objects):
-        return Applied(result, None)
-    new = dataclasses.replace(new, plan_digest=plan_digest(plan))
-    if lease is not None:
-        lease.renew()  # still ours: nobody took the target over while we wrote
-    workspace.write_state(new)
-    return Applied(result, new)
+    return Applied(result, journal.finish(result, plan_digest=plan_digest(plan)))
 
 
 def apply_saved_plan(

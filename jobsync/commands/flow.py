@@ -7,14 +7,13 @@ What only the CLI can do comes in as callables: `confirm` (show the plan and ask
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from jobsync import commands, secrets
-from jobsync.apply import ApplyInterrupted, check_no_conflicts, check_secrets, recorded_state
+from jobsync.apply import ApplyInterrupted, check_no_conflicts, check_secrets
 from jobsync.errors import Diagnostic
 from jobsync.events import OnEvent, Status, ignore
 from jobsync.plan import Plan, SameName, Take
@@ -150,23 +149,14 @@ interrupted_written: list[int] = []
 
 
 @contextmanager
-def _recorded_on_interrupt(the_plan: Plan, workspace: Workspace, lease: commands.Lease) -> Iterator[None]:
-    """An apply interrupted (SIGINT/SIGTERM/SIGHUP) records the state of what it wrote before the
-    lock is released, so a re-run sees those objects as its own, not as conflicts; `written` on
-    the re-raised interrupt says how many objects went through."""
+def _counted_on_interrupt() -> Iterator[None]:
+    """An apply interrupted (SIGINT/SIGTERM/SIGHUP) has recorded the state of what it wrote
+    (`commands.apply_command`, journal.py) before the lock is released; this keeps how many
+    objects went through, for the CLI to say on the way out."""
     try:
         yield
     except ApplyInterrupted as stop:
-        written = sum(1 for o in stop.result.outcomes if o.status is Status.APPLIED)
-        interrupted_written.append(written)
-        if written:
-            key = commands.plan_state_key(the_plan)
-            old = workspace.read_state(key)
-            listed = workspace.list_objects()
-            new = recorded_state(old, the_plan, stop.result, {k: e.updated for k, e in listed.items()}, {},
-                                 now=time.time_ns() // 1_000_000, kept_as=key)
-            lease.renew()
-            workspace.write_state(new)
+        interrupted_written.append(sum(1 for o in stop.result.outcomes if o.status is Status.APPLIED))
         raise
 
 
@@ -195,7 +185,7 @@ def apply(
                                              fingerprint_key=fingerprint_key)
             confirm(the_plan)
             check_no_conflicts(the_plan)
-            with _recorded_on_interrupt(the_plan, workspace, lease):
+            with _counted_on_interrupt():
                 applied = commands.apply_command(the_plan, workspace, resolver, on_event, lease=lease,
                                                  fingerprint_key=fingerprint_key)
         finally:
@@ -218,7 +208,7 @@ def apply_saved(
     try:
         lease = _lease(workspace, commands.plan_state_key(the_plan), locking)
         try:
-            with _recorded_on_interrupt(the_plan, workspace, lease):
+            with _counted_on_interrupt():
                 applied = commands.apply_saved_plan(the_plan, workspace, resolver, on_event, lease=lease,
                                                     fingerprint_key=fingerprint_key)
         finally:

@@ -42,6 +42,10 @@ class Workspace(Protocol):
         """Every object in the workspace, from list calls only."""
         ...
 
+    def list_kinds(self, kinds: Iterable[str]) -> dict[ObjectKey, ListEntry]:
+        """The objects of `kinds` only (CDM links and jobs: both), from list calls only."""
+        ...
+
     def read(self, keys: Iterable[ObjectKey]) -> dict[ObjectKey, LiveObject]:
         """Content for `keys`, fetched in batches. Keys that do not exist are absent."""
         ...
@@ -109,6 +113,10 @@ class Workspace(Protocol):
         """
         ...
 
+    def drop_state(self, target: str) -> bool:
+        """Forget the target's state, readable or not (`jobsync state reset`); False if there was none."""
+        ...
+
     def acquire_lock(self, target: str, owner: str, run_url: str, ttl_ms: int) -> Lock:
         """Take the lease on `target` for `ttl_ms`, atomically; an expired lease is taken over.
 
@@ -134,6 +142,7 @@ class RecordStore(Protocol):
 
     def read_state(self, target: str) -> State | None: ...
     def write_state(self, state: State) -> None: ...
+    def drop_state(self, target: str) -> bool: ...
     def acquire_lock(self, target: str, owner: str, run_url: str, ttl_ms: int) -> Lock: ...
     def renew_lock(self, lock: Lock, ttl_ms: int) -> Lock: ...
     def release_lock(self, lock: Lock) -> None: ...
@@ -154,6 +163,9 @@ class KeepsRecords:
 
     def write_state(self, state: State) -> None:
         self.records.write_state(state)
+
+    def drop_state(self, target: str) -> bool:
+        return self.records.drop_state(target)
 
     def acquire_lock(self, target: str, owner: str, run_url: str, ttl_ms: int) -> Lock:
         return self.records.acquire_lock(target, owner, run_url, ttl_ms)

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from jobsync.codec import NAME_FIELD
+from jobsync.diff import diff_specs
 from jobsync.errors import ImportRefused, WorkspaceError
 from jobsync.kinds import RUNNING_STATES
 from jobsync.model import CDM_KINDS, ObjectKey, Spec
@@ -34,7 +35,7 @@ from jobsync.workspace.cdmruns import CdmRunPolicy, before_overwrite, check_star
 from jobsync.workspace.reader import CRUD, PAGE, DataArtsReader, params_for
 from jobsync.workspace.records import ScriptRecordStore
 from jobsync.workspace.review import Review
-from jobsync.workspace.transport import ApiError
+from jobsync.workspace.transport import ApiError, may_have_happened
 
 # Rounds of create/update for one object; a lost answer costs a read-back and a round.
 _CREATE_ROUNDS = 5
@@ -128,51 +129,65 @@ class DataArtsClient(DataArtsReader):
     def _upsert(self, key: ObjectKey, spec: Spec) -> None:
         """Update or create one object so that it holds `spec`.
 
-        A write whose answer was lost (`ambiguous`) is resolved by reading back before it is
-        repeated: found means the create went through, and the next round makes sure it holds
-        exactly this body (an update is safe to repeat). Only an object that provably could not
-        be written fails, with the last real error the service gave (status, code, request id).
+        A write whose answer was lost (dropped, or 5xx/429 past the transport's retries) is
+        resolved by reading back, by name and content (`_holds`), before it is repeated: holding
+        this body, it is done; absent, it is created again; holding another, it is updated. Only
+        an object that provably could not be written fails, with the last real error the service
+        gave (status, code, request id); `import_objects` goes on with the others.
         """
         if key.kind in CDM_KINDS:
             self._cluster(key, create=True)  # a missing cluster: refused here, or made (`create_clusters`)
         exists = self._exists(key)
         last: ApiError | None = None
-        created = False  # a create whose answer was lost, found by reading back
         for _ in range(_CREATE_ROUNDS):
-            if exists:
-                try:
-                    self._update(key, spec)
-                    break
-                except ApiError as err:
-                    if not err.not_found:
-                        raise
-                    last = err
-                    exists = False  # gone since it was listed: create it
-                    continue
             try:
-                self._create(key, spec)
+                if exists:
+                    self._update(key, spec)
+                else:
+                    self._create(key, spec)
                 break
             except ApiError as err:
                 last = err
-                if err.code in ALREADY_EXISTS:
+                if exists and err.not_found:
+                    exists = False  # gone since it was listed: create it
+                    continue
+                if not exists and err.code in ALREADY_EXISTS:
                     exists = True  # created by someone (or by our own lost attempt): update it
                     if key.kind in ('resource', 'connection'):
                         self._id(key, refresh=True)
                     continue
-                if not err.ambiguous:
+                if not may_have_happened(err):
                     raise
-                # The answer was lost after the request went out: look before writing again.
-                exists = created = self._lookup(key)
+                # The answer was lost after the request went out: look (name and content) first.
+                held = self._holds(key, spec)
+                if held:
+                    break  # the lost write went through, with exactly this content
+                exists = held is not None
         else:
-            if not (created and self._lookup(key)):
-                if last is not None:
-                    raise last
-                raise ApiError(f'{key}: could not be written after {_CREATE_ROUNDS} rounds of create and update',
-                               ambiguous=True)
-            # It exists (our lost create went through): one last update makes it hold this body.
-            self._update(key, spec)
+            if last is not None:
+                raise last
+            raise ApiError(f'{key}: could not be written after {_CREATE_ROUNDS} rounds of create and update',
+                           ambiguous=True)
         with self._lock:
             self._ids.setdefault(key, '')
+
+    def _holds(self, key: ObjectKey, spec: Spec) -> bool | None:
+        """After a lost answer: does the object exist (False/True), and hold `spec` (True)?
+
+        By name and content: the object as the service shows it is compared with `spec` the way
+        plan compares (diff.diff_specs: secret fields, which it never shows, left out). Found
+        with other content, the caller writes it again (an update is safe to repeat). CDM links
+        and jobs are looked up by name only: their show answers a wrapper, and the next round's
+        update makes sure of the content.
+        """
+        if key.kind in CDM_KINDS:
+            return False if self._lookup(key) else None
+        if key.kind in ('resource', 'connection'):
+            self._id(key, refresh=True)
+        live = self._show(key)
+        if live is None:
+            return None
+        return not diff_specs(key.kind, spec, live)
 
     def _create(self, key: ObjectKey, spec: Spec) -> None:
         route = CRUD[key.kind][1]
@@ -211,7 +226,11 @@ class DataArtsClient(DataArtsReader):
             self.http.call(route, params_for(route, address),
                            body=self.review.delete_body(key.kind) if self.review is not None else None)
         except ApiError as err:
-            if not (err.not_found and err.attempts > 1):
+            if may_have_happened(err) and not err.not_found:
+                # Its answer stayed lost: gone now means the delete went through.
+                if self._lookup(key):
+                    raise
+            elif not (err.not_found and err.attempts > 1):
                 raise
         with self._lock:
             self._ids.pop(key, None)

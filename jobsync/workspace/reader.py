@@ -269,6 +269,15 @@ class DataArtsReader(KeepsRecords):
             out.update(lister())
         return dict(sorted(out.items()))
 
+    def list_kinds(self, kinds: Iterable[str]) -> dict[ObjectKey, ListEntry]:
+        """The objects of `kinds` only (CDM links and jobs are listed together), from list calls."""
+        wanted = {'cdm' if kind in CDM_KINDS else kind for kind in kinds}
+        out: dict[ObjectKey, ListEntry] = {}
+        for name, lister in self._listers().items():
+            if name in wanted:
+                out.update(lister())
+        return dict(sorted(out.items()))
+
     # --- reading -----------------------------------------------------------------------------
 
     def read(self, keys: Iterable[ObjectKey]) -> dict[ObjectKey, LiveObject]:

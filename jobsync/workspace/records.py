@@ -5,15 +5,27 @@ of Factory scripts named `jobsync_state_<key>` and `jobsync_lock_<key>` in direc
 so that every CI runner using the workspace sees the same ones (state.py, base.py). The client
 never lists them as objects.
 
-The service offers no compare-and-swap, so these are as atomic as its REST routes allow:
+The service offers no compare-and-swap: a script has a `version`, but it is the number of its
+last *submission* (the SDK's ShowScriptResponse: "脚本最新提交版本"), and the update route takes
+no expected version or If-Match (UpdateScriptRequest: workspace, script_name, body). What jobsync
+builds from what the routes do give (notes/issue13-records.md says it in full):
 
-* creating a script is atomic (a second create of the same name fails `DLF.0202`): the first
-  state write and taking a free lock cannot both succeed for two writers;
-* a state write checks the stored serial, then overwrites: two writers in the same instant could
-  both pass the check. The target's lock is what keeps applies apart;
-* taking over an expired lock overwrites it and reads it back: of two takers, the one whose
-  lock id is not there fails. A taker that reads back before the other writes would not see it
-  [INF: a window of one round trip, for locks that had already expired].
+* creating a script is atomic (a second create of the same name fails `DLF.0202`): of two
+  writers of the first state, or of two takers of a free lock, exactly one wins;
+* the lock is what serialises state writes: the state is written only by the lock's holder, who
+  renews the lock (reading it back: still ours?) right before every state write. A state write
+  then checks the stored serial, overwrites, and reads back: the script holding exactly the
+  document sent is ours; anything else means another writer went past the lock, reported as such;
+* a lost answer (dropped connection, 5xx) on any of these writes is resolved by reading back,
+  never reported as another writer: the script holding our content (a lock carries its own
+  random id) means the write went through; holding the content from before, it is sent again;
+* taking over an expired lock first creates a claim script `jobsync_lock_<key>.claim.<old id>`:
+  the create is atomic, so of two takers of the same expired lease only one gets the claim; it
+  then checks the lock still holds that lease and overwrites it, then deletes the claim (a later
+  taker of the same old lease gets the claim but finds the lock no longer holds it). What is
+  left is a holder whose lease expired renewing at the very moment of a takeover (one round
+  trip, after 15 minutes without renewing): the next renewal of either finds the other's id and
+  stops before its next batch.
 
 Script type `FlinkSQL`, the one script type for which the reference lists no mandatory
 connection (§5) [INF]; content at most 4 MB, as for any script. A state larger than that (about
@@ -40,12 +52,13 @@ from jobsync.state import (
     State,
     lock_from_json,
     lock_to_json,
+    reset_hint,
     state_from_json,
     state_to_json,
 )
 from jobsync.workspace.review import Review
 from jobsync.workspace.routes import CREATE_SCRIPT, DELETE_SCRIPT, LIST_SCRIPTS, SHOW_SCRIPT, UPDATE_SCRIPT
-from jobsync.workspace.transport import ApiError, Transport
+from jobsync.workspace.transport import ApiError, Transport, may_have_happened
 
 RECORD_DIRECTORY = '/jobsync'
 RECORD_SCRIPT_TYPE = 'FlinkSQL'
@@ -119,6 +132,41 @@ class ScriptRecordStore:
     def _update(self, name: str, content: str, what: str) -> None:
         self.http.call(UPDATE_SCRIPT, {'script_name': name}, body=self._body(name, content, what))
 
+    def _overwrite(self, name: str, before: str, content: str, what: str) -> bool:
+        """Replace `before` by `content`, then read back: True if the script now holds `content`.
+
+        An update whose answer stays lost after the transport's retries is resolved by reading
+        back too: still `before`, it is sent again; `content`, it went through; anything else is
+        another writer's (False).
+        """
+        last: ApiError | None = None
+        for _ in range(_CREATE_ROUNDS):
+            try:
+                self._update(name, content, what)
+            except ApiError as err:
+                if not may_have_happened(err):
+                    raise
+                last = err
+            found = self._read(name)
+            if found == content:
+                return True
+            if found != before:
+                return False
+        assert last is not None
+        raise last
+
+    def drop_state(self, target: str) -> bool:
+        """Forget the target's state, readable or not: its script, and every part of it (also
+        parts left over by an apply that died before it committed a new manifest)."""
+        name = STATE_SCRIPT_PREFIX + target
+        parts = [n for n in self._names(f'{name}.s') if n.startswith(f'{name}.s')]
+        found = self._read(name) is not None
+        for part in parts:
+            self._delete(part)
+        if found:
+            self._delete(name)
+        return found or bool(parts)
+
     def _delete(self, name: str) -> None:
         try:
             self.http.call(DELETE_SCRIPT, {'script_name': name},
@@ -137,7 +185,10 @@ class ScriptRecordStore:
         manifest = _manifest(content)
         if manifest is not None:
             content = self._join_parts(target, manifest, where)
-        return state_from_json(content, where=where)
+        return state_from_json(content, where=where, key=target, kept_in=self._kept_in(target))
+
+    def _kept_in(self, target: str) -> str:
+        return f'the script {STATE_SCRIPT_PREFIX}{target} in directory {RECORD_DIRECTORY} of {self.where}'
 
     def _join_parts(self, target: str, manifest: dict[str, Any], where: str) -> str:
         parts = []
@@ -145,12 +196,12 @@ class ScriptRecordStore:
             part = self._read(name)
             if part is None:
                 raise StateError(f'the state of {where} is missing its part {name}',
-                                 hint='restore it, or delete the state script so that the next apply starts anew')
+                                 hint=reset_hint(target, self._kept_in(target)))
             parts.append(part)
         text = ''.join(parts)
         if hashlib.sha256(text.encode('utf-8')).hexdigest() != manifest.get('digest'):
             raise StateError(f'the state of {where} does not match its manifest (parts edited or mixed)',
-                             hint='delete the state scripts so that the next apply starts anew')
+                             hint=reset_hint(target, self._kept_in(target)))
         return text
 
     def write_state(self, state: State) -> None:
@@ -163,7 +214,8 @@ class ScriptRecordStore:
         elif old_manifest is not None:
             stored = int(old_manifest.get('serial', 0))
         else:
-            stored = state_from_json(current, where=where).serial
+            stored = state_from_json(current, where=where, key=state.target,
+                                     kept_in=self._kept_in(state.target)).serial
         changed = StateError(
             f'the state of {where} changed while this apply ran (serial {stored}, expected {state.serial - 1});'
             ' it was not overwritten',
@@ -183,8 +235,8 @@ class ScriptRecordStore:
         if current is None:
             if not self._create(name, content, 'state'):
                 raise changed
-        else:
-            self._update(name, content, 'state')  # the commit point
+        elif not self._overwrite(name, current, content, 'state'):  # the commit point
+            raise changed
         if old_manifest is not None:
             for part_name in _part_names(state.target, old_manifest):
                 self._delete(part_name)
@@ -215,13 +267,22 @@ class ScriptRecordStore:
                 raise LockError(f'target {target} was being locked by another apply at the same moment',
                                 hint='run apply again')
             return lock
-        self._update(name, lock_to_json(lock), 'lock')  # take over an expired lease
+        # Take over an expired lease: first claim it (an atomic create), so one taker only goes on.
+        claim = f'{name}.claim.{held.id}'
+        if not self._create(claim, lock_to_json(lock), 'lock claim'):
+            raise LockError(f'target {target}: its expired lock {held.id} is being taken over by another apply',
+                            hint='run apply again (or with --lock-timeout) to wait for that apply')
         now_held = self._current(target)
-        if now_held is None or now_held.id != lock.id:
+        if now_held is None or now_held.id != held.id:
+            self._delete(claim)
             if now_held is not None:
                 raise self._held(target, now_held)
             raise LockError(f'target {target}: the lock taken over was freed at the same moment',
                             hint='run apply again')
+        before = lock_to_json(now_held)
+        if not self._overwrite(name, before, lock_to_json(lock), 'lock'):
+            raise LockError(f'target {target}: the lock taken over changed at the same moment', hint='run apply again')
+        self._delete(claim)
         return lock
 
     def renew_lock(self, lock: Lock, ttl_ms: int) -> Lock:
@@ -232,7 +293,9 @@ class ScriptRecordStore:
                             hint='another apply may be writing; run plan again once it is done')
         renewed = Lock(lock.id, lock.target, lock.owner, lock.acquired_at,
                        max(lock.expires_at, self.clock() + ttl_ms), lock.run_url)
-        self._update(LOCK_SCRIPT_PREFIX + lock.target, lock_to_json(renewed), 'lock')
+        if not self._overwrite(LOCK_SCRIPT_PREFIX + lock.target, lock_to_json(held), lock_to_json(renewed), 'lock'):
+            raise LockError(f'lost the lock on target {lock.target}: it changed while it was renewed',
+                            hint='another apply may be writing; run plan again once it is done')
         return renewed
 
     def release_lock(self, lock: Lock) -> None:
@@ -240,21 +303,26 @@ class ScriptRecordStore:
         if held is not None and held.id == lock.id:
             self._delete(LOCK_SCRIPT_PREFIX + lock.target)
 
-    def _locks(self) -> list[Lock]:
-        """Every lock in the workspace (the script list filtered by the lock prefix)."""
+    def _names(self, prefix: str) -> list[str]:
+        """The names of the scripts starting with `prefix` (the list filters by substring)."""
         names: list[str] = []
         offset = 0
         while True:
             body = self.http.call(LIST_SCRIPTS, query=[('limit', 100), ('offset', offset),
-                                                       ('scriptName', LOCK_SCRIPT_PREFIX)]).json() or {}
+                                                       ('scriptName', prefix)]).json() or {}
             page = body.get('scripts') or []
-            names += [s['name'] for s in page if isinstance(s, dict) and str(s.get('name', '')).startswith(
-                LOCK_SCRIPT_PREFIX)]
+            names += [str(s['name']) for s in page if isinstance(s, dict) and str(s.get('name', '')).startswith(prefix)]
             if len(page) < 100:
                 break
             offset += len(page)
+        return names
+
+    def _locks(self) -> list[Lock]:
+        """Every lock in the workspace (the script list filtered by the lock prefix; no claims)."""
         locks = []
-        for name in names:
+        for name in self._names(LOCK_SCRIPT_PREFIX):
+            if '.claim.' in name:
+                continue
             lock = self._current(name[len(LOCK_SCRIPT_PREFIX):])
             if lock is not None:
                 locks.append(lock)

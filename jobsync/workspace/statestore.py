@@ -75,7 +75,15 @@ class SqliteStateStore:
         with self._read() as conn:
             row = conn.execute('SELECT body FROM jobsync_state WHERE project=? AND workspace=? AND target=?',
                                (*self.space, target)).fetchone()
-        return state_from_json(row[0], where=f'target {target} in {self.where}') if row else None
+        return state_from_json(row[0], where=f'target {target} in {self.where}', key=target,
+                               kept_in=f'the row of table jobsync_state for {target} in {self.path}') if row else None
+
+    def drop_state(self, target: str) -> bool:
+        """Forget the target's state, readable or not; False if there was none."""
+        with self._write() as conn:
+            gone = conn.execute('DELETE FROM jobsync_state WHERE project=? AND workspace=? AND target=?',
+                                (*self.space, target)).rowcount
+        return gone > 0
 
     def write_state(self, state: State) -> None:
         with self._write() as conn:

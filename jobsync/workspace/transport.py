@@ -98,6 +98,15 @@ class ApiError(WorkspaceError):
         self.route = route
 
 
+def may_have_happened(err: ApiError) -> bool:
+    """Whether a write may have gone through without our hearing it: a dropped answer, or a
+    transient answer (the gateway's 5xx, throttling) that outlasted the retries. A service's own
+    refusal (a 4xx, a CDM validation 500) is final."""
+    transient = err.status >= 500 and (not err.code or err.code.startswith(GATEWAY_PREFIXES)) \
+        and err.code != VALIDATION_CODE
+    return err.ambiguous or err.status == 429 or transient
+
+
 def _first_error(body: Any, depth: int = 0) -> tuple[str, str] | None:
     """(code, message) from any error body shape the services use (reference §3.1).
 

@@ -162,6 +162,10 @@ class Gateway:
         self.throttle_clock: Callable[[], float] = time.monotonic
         self.verify = verify
         self.obs: dict[str, bytes] = {}
+        # Tests only: called with each routed request (op, path params, body) before it is served;
+        # True drops it unanswered. A test holds a named request there, to kill its client mid-call
+        # at a known point instead of racing a timer.
+        self.hold: Callable[[str, Mapping[str, str], bytes], bool] | None = None
         self.stats: Counter[str] = Counter()
         self._seeded: set[str] = set()
         self._lock = threading.Lock()
@@ -270,6 +274,8 @@ class Gateway:
             return gateway_answer(GatewayError(404, 'APIGW.0101', 'The API does not exist or has not been'
                                                                    ' published in the environment'), request_id)
         route, params = matched
+        if self.hold is not None and self.hold(route.op, params, body):
+            return None
         family = _FAMILY[route.service]
         fault = self._fault()
         if fault == '5xx-before':
