@@ -28,7 +28,8 @@ EMULATOR_CLUSTERS = ('cdm-prod', 'cdm-dev')
 # The DataArts workspaces the tests' targets name, as if made in the console beforehand: the
 # emulator refuses any other id (DLF.0819) and a Management Center call without one (issue 11).
 EMULATOR_WORKSPACES = {'ws-test': 'test', 'ws-example': 'example', 'ws-a': 'team a', 'ws-b': 'team b',
-                       'ws-soak': 'soak', 'ws1': 'one', 'wa': 'a', 'wb': 'b'}
+                       'ws-soak': 'soak', 'ws1': 'one', 'wa': 'a', 'wb': 'b', 'ws-kill': 'kill',
+                       'ws-json': 'json', 'ws-state': 'state'}
 
 
 @dataclass
