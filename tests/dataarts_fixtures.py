@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import git
 import pytest
@@ -110,18 +111,21 @@ def point_at_emulator(repo: Path, emulator: RunningEmulator) -> str:
     return project
 
 
-def target_the_emulator(repo: Path, url: str, project: str | None = None, workspace_id: str = 'ws-example') -> str:
+def target_the_emulator(repo: Path, url: str, project: str | None = None, workspace_id: str = 'ws-example', *,
+                        commit: bool = True, **settings: Any) -> str:
     """Make a git repo's default target a `dataarts` target on the emulator at `url` (a project of its
-    own, unless given), committed; returns the project id."""
+    own, unless given; `settings` added to its `dataarts:` block), committed unless told not to;
+    returns the project id. The workspace must be one of `EMULATOR_WORKSPACES`."""
     project = project or uuid.uuid4().hex
     config = yaml.safe_load((repo / 'jobsync.yaml').read_text(encoding='utf-8'))
     config['default_target'] = 'cloud'
     config['targets']['cloud'] = {'workspace': 'dataarts', 'expressionTimeZone': 'GMT+8', 'dataarts': {
         'project_id': project, 'workspace_id': workspace_id,
         'endpoints': {'factory': url, 'management': url, 'cdm': url},
-        'rate_limits': {'factory': 0, 'management': 0, 'cdm': 0}, 'backoff_seconds': 0.01}}
+        'rate_limits': {'factory': 0, 'management': 0, 'cdm': 0}, 'backoff_seconds': 0.01, **settings}}
     (repo / 'jobsync.yaml').write_text(yaml.safe_dump(config), encoding='utf-8')
-    repo_git = git.Repo(repo)
-    repo_git.index.add(['jobsync.yaml'])
-    repo_git.index.commit('target the emulator')
+    if commit:
+        repo_git = git.Repo(repo)
+        repo_git.index.add(['jobsync.yaml'])
+        repo_git.index.commit('target the emulator')
     return project

@@ -11,14 +11,12 @@ engine accepts what the API accepts: any non-empty name), and over HTTP into the
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 
 import git
 import pytest
-import yaml
 from conftest import EXAMPLE_SECRETS, run_jobsync
-from dataarts_fixtures import EMULATOR_AK, EMULATOR_SK, RunningEmulator
+from dataarts_fixtures import EMULATOR_AK, EMULATOR_SK, RunningEmulator, target_the_emulator
 from workspace_specs import cdm_job_spec, job_spec
 
 from jobsync import unfit
@@ -187,18 +185,7 @@ ENV = {'HUAWEICLOUD_SDK_AK': EMULATOR_AK, 'HUAWEICLOUD_SDK_SK': EMULATOR_SK, **E
 
 def test_over_http_the_emulator_s_hostile_jobs_are_skipped(example_repo: Path,
                                                             running_emulator: RunningEmulator) -> None:
-    project = uuid.uuid4().hex
-    config = yaml.safe_load((example_repo / 'jobsync.yaml').read_text(encoding='utf-8'))
-    config['default_target'] = 'cloud'
-    url = running_emulator.url
-    config['targets']['cloud'] = {'workspace': 'dataarts', 'expressionTimeZone': 'GMT+8', 'dataarts': {
-        'project_id': project, 'workspace_id': 'ws-example',
-        'endpoints': {'factory': url, 'management': url, 'cdm': url},
-        'rate_limits': {'factory': 0, 'management': 0, 'cdm': 0}, 'backoff_seconds': 0.01}}
-    (example_repo / 'jobsync.yaml').write_text(yaml.safe_dump(config), encoding='utf-8')
-    repo_git = git.Repo(example_repo)
-    repo_git.index.add(['jobsync.yaml'])
-    repo_git.index.commit('target the emulator')
+    project = target_the_emulator(example_repo, running_emulator.url)
     applied = run_jobsync('apply', '--repo', str(example_repo), '--auto-approve', env=ENV)
     assert applied.code == 0, applied
     ws = running_emulator.workspace(project, workspace_id='ws-example')

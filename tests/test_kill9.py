@@ -8,29 +8,17 @@ from __future__ import annotations
 import re
 import signal
 import threading
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from cli_runner import PROCESS_TIMEOUT_S, start_jobsync_process
 from conftest import EXAMPLE_SECRETS, git_commit_all, run_jobsync
-from dataarts_fixtures import EMULATOR_AK, EMULATOR_SK
+from dataarts_fixtures import EMULATOR_AK, EMULATOR_SK, target_the_emulator
 
 ENV = {'HUAWEICLOUD_SDK_AK': EMULATOR_AK, 'HUAWEICLOUD_SDK_SK': EMULATOR_SK, **EXAMPLE_SECRETS}
 SCRIPTS = 12
 HELD = 'kill_006'  # the update the emulator holds: kill_000..005 are written before it
-
-
-def _point_at_emulator(repo: Path, url: str, project: str) -> None:
-    config = yaml.safe_load((repo / 'jobsync.yaml').read_text(encoding='utf-8'))
-    config['default_target'] = 'cloud'
-    config['targets']['cloud'] = {'workspace': 'dataarts', 'expressionTimeZone': 'GMT+8', 'dataarts': {
-        'project_id': project, 'workspace_id': 'ws-kill',
-        'endpoints': {'factory': url, 'management': url, 'cdm': url},
-        'rate_limits': {'factory': 0, 'management': 0, 'cdm': 0}, 'backoff_seconds': 0.01}}
-    (repo / 'jobsync.yaml').write_text(yaml.safe_dump(config), encoding='utf-8')
 
 
 def _write_scripts(repo: Path, version: str) -> None:
@@ -68,7 +56,7 @@ def _held_apply(repo: Path, running_emulator: Any, stop: Any) -> Any:
 
 def test_sigterm_mid_call_records_the_state_releases_the_lock_and_exits_143(
         example_repo: Path, running_emulator: Any) -> None:
-    _point_at_emulator(example_repo, running_emulator.url, uuid.uuid4().hex)
+    target_the_emulator(example_repo, running_emulator.url, workspace_id='ws-kill', commit=False)
     _write_scripts(example_repo, 'v1')
     assert run_jobsync('apply', '--repo', str(example_repo), '--auto-approve', env=ENV).code == 0
     _write_scripts(example_repo, 'v2')
@@ -84,7 +72,7 @@ def test_sigterm_mid_call_records_the_state_releases_the_lock_and_exits_143(
 
 
 def test_kill_9_mid_batch_leaves_a_state_without_false_conflicts(example_repo: Path, running_emulator: Any) -> None:
-    _point_at_emulator(example_repo, running_emulator.url, uuid.uuid4().hex)
+    target_the_emulator(example_repo, running_emulator.url, workspace_id='ws-kill', commit=False)
     _write_scripts(example_repo, 'v1')
     first = run_jobsync('apply', '--repo', str(example_repo), '--auto-approve', env=ENV)
     assert first.code == 0, first

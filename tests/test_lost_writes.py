@@ -80,21 +80,11 @@ def test_only_the_object_that_provably_failed_fails_with_the_real_error(running_
 
 def test_apply_reports_calls_retries_and_throttle_waits_in_json(example_repo: Any, running_emulator: Any) -> None:
     import json
-    import uuid
 
-    import yaml
-    from conftest import EXAMPLE_SECRETS, git_commit_all, run_jobsync
-    from dataarts_fixtures import EMULATOR_AK, EMULATOR_SK
+    from conftest import EXAMPLE_SECRETS, run_jobsync
+    from dataarts_fixtures import EMULATOR_AK, EMULATOR_SK, target_the_emulator
 
-    url = running_emulator.url
-    config = yaml.safe_load((example_repo / 'jobsync.yaml').read_text(encoding='utf-8'))
-    config['default_target'] = 'cloud'
-    config['targets']['cloud'] = {'workspace': 'dataarts', 'expressionTimeZone': 'GMT+8', 'dataarts': {
-        'project_id': uuid.uuid4().hex, 'workspace_id': 'ws-json',
-        'endpoints': {'factory': url, 'management': url, 'cdm': url},
-        'rate_limits': {'factory': 0, 'management': 0, 'cdm': 0}, 'backoff_seconds': 0.01, 'max_attempts': 8}}
-    (example_repo / 'jobsync.yaml').write_text(yaml.safe_dump(config), encoding='utf-8')
-    git_commit_all(example_repo, 'cloud')
+    target_the_emulator(example_repo, running_emulator.url, workspace_id='ws-json', max_attempts=8)
     ticks = iter(range(1_000_000))
 
     def throttle_clock() -> float:

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from conftest import EXAMPLE_SECRETS, run_jobsync
-from dataarts_fixtures import EMULATOR_AK, EMULATOR_SK
+from dataarts_fixtures import EMULATOR_AK, EMULATOR_SK, target_the_emulator
 
 from jobsync.workspace.local import LocalWorkspace
 
@@ -24,17 +23,7 @@ HTTP_ENV = {'HUAWEICLOUD_SDK_AK': EMULATOR_AK, 'HUAWEICLOUD_SDK_SK': EMULATOR_SK
 
 def _cloud(repo: Path, url: str) -> str:
     """Point the example repo's default target at the emulator (committed: plan reads git); its project."""
-    project = uuid.uuid4().hex
-    config = yaml.safe_load((repo / 'jobsync.yaml').read_text(encoding='utf-8'))
-    config['default_target'] = 'cloud'
-    config['targets']['cloud'] = {'workspace': 'dataarts', 'expressionTimeZone': 'GMT+8', 'dataarts': {
-        'project_id': project, 'workspace_id': 'ws-state',
-        'endpoints': {'factory': url, 'management': url, 'cdm': url},
-        'rate_limits': {'factory': 0, 'management': 0, 'cdm': 0}, 'backoff_seconds': 0.01}}
-    (repo / 'jobsync.yaml').write_text(yaml.safe_dump(config), encoding='utf-8')
-    from conftest import git_commit_all
-    git_commit_all(repo, 'cloud target')
-    return project
+    return target_the_emulator(repo, url, workspace_id='ws-state')
 
 
 def _state(repo: Path, *args: str, env: dict[str, str] | None = None) -> Any:
