@@ -263,10 +263,24 @@ class DataArtsReader(KeepsRecords):
                 'connection': self._list_connections, 'cdm': self._list_cdm}
 
     def list_objects(self) -> dict[ObjectKey, ListEntry]:
-        """Every object in the workspace, from list calls only, sorted by key."""
+        """Every object in the workspace, from list calls only, sorted by key.
+
+        The kinds are listed at once, each from a thread of its own (at most one per kind), and
+        each kind's pages through the shared pool (`concurrency`): the round takes about as long
+        as its longest kind, not the sum. The rate limiters (ratelimit.py) bound the calls a
+        second whatever the threads. The result does not depend on the order answers came in
+        (sorted by key); of several failing kinds, the first in kind order is raised.
+        """
+        listers = list(self._listers().values())
+        if self._concurrency == 1 or threading.current_thread().name.startswith(_POOL_PREFIX):
+            results = [lister() for lister in listers]
+        else:
+            with ThreadPoolExecutor(max_workers=len(listers), thread_name_prefix='jobsync-listing') as kinds_pool:
+                futures = [kinds_pool.submit(lister) for lister in listers]
+                results = [future.result() for future in futures]
         out: dict[ObjectKey, ListEntry] = {}
-        for lister in self._listers().values():
-            out.update(lister())
+        for listed in results:
+            out.update(listed)
         return dict(sorted(out.items()))
 
     # --- reading -----------------------------------------------------------------------------
