@@ -42,6 +42,10 @@ class Workspace(Protocol):
         """Every object in the workspace, from list calls only."""
         ...
 
+    def read_back(self, keys: Iterable[ObjectKey]) -> dict[ObjectKey, ListEntry]:
+        """The list entries `list_objects` would give for `keys` now, at the fewest calls (gone: absent)."""
+        ...
+
     def read(self, keys: Iterable[ObjectKey]) -> dict[ObjectKey, LiveObject]:
         """Content for `keys`, fetched in batches. Keys that do not exist are absent."""
         ...
