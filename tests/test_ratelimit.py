@@ -100,8 +100,9 @@ def test_zero_means_no_limit() -> None:
 def test_cdm_job_create_and_start_have_their_own_documented_limit() -> None:
     assert family(r.CREATE_CDM_JOB) == 'cdm_job_create'
     assert family(r.START_CDM_JOB) == family(r.STOP_CDM_JOB) == 'cdm_job_start'
-    assert family(r.CREATE_LINK) == family(r.LIST_CDM_JOBS) == family(r.UPDATE_CDM_JOB) == 'cdm'
-    assert family(r.LIST_JOBS) == 'factory'
+    # CDM documents its other limits per API (120 a minute each): a limiter per route.
+    assert family(r.CREATE_LINK) == 'cdm:create_link' and family(r.LIST_CDM_JOBS) == 'cdm:list_cdm_jobs'
+    assert family(r.LIST_JOBS) == family(r.UPDATE_SCRIPT) == 'factory'
     # Under the documented per-user limits (reference §3.4): 1,200 a minute is 20 a second.
     assert DEFAULT_RATE_LIMITS['cdm_job_create'] * 60 <= 1200
     assert DEFAULT_RATE_LIMITS['cdm_job_start'] * 60 <= 1200
@@ -109,7 +110,8 @@ def test_cdm_job_create_and_start_have_their_own_documented_limit() -> None:
     assert DEFAULT_RATE_LIMITS['factory'] <= 30
     assert DEFAULT_RATE_LIMITS['management'] <= 10
     built = limiters({'cdm': 3})
-    assert built['cdm'].rate == 3 and built['factory'].rate == 0  # a limit not given: none
+    assert built['cdm:list_links'].rate == 3 and built['factory'].rate == 0  # a limit not given: none
+    assert built['cdm:list_links'] is built[family(r.LIST_LINKS)]  # made once
 
 
 class _Echo(RetryingTransport):
@@ -140,3 +142,8 @@ def test_the_transport_waits_for_the_route_familys_limit_not_the_services() -> N
         transport.call(r.CREATE_LINK, {'cluster_id': 'c'}, body={'links': []})
     assert most_in_a_window(transport.starts['create_link']) == 2
     assert clock() - start == pytest.approx(2.0)
+    # Another CDM API has its own 120 a minute: it does not wait behind the link creates.
+    start = clock()
+    transport.call(r.LIST_LINKS, {'cluster_id': 'c'})
+    transport.call(r.LIST_LINKS, {'cluster_id': 'c'})
+    assert clock() == start

@@ -9,10 +9,13 @@ the next one wait until the oldest of them is a window old. A per-minute limit o
 honoured by a per-second rate of `m / 60` (at most `m / 60` in each of 60 one-second windows).
 
 Which limiter a call waits for (`family`): its route's family when it has one, else its
-service. Families exist only where the docs give a limit of their own, well above the rest of
-the service's: CDM "create job in a cluster" 1,200 a minute, "start job" and "stop job" 1,200 a
-minute each (they share one limiter here, which is under both), against 120 a minute for link
-and query APIs. Every limit is configurable per target (`rate_limits`, requests per second).
+service's. Families exist where the docs give a limit of their own: CDM "create job in a
+cluster" 1,200 a minute, "start job" and "stop job" 1,200 a minute each (they share one limiter
+here, which is under both); and CDM documents its other limits per API (link create, query,
+modify, delete 120 a minute; query job 120; ...), so every other CDM route has a limiter of its
+own at the `cdm` rate. DLF and Management Center limits are per API too, but DLF's 30 a second
+is assumed for jobs and resources [INF], so one limiter per service there stays under it
+whatever the mix. Every limit is configurable per target (`rate_limits`, requests per second).
 """
 
 from __future__ import annotations
@@ -42,8 +45,15 @@ LIMIT_NAMES: tuple[str, ...] = (*SERVICES, *sorted(set(FAMILIES.values())))
 
 
 def family(route: Route) -> str:
-    """The limit a call of `route` waits for: its family's, else its service's."""
-    return FAMILIES.get(route.op, route.service)
+    """The limiter a call of `route` waits for: its family's; a CDM route's own; else its service's."""
+    if route.op in FAMILIES:
+        return FAMILIES[route.op]
+    return f'cdm:{route.op}' if route.service == 'cdm' else route.service
+
+
+def limit_name(family_name: str) -> str:
+    """The `rate_limits` entry that sets a family's rate (`cdm:list_links` -> `cdm`)."""
+    return family_name.split(':', 1)[0]
 
 
 class RateLimiter:
@@ -83,7 +93,29 @@ class RateLimiter:
         return wait
 
 
+class Limiters:
+    """The limiters of one transport, made on first use (one per family). Thread-safe."""
+
+    def __init__(self, limits: Mapping[str, float], *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.limits = {name: float(limits.get(name, 0.0)) for name in LIMIT_NAMES}  # missing: unlimited
+        self._clock, self._sleep = clock, sleep
+        self._made: dict[str, RateLimiter] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, family_name: str) -> RateLimiter:
+        with self._lock:
+            made = self._made.get(family_name)
+            if made is None:
+                made = RateLimiter(self.limits.get(limit_name(family_name), 0.0), clock=self._clock, sleep=self._sleep)
+                self._made[family_name] = made
+            return made
+
+    def acquire(self, route: Route) -> float:
+        return self[family(route)].acquire()
+
+
 def limiters(limits: Mapping[str, float], *, clock: Callable[[], float] = time.monotonic,
-             sleep: Callable[[float], None] = time.sleep) -> dict[str, RateLimiter]:
-    """One limiter per limit name; a name missing from `limits` is unlimited."""
-    return {name: RateLimiter(float(limits.get(name, 0.0)), clock=clock, sleep=sleep) for name in LIMIT_NAMES}
+             sleep: Callable[[float], None] = time.sleep) -> Limiters:
+    """The limiters for `limits`; a name missing from `limits` is unlimited."""
+    return Limiters(limits, clock=clock, sleep=sleep)

@@ -41,7 +41,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from jobsync.errors import WorkspaceError
-from jobsync.workspace.ratelimit import DEFAULT_RATE_LIMITS, family, limiters
+from jobsync.workspace.ratelimit import DEFAULT_RATE_LIMITS, limiters
 from jobsync.workspace.routes import Route
 
 DEFAULT_MAX_ATTEMPTS = 6
@@ -268,7 +268,7 @@ class RetryingTransport:
             if attempts > 1:
                 with self._lock:
                     self.retries[route.name] += 1
-            self._limiters[family(route)].acquire()
+            self._limiters.acquire(route)
             with self._lock:
                 self.calls[route.name] += 1
             try:
