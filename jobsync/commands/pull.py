@@ -107,9 +107,8 @@ def export_workspace(
         live, export.index_repo(snapshot.files), desired=desired, remap=the_target.remap,
         in_scope=lambda key, spec: selection.selects(scope, key, spec), secret_fields=config.secret_fields,
         baseline=state.objects if state is not None else None)
-    result = dataclasses.replace(result, api_calls=dict(sorted(workspace.calls.items())))
     written = write_result(snapshot.root, result, source=workspace.url, scope_text=scope.describe(), how=how)
-    return Exported(result, written, tuple(notes))
+    return Exported(dataclasses.replace(result, api_calls=dict(sorted(workspace.calls.items()))), written, tuple(notes))
 
 
 def import_bundle(
