@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobsync import commands, secrets
-from jobsync.apply import ApplyInterrupted, check_no_conflicts, recorded_state
+from jobsync.apply import ApplyInterrupted, check_no_conflicts, check_secrets, recorded_state
 from jobsync.errors import Diagnostic
 from jobsync.events import OnEvent, Status, ignore
 from jobsync.plan import Plan, SameName, Take
@@ -161,6 +161,10 @@ def apply(
     """
     snapshot, chosen, workspace = commands.open_online(repo, ref, target, env)
     try:
+        if not getattr(workspace, 'exists', True):  # a local: file not created yet: refuse before the lock creates it
+            unlocked = commands.load_listed(snapshot, chosen.name, workspace.list_objects())
+            check_secrets(commands.plan_command(unlocked, workspace, options=commands.plan_options(
+                unlocked.target, **dataclasses.asdict(choices))), resolver)
         lease = _lease(workspace, state_key(chosen.name, chosen.scope), locking)
         try:
             # One listing round, under the lock: loading resolves references with it, the plan
