@@ -192,6 +192,7 @@ def one_size(n: int, latency_ms: float, peer_threads: int, tmp: Path) -> None:
         scale_repo.write_repo(root, n, url=url, project=PROJECT, limits=False)
         git(root, 'init', '-q')
         (root / '.gitignore').write_text('.jobsync/\n', encoding='utf-8')
+        (root / '.jobsync').mkdir()  # where the definition cache lives (a local: target would make it)
         commit(root, 'definitions')
         started = time.perf_counter()
         seeded = jobsync('apply', '--auto-approve', '--format', 'json', root=root, env=env)

@@ -17,7 +17,9 @@ a warning or an error is loaded every time, so its messages are always said), an
 that survive a JSON round trip unchanged.
 
 Where: `.jobsync/cache/definitions.json` in the repo (git-ignored, like the local workspace),
-written through safewrite.py (no link followed, temporary file renamed into place: a reader
+only when the repo's `.jobsync/` folder exists already (a `local:` workspace's first write makes
+it; `mkdir .jobsync` turns the cache on for a repo without one): reading commands create nothing
+in the repo. Written through safewrite.py (no link followed, temporary file renamed into place: a reader
 sees the old file or the new one). The repo may be untrusted (a pull request can commit a
 `.jobsync/` file), so the file is sealed with an HMAC whose key lives outside the repo, in the
 user's cache directory (`$XDG_CACHE_HOME/jobsync/cache.key`, made 0600): a committed or edited
@@ -114,7 +116,10 @@ class DefinitionCache:
         self.root = root
         self.hits = 0
         self.misses = 0
-        self._key = _seal_key() if os.environ.get(ENV_SWITCH, '').lower() != 'off' else None
+        # Only in a repo whose `.jobsync/` exists already (a `local:` workspace made it, or the user
+        # did): a command that only reads creates nothing in the repo (issue 12).
+        wanted = os.environ.get(ENV_SWITCH, '').lower() != 'off' and _is_folder(root / '.jobsync')
+        self._key = _seal_key() if wanted else None
         self._context = hashlib.sha256(code_digest().encode() + b'\0' + target.encode() + b'\0' + config).digest()
         self._old: dict[str, Any] = self._read() if self._key is not None else {}
         self._used: dict[str, Any] = {}
@@ -202,6 +207,14 @@ class DefinitionCache:
             return {}
         entries = doc.get('entries') if isinstance(doc, dict) and doc.get('format') == FORMAT else None
         return entries if isinstance(entries, dict) else {}
+
+
+def _is_folder(path: Path) -> bool:
+    """A real directory (not a link to one)."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _entry(raw: Any) -> Entry | None:

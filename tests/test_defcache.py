@@ -34,6 +34,7 @@ def _scale_repo() -> ModuleType:
 def repo(tmp_path: Path) -> Path:
     root = tmp_path / 'repo'
     _scale_repo().write_repo(root, 20, url='http://127.0.0.1:9', project='p')
+    (root / '.jobsync').mkdir()  # the cache lives only where `.jobsync/` exists
     return root
 
 
@@ -137,6 +138,16 @@ def test_problems_are_said_every_time_and_cached_files_keep_their_lines(repo: Pa
             _load(repo)
         (problem,) = failed.value.diagnostics
         assert problem.where.startswith('jobs/job_00002.yaml:') and 'sql_00002' in problem.summary, problem
+
+
+def test_no_cache_and_nothing_created_without_a_jobsync_folder(tmp_path: Path, parsed: Counter[str]) -> None:
+    root = tmp_path / 'bare'
+    _scale_repo().write_repo(root, 3, url='http://127.0.0.1:9', project='p')
+    _load(root)
+    parsed.clear()
+    _load(root)
+    assert set(_definitions(root)) <= set(parsed)  # loaded from the files again
+    assert not (root / '.jobsync').exists()  # a reading command creates nothing in the repo
 
 
 def test_the_cache_is_bounded_and_off_when_asked(repo: Path, parsed: Counter[str],
