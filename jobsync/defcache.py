@@ -16,12 +16,12 @@ file as before. Only definitions that loaded without a single diagnostic are kep
 a warning or an error is loaded every time, so its messages are always said), and only values
 that survive a JSON round trip unchanged.
 
-Where: `.jobsync/cache/definitions.json` in the repo (git-ignored, like the local workspace),
-only when the repo's `.jobsync/` folder exists already (a `local:` workspace's first write makes
-it; `mkdir .jobsync` turns the cache on for a repo without one): reading commands create nothing
-in the repo. Written through safewrite.py (no link followed, temporary file renamed into place: a reader
-sees the old file or the new one). The repo may be untrusted (a pull request can commit a
-`.jobsync/` file), so the file is sealed with an HMAC whose key lives outside the repo, in the
+Where: `.jobsync/cache/definitions.sealed` in the repo (git-ignored, like the local
+workspace), only when the repo's `.jobsync/` folder exists already (a `local:` workspace's first
+write makes it; `mkdir .jobsync` turns the cache on for a repo without one): reading commands
+create nothing in the repo. Written through safewrite.py (no link followed, temporary file
+renamed into place: a reader sees the old file or the new one). The repo may be untrusted (a
+pull request can commit a `.jobsync/` file), so the file is sealed with an HMAC whose key lives outside the repo, in the
 user's cache directory (`$XDG_CACHE_HOME/jobsync/cache.key`, made 0600): a committed or edited
 cache file fails the seal and is ignored, never believed. Bounded: at most `MAX_ENTRIES`
 entries and `MAX_BYTES` bytes; the entries this load used are kept first. Anything wrong with
@@ -49,7 +49,7 @@ from jobsync.model import ObjectKey, Spec
 from jobsync.remap import Renamed
 from jobsync.safewrite import write_files
 
-CACHE_FILE = '.jobsync/cache/definitions.json'
+CACHE_FILE = '.jobsync/cache/definitions.sealed'
 FORMAT = 1
 MAX_ENTRIES = 200_000
 MAX_BYTES = 512 * 1024 * 1024
