@@ -162,7 +162,8 @@ def apply(
     snapshot, chosen, workspace = commands.open_online(repo, ref, target, env)
     try:
         if not getattr(workspace, 'exists', True):  # a local: file not created yet: refuse before the lock creates it
-            unlocked = commands.load_listed(snapshot, chosen.name, workspace.list_objects())
+            # A workspace that does not exist yet holds nothing: no listing needed to say so.
+            unlocked = commands.load_listed(snapshot, chosen.name, {})
             check_secrets(commands.plan_command(unlocked, workspace, options=commands.plan_options(
                 unlocked.target, **dataclasses.asdict(choices))), resolver)
         lease = _lease(workspace, state_key(chosen.name, chosen.scope), locking)
