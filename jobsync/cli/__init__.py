@@ -23,7 +23,8 @@ def main() -> NoReturn:
     """Entry point: click's usage errors exit 64, so CI never reads a typo as 'changes present'."""
     # A command builds tens of thousands of small containers that live until it ends (definitions,
     # listings, the plan) and few cycles: at the default thresholds the collector rescans them more
-    # often the more there are (issue 14: 8% of a 4,000-object plan's CPU). Fewer collections.
+    # often the more there are (issue 14: 8% of a 4,000-object no-op plan's CPU, half of a 20,600-object
+    # one: 11.9 s -> 5.5 s, peak RSS 416 -> 342 MB). Fewer collections.
     gc.set_threshold(50_000, 20, 100)
     flow.interrupted_written.clear()
     with signals.handled() as caught:
