@@ -68,12 +68,14 @@ def apply_plan(
     resolver: secrets.SecretResolver,
     on_event: OnEvent = ignore,
     before_batch: Callable[[Sequence[ObjectKey], ApplyResult], None] = lambda keys, done: None,
+    statuses: Mapping[ObjectKey, str] | None = None,
 ) -> ApplyResult:
     """Run the plan's batches in order and return an outcome for every write it plans.
 
     Exports and conflicts are never written (a plan with conflicts is refused first). `before_batch`
     runs before each batch with its keys and the outcomes so far (apply renews its lease on the
-    target and records the state there: journal.py).
+    target and records the state there: journal.py). `statuses`: job statuses from the listing
+    taken under the lock (a job missing there is asked for its status).
     """
     check_no_conflicts(plan)
     check_secrets(plan, resolver)
@@ -86,7 +88,8 @@ def apply_plan(
         on_event(Event(EventKind.OUTCOME, outcome.key, outcome=outcome, message=outcome.message))
 
     try:
-        _run_batches(plan, workspace, changes, outcomes, record, scrub, resolver, on_event, before_batch)
+        _run_batches(plan, workspace, changes, outcomes, record, scrub, resolver, on_event, before_batch,
+                     statuses or {})
     except KeyboardInterrupt:
         # The current call was finished or abandoned; what went through is recorded by the caller.
         raise ApplyInterrupted(ApplyResult(tuple(outcomes[k] for k in sorted(outcomes)))) from None
@@ -97,6 +100,7 @@ def _run_batches(
     plan: Plan, workspace: Workspace, changes: dict[ObjectKey, Change], outcomes: dict[ObjectKey, Outcome],
     record: Callable[[Outcome], None], scrub: Callable[[str], str], resolver: secrets.SecretResolver,
     on_event: OnEvent, before_batch: Callable[[Sequence[ObjectKey], ApplyResult], None],
+    statuses: Mapping[ObjectKey, str],
 ) -> None:
     for number, batch in enumerate(plan.batches, 1):
         before_batch(batch, ApplyResult(tuple(outcomes[k] for k in sorted(outcomes))))
@@ -122,7 +126,7 @@ def _run_batches(
             except WorkspaceError as err:
                 record(Outcome(c.key, c.action.value, Status.FAILED, scrub(str(err))))
         if upserts:
-            for outcome in _upsert_batch(upserts, workspace, resolver, on_event):
+            for outcome in _upsert_batch(upserts, workspace, resolver, on_event, statuses):
                 record(outcome)
 
 
@@ -131,6 +135,7 @@ def _upsert_batch(
     workspace: Workspace,
     resolver: secrets.SecretResolver,
     on_event: OnEvent,
+    statuses: Mapping[ObjectKey, str],
 ) -> list[Outcome]:
     scrub = resolver.redactor.scrub
     # The service refuses to overwrite a running job: stop it, write, and restore its schedule state.
@@ -139,7 +144,8 @@ def _upsert_batch(
         # A running CDM job is the client's to handle: wait, refuse or stop, never restart (cdmruns.py).
         if c.action is Action.UPDATE and c.key.kind == 'job':
             try:
-                if workspace.job_status(c.key) in RUNNING_STATES:
+                status = statuses.get(c.key) or workspace.job_status(c.key)
+                if status in RUNNING_STATES:
                     workspace.stop_job(c.key)
                     stopped.append(c.key)
                     on_event(Event(EventKind.NOTE, c.key, message='stopped before overwriting it; it will be '

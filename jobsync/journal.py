@@ -15,7 +15,9 @@ a lost runner) in the middle of the batch, the next plan then reads each such ob
 What a pending entry cannot tell apart is an object someone else edits in the console to exactly
 the content being sent: that edit is then taken as ours, which is what it holds anyway.
 
-A state write costs a read and a write of the state (and a listing for the fingerprints); one per
+A state write costs a read and a write of the state; the fingerprints come from the listing the
+apply took under the lock, with what the batches since wrote read back (`read_back`: a few
+name-filtered list calls, issue 14), so one listing round serves the whole apply. One write per
 batch keeps that bounded by the number of batches, not of objects.
 """
 
@@ -27,16 +29,10 @@ from collections.abc import Callable, Mapping, Sequence
 from jobsync import secrets
 from jobsync.apply import ApplyResult, recorded_state
 from jobsync.events import Status
-from jobsync.model import CDM_KINDS, ObjectKey
+from jobsync.model import ObjectKey
 from jobsync.plan import Action, Plan
 from jobsync.state import ObjectState, State, live_hash
-from jobsync.workspace.base import Workspace
-
-
-def _group(kind: str) -> str:
-    """What one list call family covers (CDM links and jobs come from the same cluster listings)."""
-    return 'cdm' if kind in CDM_KINDS else kind
-
+from jobsync.workspace.base import ListEntry, Workspace
 
 SecretMacs = Callable[[set[secrets.SecretRef]], dict[str, str]]
 
@@ -46,19 +42,24 @@ class Journal:
 
     `old` is the state the plan was made from; every state written is computed from it and the
     outcomes so far (never from a state holding pending entries), so a failed object keeps what
-    `old` said of it. `macs` gives the keyed fingerprints of secret references as sent.
+    `old` said of it. `macs` gives the keyed fingerprints of secret references as sent. `listing`
+    is the one the apply took under the lock (before any write); without it the workspace is
+    listed once.
     """
 
     def __init__(self, plan: Plan, workspace: Workspace, key: str, old: State | None, *,
                  macs: SecretMacs = lambda refs: {}, clock: Callable[[], int],
-                 renew: Callable[[], None] = lambda: None) -> None:
+                 renew: Callable[[], None] = lambda: None,
+                 listing: Mapping[ObjectKey, ListEntry] | None = None) -> None:
         self.plan, self.workspace, self.key, self.old = plan, workspace, key, old
         self.last = old
         self.macs, self.clock, self.renew = macs, clock, renew
         self._macs: dict[str, str] = {}
         self._changes = {c.key: c for c in plan.changes}
         self.coming: tuple[ObjectKey, ...] = ()  # the batch being written (after the last checkpoint)
-        self._listed: dict[ObjectKey, int] | None = None  # the last listing, kept up to date by kind
+        # The fingerprints as listed, kept up to date by reading back what was written since.
+        self._listed: dict[ObjectKey, int] | None = \
+            {k: e.updated for k, e in listing.items()} if listing is not None else None
         self._since: tuple[ObjectKey, ...] = ()  # written since that listing
 
     def _computed(self, result: ApplyResult) -> State:
@@ -72,16 +73,15 @@ class Journal:
                               kept_as=self.key)
 
     def _listing(self) -> dict[ObjectKey, int]:
-        """Fingerprints as the workspace shows them now: everything the first time, then only the
-        kinds the batches since the last listing wrote. A fingerprint of another kind that moved
-        meanwhile is corrected by `finish`; until then it only costs the next plan a read (content
-        unchanged: not drift)."""
+        """Fingerprints as the workspace shows them now: the listing (taken once), with the objects
+        the batches since wrote or deleted read back. A fingerprint of an object not written that
+        moved meanwhile only costs the next plan a read (content unchanged: not drift)."""
         if self._listed is None:
             self._listed = {k: e.updated for k, e in self.workspace.list_objects().items()}
         elif self._since:
-            groups = {_group(k.kind) for k in self._since}
-            fresh = self.workspace.list_kinds({k.kind for k in self._since})
-            self._listed = {**{k: v for k, v in self._listed.items() if _group(k.kind) not in groups},
+            since = set(self._since)
+            fresh = self.workspace.read_back(since)  # a key that is gone is absent
+            self._listed = {**{k: v for k, v in self._listed.items() if k not in since},
                             **{k: e.updated for k, e in fresh.items()}}
         self._since = ()
         return self._listed
@@ -129,9 +129,9 @@ class Journal:
 
     def finish(self, result: ApplyResult, *, plan_digest: str, pending: Sequence[ObjectKey] = ()) -> State | None:
         """After the last batch (or an interrupt, with the batch it stopped in as `pending`): the state
-        of what was applied; None when the stored one says it already. Listed whole: a write can
-        move the fingerprint of another kind (a connection's, when what uses it is written)."""
-        self._listed, self._since = None, ()
+        of what was applied; None when the stored one says it already."""
+        self._since += self.coming  # the last batch (or the one it stopped in) is read back too
+        self.coming = ()
         computed = self._computed(result)
         extra = self._pending(pending, result, computed.objects)
         if self.old is not None and not extra and dict(computed.objects) == dict(self.old.objects) \

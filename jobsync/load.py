@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Literal
 
-from jobsync import codec, cron, kinds, schema, secrets, subst, templates, timezones, yamlio
+from jobsync import codec, cron, defcache, kinds, schema, secrets, subst, templates, timezones, yamlio
 from jobsync.config import CONFIG_FILES, RepoConfig, Target, default_config, parse_config
 from jobsync.errors import ConfigError, Diagnostic
 from jobsync.gitrepo import Snapshot
@@ -143,6 +143,8 @@ def load_repo(
         where = config_doc.where(f'/targets/{ctx.target.name}/expressionTimeZone') if config_doc else 'jobsync.yaml'
         raise ConfigError([*problems, Diagnostic('error', zone_problem[0], where, zone_problem[1])])
     built: dict[ObjectKey, _Built] = {}
+    config_bytes = b''.join(n.encode() + b'\0' + snapshot.files.get(n, b'') + b'\0' for n in CONFIG_FILES)
+    cache = defcache.DefinitionCache(snapshot.root, config_bytes, ctx.target.name)
     for rel, raw in snapshot.files.items():
         loc = locate(rel)
         if loc is None:
@@ -159,7 +161,7 @@ def load_repo(
         if templates.is_template(loc.stem) and loc.suffix in DEFINITION_SUFFIXES:
             loaded = _load_template(ctx, rel, raw, loc)
         else:
-            one = _load_definition(ctx, rel, raw, loc)
+            one = _load_cached(ctx, cache, rel, raw, loc)
             loaded = [one] if one is not None else []
         for item in loaded:
             key = item.definition.key
@@ -173,6 +175,7 @@ def load_repo(
     desired = {key: item.definition for key, item in built.items()}
     problems.extend(_check_references(ctx.target, built, ctx.partial, present, ctx.broken))
     problems.extend(_unused_remaps(ctx, config_doc))
+    cache.save()
     errors = [p for p in problems if p.severity == 'error']
     if errors:
         raise ConfigError(problems)
@@ -247,6 +250,31 @@ def _variable_problem(target: Target, problem: subst.Problem) -> tuple[str, str,
         f'define it under targets.{target.name}.variables (or the top-level variables) in jobsync.yaml; '
         f'target {target.name!r} defines: {", ".join(known) or "no variables"}')
     return f'variable {problem.name!r} is not defined for target {target.name!r}', problem.pointer, hint
+
+
+def _load_cached(ctx: _Context, cache: defcache.DefinitionCache, rel: str, raw: bytes, loc: Located) -> _Built | None:
+    """`_load_definition`, answered from the cache when these bytes loaded cleanly before (defcache.py)."""
+    if not cache.enabled:
+        return _load_definition(ctx, rel, raw, loc)
+    content = [(p, ctx.files[p]) for s in SIDECAR_SUFFIXES if (p := f'{loc.folder}/{loc.stem}{s}') in ctx.files] \
+        if loc.kind == 'script' else []
+    ident = cache.ident(rel, raw, content)
+    hit = cache.get(ident)
+    if hit is not None:
+        key, spec, renamed = hit
+        ctx.renamed.update((r.section, r.old) for r in renamed)
+
+        def report(severity: Severity, summary: str, pointer: str, hint: str) -> Diagnostic:
+            doc, _ = yamlio.parse(rel, raw)  # lines only when a later check has something to say
+            return Diagnostic(severity, summary, doc.where(pointer) if doc is not None else rel, hint)
+
+        return _Built(Definition(key, secrets.parse_placeholders(spec), SourceRef(rel)), report,
+                      Remapped(key, spec, renamed))
+    before = len(ctx.problems)
+    built = _load_definition(ctx, rel, raw, loc)
+    if built is not None and len(ctx.problems) == before:
+        cache.put(ident, built.remapped.key, built.remapped.spec, built.remapped.renamed)
+    return built
 
 
 def _load_definition(ctx: _Context, rel: str, raw: bytes, loc: Located) -> _Built | None:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# The definition cache's seal key (defcache.py) lives in the user's cache directory: the tests
+# keep theirs in a directory of their own, never the user's.
+os.environ['XDG_CACHE_HOME'] = tempfile.mkdtemp(prefix='jobsync-tests-cache-')
 
 # The command line as a user meets it: `run_jobsync` runs it in this process (fast, and coverage
 # sees jobsync/cli); `run_jobsync_process` / `start_jobsync_process` start a real one.

@@ -18,7 +18,7 @@ from jobsync.workspace.connect import DataArtsConfig, open_workspace
 from jobsync.workspace.emulator import Faults
 from jobsync.workspace.http import AkSk, HttpSettings, HttpTransport, Token, credentials_from_env, default_endpoints
 from jobsync.workspace.routes import SHOW_SCRIPT
-from jobsync.workspace.transport import RateLimiter, parse_error
+from jobsync.workspace.transport import parse_error
 
 PID = '0123456789abcdef0123456789abcdef'
 
@@ -455,24 +455,6 @@ def test_cdm_values_are_url_decoded():
     inputs = decoded['link-config-values']['configs'][0]['inputs']
     assert [i['value'] for i in inputs] == ['a:1/b+c', 22, {'k': 'v'}]  # `+` stays (PathUnescape)
     assert decoded['name'] == 'l%20x'  # only input values are encoded
-
-
-# --- the rate limiter ----------------------------------------------------------------------------------
-
-
-def test_rate_limiter_spaces_calls_out():
-    now = [0.0]
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    limiter = RateLimiter(5, burst=1, clock=lambda: now[0], sleep=sleep)
-    for _ in range(11):
-        limiter.acquire()
-    assert round(now[0], 6) == 2.0  # 1 at once, then 10 more at 5 a second
-    assert RateLimiter(0).acquire() == 0.0
 
 
 def test_a_large_state_is_kept_in_parts_and_old_parts_are_removed(dataarts_workspace: DataArtsClient) -> None:

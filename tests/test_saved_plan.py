@@ -114,7 +114,10 @@ def test_stale_saved_plan_is_refused_naming_the_object_and_nothing_is_written(
 def test_saved_create_is_stale_once_the_object_exists(example_repo: Path, tmp_path: Path) -> None:
     plan_file = tmp_path / 'plan.json'
     assert run_jobsync('plan', '--repo', str(example_repo), '--out', str(plan_file)).code == 0
-    _apply_all(example_repo)  # someone else applied in between
+    # Someone else applied in between, a plan of their own (one exactly like the saved one is
+    # refused as already applied: the state records its digest).
+    _change_cron(example_repo)
+    _apply_all(example_repo)
     refused = run_jobsync('apply', str(plan_file), env=EXAMPLE_SECRETS)
     assert refused.code == 1
     assert 'connection/doctest now exists in the workspace' in refused.stderr

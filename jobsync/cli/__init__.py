@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from typing import NoReturn
 
@@ -20,6 +21,11 @@ attach(app)
 
 def main() -> NoReturn:
     """Entry point: click's usage errors exit 64, so CI never reads a typo as 'changes present'."""
+    # A command builds tens of thousands of small containers that live until it ends (definitions,
+    # listings, the plan) and few cycles: at the default thresholds the collector rescans them more
+    # often the more there are (issue 14: 8% of a 4,000-object no-op plan's CPU, half of a 20,600-object
+    # one: 11.9 s -> 5.5 s, peak RSS 416 -> 342 MB). Fewer collections.
+    gc.set_threshold(50_000, 20, 100)
     flow.interrupted_written.clear()
     with signals.handled() as caught:
         try:

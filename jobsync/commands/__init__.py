@@ -82,16 +82,29 @@ def load_online(
     Opens the target's workspace and makes one round of list calls (reused by `plan_command`).
     The caller closes the workspace it gets back; on error it is closed here.
     """
-    snapshot = read_snapshot(repo, ref)
-    chosen = load_config(snapshot).target(target)
-    workspace = open_workspace(chosen, snapshot.root, env)
+    snapshot, chosen, workspace = open_online(repo, ref, target, env)
     try:
-        listing = workspace.list_objects()
-        result = load_repo(snapshot, target, present=listing.keys())
+        loaded = load_listed(snapshot, chosen.name, workspace.list_objects())
     except BaseException:
         workspace.close()
         raise
-    return Loaded(snapshot, result, result.target, listing), workspace
+    return loaded, workspace
+
+
+def open_online(
+    repo: Path, ref: str | None, target: str | None, env: Mapping[str, str],
+) -> tuple[Snapshot, Target, Workspace]:
+    """The repo's snapshot, the chosen target (as jobsync.yaml declares it) and its workspace,
+    opened but not listed yet: apply takes the lock before its one listing round."""
+    snapshot = read_snapshot(repo, ref)
+    chosen = load_config(snapshot).target(target)
+    return snapshot, chosen, open_workspace(chosen, snapshot.root, env)
+
+
+def load_listed(snapshot: Snapshot, target: str, listing: Mapping[ObjectKey, ListEntry]) -> Loaded:
+    """The repo loaded for `target`, references resolved against the repo and `listing`."""
+    result = load_repo(snapshot, target, present=listing.keys())
+    return Loaded(snapshot, result, result.target, listing)
 
 
 def load_base(loaded: Loaded, rev: str) -> Loaded:
@@ -337,8 +350,9 @@ def acquire_lease(
 
 # --- apply --------------------------------------------------------------------------------------
 
-def check_fresh(plan: Plan, workspace: Workspace) -> None:
-    """Refuse a saved plan if anything it would write changed in the workspace since (list calls only)."""
+def check_fresh(plan: Plan, workspace: Workspace) -> dict[ObjectKey, ListEntry]:
+    """Refuse a saved plan if anything it would write changed in the workspace since (list calls
+    only); the listing it made, which the apply reuses (statuses, fingerprints of what it leaves)."""
     listed = workspace.list_objects()
     stale = stale_changes(plan, {k: e.updated for k, e in listed.items()})
     if stale:
@@ -348,6 +362,7 @@ def check_fresh(plan: Plan, workspace: Workspace) -> None:
             'nothing was written',
             hint='run plan again, review it, and apply the new plan',
         )
+    return listed
 
 
 def check_not_applied(plan: Plan, state: State | None) -> None:
@@ -382,11 +397,15 @@ def apply_command(
     lease: Lease | None = None,
     fingerprint_key: bytes | None = None,
     clock: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+    listing: Mapping[ObjectKey, ListEntry] | None = None,
 ) -> Applied:
-    """Execute the plan, then record the target's state (re-listing for the fingerprints the service set).
+    """Execute the plan, then record the target's state with the fingerprints the service set.
 
     Expects the caller to hold `lease` (renewed before each batch). A plan without writes still
     records the state when it would change (a first apply to a workspace already in sync).
+    `listing` is the round listed under the lock that the plan was checked against: its job
+    statuses are used (no status call per updated job) and, after the writes, only the objects
+    written are read back (`Workspace.read_back`) instead of listing everything again.
     """
     check_no_conflicts(plan)
     key = plan_state_key(plan)
@@ -395,12 +414,13 @@ def apply_command(
     def macs(refs: set[secrets.SecretRef]) -> dict[str, str]:
         return secret_fingerprints(refs, resolver, fingerprint_key) if fingerprint_key else {}
 
-    journal = Journal(plan, workspace, key, old, macs=macs, clock=clock,
+    journal = Journal(plan, workspace, key, old, macs=macs, clock=clock, listing=listing,
                       renew=lease.renew if lease is not None else lambda: None)
     if plan.writes:
+        statuses = {k: e.status for k, e in listing.items() if e.status} if listing is not None else None
         try:
             result = apply_plan(plan, workspace, resolver=resolver, on_event=on_event,
-                                before_batch=journal.checkpoint)
+                                before_batch=journal.checkpoint, statuses=statuses)
         except ApplyInterrupted as stop:
             # The call in flight was finished or abandoned: record what went through, and the
             # batch it stopped in as pending (journal.py), before the lock is released.
@@ -424,9 +444,9 @@ def apply_saved_plan(
     """`apply plan.json`: refuse conflicts and stale plans before any write, then execute exactly the plan."""
     check_no_conflicts(plan)
     check_not_applied(plan, workspace.read_state(plan_state_key(plan)))
-    check_fresh(plan, workspace)
+    listing = check_fresh(plan, workspace)  # the one listing round of a saved plan's apply
     return apply_command(plan, workspace, resolver, on_event, lease=lease, fingerprint_key=fingerprint_key,
-                         clock=clock)
+                         clock=clock, listing=listing)
 
 
 def read_plan(text: str, *, where: str, key: str | None = None) -> Plan:

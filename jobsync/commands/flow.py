@@ -119,14 +119,16 @@ class Spent:
     calls: int = 0
     retries: int = 0
     throttle_waits: int = 0
+    by_route: Mapping[str, int] = dataclasses.field(default_factory=dict)  # every call of the command, by route
 
 
 def spent(workspace: Workspace) -> Spent:
     """The counters of the workspace's transport (calls always; retries and throttle waits when
-    it retries, as `RetryingTransport` does)."""
+    it retries, as `RetryingTransport` does): every call of the command, loading, listing, state
+    and lock included."""
     http = getattr(workspace, 'http', None)
     return Spent(sum(workspace.calls.values()), sum(getattr(http, 'retries', {}).values()),
-                 sum(getattr(http, 'throttled', {}).values()))
+                 sum(getattr(http, 'throttled', {}).values()), dict(sorted(workspace.calls.items())))
 
 
 @dataclass(frozen=True)
@@ -170,24 +172,29 @@ def apply(
 
     `confirm` is called with every plan, also one without writes (to show it); it raises to stop.
     """
-    loaded, workspace = commands.load_online(repo, ref, target, env)
+    snapshot, chosen, workspace = commands.open_online(repo, ref, target, env)
     with_cdm_runs(workspace, cdm_runs)
     try:
-        on_warnings(tuple(loaded.result.warnings))
-        options = commands.plan_options(loaded.target, **dataclasses.asdict(choices))
         if not getattr(workspace, 'exists', True):  # a local: file not created yet: refuse before the lock creates it
-            check_secrets(commands.plan_command(loaded, workspace, options=options), resolver)
-        lease = _lease(workspace, state_key(loaded.target.name, loaded.target.scope), locking)
+            # A workspace that does not exist yet holds nothing: no listing needed to say so.
+            unlocked = commands.load_listed(snapshot, chosen.name, {})
+            check_secrets(commands.plan_command(unlocked, workspace, options=commands.plan_options(
+                unlocked.target, **dataclasses.asdict(choices))), resolver)
+        lease = _lease(workspace, state_key(chosen.name, chosen.scope), locking)
         try:
-            # Listed again under the lock: what loading listed may have moved before we held it.
-            the_plan = commands.plan_command(dataclasses.replace(loaded, listing=None), workspace,
-                                             options=options, resolver=resolver if fingerprint_key else None,
+            # One listing round, under the lock: loading resolves references with it, the plan
+            # compares with it, and the apply takes its statuses and fingerprints from it.
+            loaded = commands.load_listed(snapshot, chosen.name, workspace.list_objects())
+            on_warnings(tuple(loaded.result.warnings))
+            options = commands.plan_options(loaded.target, **dataclasses.asdict(choices))
+            the_plan = commands.plan_command(loaded, workspace, options=options,
+                                             resolver=resolver if fingerprint_key else None,
                                              fingerprint_key=fingerprint_key)
             confirm(the_plan)
             check_no_conflicts(the_plan)
             with _counted_on_interrupt():
                 applied = commands.apply_command(the_plan, workspace, resolver, on_event, lease=lease,
-                                                 fingerprint_key=fingerprint_key)
+                                                 fingerprint_key=fingerprint_key, listing=loaded.listing)
         finally:
             lease.release()
         used = spent(workspace)

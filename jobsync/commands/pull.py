@@ -140,7 +140,7 @@ def export_workspace(
     result = dataclasses.replace(result, refused=unfit.diagnostics(skipped) + result.refused)
     _step(on_event, f'writing the files of {len(live)} object(s)')
     written = write_result(snapshot.root, result, source=workspace.url, scope_text=scope.describe(), how=how)
-    return Exported(result, written, tuple(notes))
+    return Exported(dataclasses.replace(result, api_calls=dict(sorted(workspace.calls.items()))), written, tuple(notes))
 
 
 def import_bundle(

@@ -4,7 +4,7 @@ template, what is missing from the workspace, and every file to write. Pure."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from jobsync import codec, secrets, unfit
@@ -54,6 +54,7 @@ class ExportResult:
     missing: tuple[Missing, ...] = ()  # in git (inside the scope), not in the workspace
     warnings: tuple[Diagnostic, ...] = ()
     refused: tuple[Diagnostic, ...] = ()  # objects that cannot be written (a name that is no file name)
+    api_calls: Mapping[str, int] = field(default_factory=dict)  # every call `export` made, by route (issue 14)
 
     def count(self, status: Status) -> int:
         return sum(1 for o in self.objects if o.status == status)

@@ -99,6 +99,8 @@ def render_export_json(result: ExportResult, written: Written) -> str:
         'branch': written.branch,
         'commit': written.commit,
     }
+    if result.api_calls:
+        doc['api_calls'] = dict(result.api_calls)
     return escape.json_text(json.dumps(doc, indent=2, ensure_ascii=False)) + '\n'
 
 

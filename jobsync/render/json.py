@@ -29,5 +29,6 @@ def render_apply_json(result: ApplyResult, spent: Spent | None = None) -> str:
         ],
     }
     if spent is not None:
-        doc['api'] = {'calls': spent.calls, 'retries': spent.retries, 'throttle_waits': spent.throttle_waits}
+        doc['api'] = {'calls': spent.calls, 'retries': spent.retries, 'throttle_waits': spent.throttle_waits,
+                      'by_route': dict(spent.by_route)}
     return escape.json_text(json.dumps(doc, indent=2, ensure_ascii=False)) + '\n'

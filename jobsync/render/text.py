@@ -135,7 +135,10 @@ def render_apply_summary(result: ApplyResult, spent: Spent | None = None) -> str
              f'{result.count(Status.SKIPPED)} skipped.']
     if spent is not None and spent.calls:
         # What the service made it do (issue 13): a faulty or throttled service shows here.
-        lines.append(f'API calls: {spent.calls} ({spent.retries} retries, {spent.throttle_waits} throttle waits)')
+        # Every call of the command, by route (listing, reads, writes, state and lock), on the same line.
+        routes = ', '.join(f'{route} x{n}' for route, n in sorted(spent.by_route.items()))
+        lines.append(f'API calls: {spent.calls} ({spent.retries} retries, {spent.throttle_waits} throttle waits)'
+                     + (f': {routes}' if routes else ''))
     return escape.join_lines(lines)
 
 

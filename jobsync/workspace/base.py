@@ -42,8 +42,8 @@ class Workspace(Protocol):
         """Every object in the workspace, from list calls only."""
         ...
 
-    def list_kinds(self, kinds: Iterable[str]) -> dict[ObjectKey, ListEntry]:
-        """The objects of `kinds` only (CDM links and jobs: both), from list calls only."""
+    def read_back(self, keys: Iterable[ObjectKey]) -> dict[ObjectKey, ListEntry]:
+        """The list entries `list_objects` would give for `keys` now, at the fewest calls (gone: absent)."""
         ...
 
     def read(self, keys: Iterable[ObjectKey]) -> dict[ObjectKey, LiveObject]:

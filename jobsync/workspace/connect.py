@@ -18,13 +18,13 @@ from jobsync.workspace.base import Workspace
 from jobsync.workspace.cdmruns import CdmRunPolicy
 from jobsync.workspace.endpoints import EXCEPTION_FIELD, check_endpoints
 from jobsync.workspace.http import DEFAULT_TIMEOUT, HttpSettings, credentials_from_env, default_endpoints
+from jobsync.workspace.ratelimit import DEFAULT_RATE_LIMITS
 from jobsync.workspace.reader import DEFAULT_CONCURRENCY
 from jobsync.workspace.review import review_of
 from jobsync.workspace.routes import SERVICES, Service
 from jobsync.workspace.transport import (
     DEFAULT_BACKOFF_BASE,
     DEFAULT_MAX_ATTEMPTS,
-    DEFAULT_RATE_LIMITS,
 )
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ class DataArtsConfig:
     workspace_id: str = ''
     endpoints: Mapping[Service, str] | None = None
     cdm_clusters: Mapping[str, str] | None = None  # CDM cluster name -> id
-    rate_limits: Mapping[Service, float] | None = None
+    rate_limits: Mapping[str, float] | None = None
     concurrency: int = DEFAULT_CONCURRENCY
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     backoff_base: float = DEFAULT_BACKOFF_BASE

@@ -20,12 +20,12 @@ from urllib.parse import urlsplit
 from jobsync import __version__
 from jobsync.errors import UsageError
 from jobsync.workspace import signer
+from jobsync.workspace.ratelimit import DEFAULT_RATE_LIMITS
 from jobsync.workspace.routes import Route, Service
 from jobsync.workspace.transport import (
     DEFAULT_BACKOFF_BASE,
     DEFAULT_BACKOFF_CAP,
     DEFAULT_MAX_ATTEMPTS,
-    DEFAULT_RATE_LIMITS,
     Exchange,
     Lost,
     RetryingTransport,
@@ -101,7 +101,7 @@ class HttpSettings:
     endpoints: Mapping[Service, str]
     credentials: Credentials
     workspace_id: str = ''
-    rate_limits: Mapping[Service, float] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    rate_limits: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     backoff_base: float = DEFAULT_BACKOFF_BASE
     backoff_cap: float = DEFAULT_BACKOFF_CAP

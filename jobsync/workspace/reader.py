@@ -263,20 +263,98 @@ class DataArtsReader(KeepsRecords):
                 'connection': self._list_connections, 'cdm': self._list_cdm}
 
     def list_objects(self) -> dict[ObjectKey, ListEntry]:
-        """Every object in the workspace, from list calls only, sorted by key."""
+        """Every object in the workspace, from list calls only, sorted by key.
+
+        The kinds are listed at once, each from a thread of its own (at most one per kind), and
+        each kind's pages through the shared pool (`concurrency`): the round takes about as long
+        as its longest kind, not the sum. The rate limiters (ratelimit.py) bound the calls a
+        second whatever the threads. The result does not depend on the order answers came in
+        (sorted by key); of several failing kinds, the first in kind order is raised.
+        """
+        listers = list(self._listers().values())
+        if self._concurrency == 1 or threading.current_thread().name.startswith(_POOL_PREFIX):
+            results = [lister() for lister in listers]
+        else:
+            with ThreadPoolExecutor(max_workers=len(listers), thread_name_prefix='jobsync-listing') as kinds_pool:
+                futures = [kinds_pool.submit(lister) for lister in listers]
+                results = [future.result() for future in futures]
         out: dict[ObjectKey, ListEntry] = {}
-        for lister in self._listers().values():
-            out.update(lister())
+        for listed in results:
+            out.update(listed)
         return dict(sorted(out.items()))
 
-    def list_kinds(self, kinds: Iterable[str]) -> dict[ObjectKey, ListEntry]:
-        """The objects of `kinds` only (CDM links and jobs are listed together), from list calls."""
-        wanted = {'cdm' if kind in CDM_KINDS else kind for kind in kinds}
+    def read_back(self, keys: Iterable[ObjectKey]) -> dict[ObjectKey, ListEntry]:
+        """The list entries of `keys` as the service shows them now (a key that is gone is absent),
+        for the state an apply records after its writes: the same fingerprints a listing gives,
+        at the fewest calls. Per kind, one name-filtered list call per key (paged until the exact
+        name, the filters match substrings), or the kind's whole listing again when that takes
+        fewer calls; a data connection is shown (its listing shows each one too); CDM, whose
+        listings are a handful of calls a cluster, is listed again.
+        """
+        wanted = sorted(set(keys))
         out: dict[ObjectKey, ListEntry] = {}
-        for name, lister in self._listers().items():
-            if name in wanted:
-                out.update(lister())
-        return dict(sorted(out.items()))
+        listers = self._listers()
+        by_kind: dict[str, list[ObjectKey]] = {}
+        for key in wanted:
+            by_kind.setdefault('cdm' if key.kind in CDM_KINDS else key.kind, []).append(key)
+        with self._lock:
+            known = Counter('cdm' if k.kind in CDM_KINDS else k.kind for k in self._ids)
+        for kind, of_kind in sorted(by_kind.items()):
+            pages = -(-known[kind] // PAGE) + (1 if kind == 'job' else 0)  # jobs: both job types
+            if kind in ('cdm', 'connection') or kind not in self._listed_kinds or len(of_kind) > pages:
+                if kind == 'connection':
+                    found = dict(self._map(self._entry_of_connection, of_kind))
+                    out.update({k: e for k, e in found.items() if e is not None})
+                    continue
+                listed = listers[kind]()
+                out.update({k: listed[k] for k in of_kind if k in listed})
+                continue
+            for key, entry in self._map(self._entry_of, of_kind):
+                if entry is not None:
+                    out[key] = entry
+        return out
+
+    def _entry_of_connection(self, key: ObjectKey) -> tuple[ObjectKey, ListEntry | None]:
+        shown = self._show(key)
+        return key, None if shown is None else ListEntry(key, fingerprint(shown))
+
+    def _entry_of(self, key: ObjectKey) -> tuple[ObjectKey, ListEntry | None]:
+        """One job's, script's or resource's list entry, by the list route's name filter."""
+        if key.kind == 'job':
+            known = self._job_types.get(key.name)
+            for job_type in ([known] if known else ['BATCH', 'REAL_TIME']):
+                job = self._find_listed(r.LIST_JOBS, [('jobName', key.name), ('jobType', job_type)], 'jobs', key.name)
+                if job is not None:
+                    self._job_types[key.name] = job_type
+                    return key, ListEntry(key, updated_ms(job, 'createTime'), job.get('status'), job.get('path') or '/')
+            return key, None
+        if key.kind == 'script':
+            script = self._find_listed(r.LIST_SCRIPTS, [('scriptName', key.name)], 'scripts', key.name)
+            if script is None:
+                return key, None
+            if isinstance(script.get('content'), str):
+                self._script_entries[key.name] = script
+            return key, ListEntry(key, fingerprint(script), directory=script.get('directory') or '/')
+        found = self._find_listed(r.LIST_RESOURCES, [('resourceName', key.name)], 'resources', key.name)
+        if found is None:
+            return key, None
+        with self._lock:
+            self._ids[key] = str(found.get('id', ''))
+        return key, ListEntry(key, fingerprint(found, ('jobRelation',)), directory=found.get('directory') or '/')
+
+    def _find_listed(self, route: r.Route, query: Sequence[tuple[str, Any]], items_field: str,
+                     name: str) -> dict[str, Any] | None:
+        """The list entry named exactly `name` under a substring name filter, paged until found."""
+        offset = 0
+        while True:
+            body = self.http.call(route, query=[*query, ('limit', PAGE), ('offset', offset)]).json() or {}
+            items = body.get(items_field) or []
+            for item in items:
+                if isinstance(item, dict) and item.get('name') == name:
+                    return item
+            if len(items) < PAGE:
+                return None
+            offset += len(items)
 
     # --- reading -----------------------------------------------------------------------------
 

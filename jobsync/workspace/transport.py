@@ -3,9 +3,9 @@ talks to, the `ApiError` it raises, and the retrying core (`RetryingTransport`) 
 HTTPS transport (`http.py`) and the in-process one (`inprocess.py`).
 
 `RetryingTransport.call` renders a route template (routes.py) into a path, waits for its
-service's client-side rate limit, counts every call by route name, retries what is safe to
-retry, and turns every error body the service family uses into one `ApiError` carrying status,
-code, message, request id and a hint. A subclass only sends bytes and hands back bytes
+service's (or route family's) client-side rate limit (ratelimit.py), counts every call by route
+name, retries what is safe to retry, and turns every error body the service family uses into
+one `ApiError` carrying status, code, message, request id and a hint. A subclass only sends bytes and hands back bytes
 (`_send`), or says the exchange was lost (`Lost`). So the client meets the same answers, the
 same errors and the same lost answers whichever way its requests travel.
 
@@ -41,12 +41,9 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from jobsync.errors import WorkspaceError
-from jobsync.workspace.routes import SERVICES, Route, Service
+from jobsync.workspace.ratelimit import DEFAULT_RATE_LIMITS, limiters
+from jobsync.workspace.routes import Route
 
-# Default client-side limits, requests per second per service, a little under the documented
-# per-user limits (reference §3.4): DLF v1 30/s, Factory v2 and Management Center 10/s, CDM
-# link and query APIs 120/min. Configurable per target.
-DEFAULT_RATE_LIMITS: dict[Service, float] = {'factory': 20.0, 'management': 8.0, 'cdm': 2.0}
 DEFAULT_MAX_ATTEMPTS = 6
 DEFAULT_BACKOFF_BASE = 0.5
 DEFAULT_BACKOFF_CAP = 20.0
@@ -176,34 +173,6 @@ def parse_error(status: int, content: bytes, headers: Mapping[str, str], route: 
                     not_found=not_found, route=route)
 
 
-class RateLimiter:
-    """A token bucket: at most `rate` calls a second on average, bursts of `burst`. Thread-safe."""
-
-    def __init__(self, rate: float, burst: int = 0, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.rate = rate
-        self.burst = max(1, burst or int(rate) or 1)
-        self._tokens = float(self.burst)
-        self._clock = clock
-        self._sleep = sleep
-        self._last = clock()
-        self._lock = threading.Lock()
-
-    def acquire(self) -> float:
-        """Take one token, waiting for it if needed; returns the seconds waited."""
-        if self.rate <= 0:
-            return 0.0
-        with self._lock:
-            now = self._clock()
-            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
-            self._last = now
-            self._tokens -= 1
-            wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
-        if wait > 0:
-            self._sleep(wait)
-        return wait
-
-
 @dataclass(frozen=True)
 class Response:
     status: int
@@ -260,7 +229,7 @@ class RetryingTransport:
     """Rate-limited, retrying, counted calls; subclasses implement `_send`. Thread-safe."""
 
     def __init__(
-            self, *, project_id: str, rate_limits: Mapping[Service, float] | None = None,
+            self, *, project_id: str, rate_limits: Mapping[str, float] | None = None,
             max_attempts: int = DEFAULT_MAX_ATTEMPTS, backoff_base: float = DEFAULT_BACKOFF_BASE,
             backoff_cap: float = DEFAULT_BACKOFF_CAP, sleep: Callable[[float], None] = time.sleep,
             rng: random.Random | None = None,
@@ -275,8 +244,8 @@ class RetryingTransport:
         self._lock = threading.Lock()
         self._sleep = sleep
         self._rng = rng or random.Random()
-        limits = DEFAULT_RATE_LIMITS if rate_limits is None else rate_limits
-        self._limiters = {s: RateLimiter(limits.get(s, 0.0), sleep=sleep) for s in SERVICES}
+        # Per service and per documented route family (ratelimit.py); a name not given is unlimited.
+        self._limiters = limiters(DEFAULT_RATE_LIMITS if rate_limits is None else rate_limits, sleep=sleep)
 
     def close(self) -> None:
         pass
@@ -317,7 +286,7 @@ class RetryingTransport:
             if attempts > 1:
                 with self._lock:
                     self.retries[route.name] += 1
-            self._limiters[route.service].acquire()
+            self._limiters.acquire(route)
             with self._lock:
                 self.calls[route.name] += 1
             try:

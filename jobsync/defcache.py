@@ -1,0 +1,230 @@
+"""The validated-definition cache (issue 14): a definition file read once is not parsed or
+validated again while nothing it depends on changed.
+
+An entry says "these bytes, loaded for this target by this jobsync, give this definition with
+no problem at all". Its key (`ident`) is a SHA-256 over everything that can change the answer:
+
+* the git blob id of the file and of each of its content files (a script's `.sql`), with
+  their paths (the file name is the object's name);
+* the bytes of jobsync.yaml and the target's name (variables, remapping, scope, time zone,
+  secret fields all come from there);
+* jobsync's version, a digest of its schemas and a digest of its own source files, so a new
+  or edited jobsync never reads an older one's answers.
+
+So an entry is never stale: any change to its inputs is a different key, and a miss loads the
+file as before. Only definitions that loaded without a single diagnostic are kept (a file with
+a warning or an error is loaded every time, so its messages are always said), and only values
+that survive a JSON round trip unchanged.
+
+Where: `.jobsync/cache/definitions.sealed` in the repo (git-ignored, like the local
+workspace), only when the repo's `.jobsync/` folder exists already (a `local:` workspace's first
+write makes it; `mkdir .jobsync` turns the cache on for a repo without one): reading commands
+create nothing in the repo. Written through safewrite.py (no link followed, temporary file
+renamed into place: a reader sees the old file or the new one). The repo may be untrusted (a
+pull request can commit a `.jobsync/` file), so the file is sealed with an HMAC whose key lives outside the repo, in the
+user's cache directory (`$XDG_CACHE_HOME/jobsync/cache.key`, made 0600): a committed or edited
+cache file fails the seal and is ignored, never believed. Bounded: at most `MAX_ENTRIES`
+entries and `MAX_BYTES` bytes; the entries this load used are kept first. Anything wrong with
+the cache (unreadable, too large, bad seal, no key) means no cache, never an error.
+`JOBSYNC_CACHE=off` turns it off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import hmac
+import json
+import os
+import secrets as pysecrets
+import stat
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from jobsync import __version__, schema
+from jobsync.errors import UsageError
+from jobsync.model import ObjectKey, Spec
+from jobsync.remap import Renamed
+from jobsync.safewrite import write_files
+
+CACHE_FILE = '.jobsync/cache/definitions.sealed'
+FORMAT = 1
+MAX_ENTRIES = 200_000
+MAX_BYTES = 512 * 1024 * 1024
+ENV_SWITCH = 'JOBSYNC_CACHE'
+
+Entry = tuple[ObjectKey, Spec, tuple[Renamed, ...]]
+
+
+def blob_id(data: bytes) -> str:
+    """Git's object id of a blob with these bytes (what `git hash-object` prints)."""
+    return hashlib.sha1(b'blob %d\0' % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+@functools.cache
+def code_digest() -> str:
+    """jobsync's version, schemas and source files, digested once per process."""
+    digest = hashlib.sha256(__version__.encode())
+    folder = schema.schema_dir()
+    for name in sorted(entry.name for entry in folder.iterdir() if entry.name.endswith('.json')):
+        digest.update(name.encode() + b'\0' + (folder / name).read_bytes())
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob('*.py')):
+        digest.update(str(path.relative_to(package)).encode() + b'\0' + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _key_file() -> Path:
+    base = os.environ.get('XDG_CACHE_HOME') or str(Path.home() / '.cache')
+    return Path(base) / 'jobsync' / 'cache.key'
+
+
+def _seal_key() -> bytes | None:
+    """The HMAC key kept outside any repo; made on first use. None when it cannot be had."""
+    path = _key_file()
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            try:
+                os.write(fd, pysecrets.token_hex(32).encode())
+            finally:
+                os.close(fd)
+        except OSError:
+            return None
+        return _seal_key()
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > 1024:
+            return None
+        key = os.read(fd, 1024).strip()
+    finally:
+        os.close(fd)
+    return key if len(key) >= 32 else None
+
+
+class DefinitionCache:
+    """The cache of one load (one repo, one target); see the module."""
+
+    def __init__(self, root: Path, config: bytes, target: str) -> None:
+        self.root = root
+        self.hits = 0
+        self.misses = 0
+        # Only in a repo whose `.jobsync/` exists already (a `local:` workspace made it, or the user
+        # did): a command that only reads creates nothing in the repo (issue 12).
+        wanted = os.environ.get(ENV_SWITCH, '').lower() != 'off' and _is_folder(root / '.jobsync')
+        self._key = _seal_key() if wanted else None
+        self._context = hashlib.sha256(code_digest().encode() + b'\0' + target.encode() + b'\0' + config).digest()
+        self._old: dict[str, Any] = self._read() if self._key is not None else {}
+        self._used: dict[str, Any] = {}
+        self._changed = False
+
+    @property
+    def enabled(self) -> bool:
+        return self._key is not None
+
+    def ident(self, rel: str, raw: bytes, content_files: Sequence[tuple[str, bytes]]) -> str:
+        digest = hashlib.sha256(self._context)
+        for path, data in ((rel, raw), *content_files):
+            digest.update(path.encode() + b'\0' + blob_id(data).encode() + b'\0')
+        return digest.hexdigest()
+
+    def get(self, ident: str) -> Entry | None:
+        if self._key is None:
+            return None
+        raw = self._old.get(ident)
+        entry = _entry(raw)
+        if entry is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._used[ident] = raw
+        return entry
+
+    def put(self, ident: str, key: ObjectKey, spec: Spec, renamed: tuple[Renamed, ...]) -> None:
+        if self._key is None:
+            return
+        value = {'key': [key.kind, key.name, key.cluster], 'spec': spec,
+                 'renamed': [[r.pointer, r.section, r.old, r.new] for r in renamed]}
+        try:
+            if json.loads(json.dumps(value, ensure_ascii=False, allow_nan=False)) != value:
+                return  # not plain JSON (a non-text key, say): the cache would answer something else
+        except (TypeError, ValueError):
+            return
+        self._used[ident] = value
+        self._changed = True
+
+    def save(self) -> None:
+        """Write the entries used by this load first, then older ones, within the bounds."""
+        if self._key is None:
+            return
+        kept = dict(self._used)
+        for ident, value in self._old.items():
+            if len(kept) >= MAX_ENTRIES:
+                break
+            kept.setdefault(ident, value)
+        if not self._changed and len(kept) == len(self._old):
+            return
+        body = json.dumps({'format': FORMAT, 'entries': kept}, ensure_ascii=False, separators=(',', ':')).encode()
+        if len(body) > MAX_BYTES:
+            body = json.dumps({'format': FORMAT, 'entries': self._used}, ensure_ascii=False,
+                              separators=(',', ':')).encode()
+            if len(body) > MAX_BYTES:
+                return
+        seal = hmac.new(self._key, body, hashlib.sha256).hexdigest().encode()
+        # A read-only checkout, a link in the way: no cache, the load stands.
+        with contextlib.suppress(OSError, UsageError):
+            write_files(self.root, {CACHE_FILE: seal + b'\n' + body})
+
+    def _read(self) -> dict[str, Any]:
+        assert self._key is not None
+        try:
+            fd = os.open(self.root / CACHE_FILE, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            return {}
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES + 100:
+                return {}
+            with os.fdopen(fd, 'rb', closefd=False) as handle:
+                data = handle.read(MAX_BYTES + 100)
+        except OSError:
+            return {}
+        finally:
+            os.close(fd)
+        seal, _, body = data.partition(b'\n')
+        if not hmac.compare_digest(seal, hmac.new(self._key, body, hashlib.sha256).hexdigest().encode()):
+            return {}  # not written by this user's jobsync (committed, edited, truncated): not believed
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            return {}
+        entries = doc.get('entries') if isinstance(doc, dict) and doc.get('format') == FORMAT else None
+        return entries if isinstance(entries, dict) else {}
+
+
+def _is_folder(path: Path) -> bool:
+    """A real directory (not a link to one)."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _entry(raw: Any) -> Entry | None:
+    """A cached value back as (key, spec, renamed); None when it is not one."""
+    try:
+        kind, name, cluster = raw['key']
+        renamed = tuple(Renamed(*(str(x) for x in r)) for r in raw['renamed'])
+        spec = raw['spec']
+        if not isinstance(spec, dict):
+            return None
+        return ObjectKey(kind, name, cluster), spec, renamed
+    except (KeyError, TypeError, ValueError):
+        return None

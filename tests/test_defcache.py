@@ -1,0 +1,164 @@
+"""The validated-definition cache (issue 14, defcache.py): an unchanged repo is not parsed or
+validated twice; an edit reparses only that file; a jobsync.yaml, version or schema change, or
+a cache file jobsync did not seal, means loading from the files again. Never a stale answer."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sys
+from collections import Counter
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from jobsync import defcache, schema, yamlio
+from jobsync.errors import ConfigError
+from jobsync.gitrepo import read_snapshot
+from jobsync.load import LoadResult, load_repo
+
+
+def _scale_repo() -> ModuleType:
+    path = Path(__file__).resolve().parents[1] / 'benchmarks' / 'scale_repo.py'
+    spec = importlib.util.spec_from_file_location('scale_repo', path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules['scale_repo'] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / 'repo'
+    _scale_repo().write_repo(root, 20, url='http://127.0.0.1:9', project='p')
+    (root / '.jobsync').mkdir()  # the cache lives only where `.jobsync/` exists
+    return root
+
+
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """The files yamlio parses, counted (the real parser runs)."""
+    seen: Counter[str] = Counter()
+    real = yamlio.parse
+
+    def counting(path: str, raw: bytes) -> Any:
+        seen[path] += 1
+        return real(path, raw)
+
+    monkeypatch.setattr(yamlio, 'parse', counting)
+    return seen
+
+
+def _load(root: Path) -> LoadResult:
+    return load_repo(read_snapshot(root))
+
+
+def _definitions(root: Path) -> list[str]:
+    return [p for p in read_snapshot(root).files if p.endswith('.yaml') and p != 'jobsync.yaml']
+
+
+def test_an_unchanged_repo_is_parsed_once_and_loads_the_same(repo: Path, parsed: Counter[str]) -> None:
+    cold = _load(repo)
+    assert (repo / defcache.CACHE_FILE).is_file()
+    assert set(_definitions(repo)) <= set(parsed)
+    parsed.clear()
+    warm = _load(repo)
+    assert set(parsed) == {'jobsync.yaml'}  # no definition parsed or validated again
+    assert warm.desired == cold.desired
+    assert [d.source for d in warm.desired.values()] == [d.source for d in cold.desired.values()]
+
+
+def test_an_edit_reparses_only_that_file_and_is_seen(repo: Path, parsed: Counter[str]) -> None:
+    _load(repo)
+    parsed.clear()
+    _scale_repo().edit_jobs(repo, 1, hour=5)
+    (repo / 'scripts' / 'sql_00003.sql').write_text('SELECT 3;\n', encoding='utf-8')  # a content file
+    loaded = _load(repo)
+    assert set(parsed) == {'jobsync.yaml', 'jobs/job_00000.yaml', 'scripts/sql_00003.yaml'}
+    job = next(d for k, d in loaded.desired.items() if k.name == 'job_00000')
+    assert job.spec['schedule']['cron']['expression'] == '0 0 5 * * ?'
+    script = next(d for k, d in loaded.desired.items() if k.name == 'sql_00003')
+    assert script.spec['content'] == 'SELECT 3;\n'
+
+
+def test_a_config_version_or_schema_change_loads_everything_again(
+        repo: Path, parsed: Counter[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    definitions = set(_definitions(repo))
+    _load(repo)
+
+    config = repo / 'jobsync.yaml'
+    config.write_text(config.read_text(encoding='utf-8') + 'variables: {unused: x}\n', encoding='utf-8')
+    parsed.clear()
+    _load(repo)
+    assert definitions <= set(parsed)
+
+    monkeypatch.setattr(defcache, '__version__', '99.0.0')
+    defcache.code_digest.cache_clear()
+    parsed.clear()
+    _load(repo)
+    assert definitions <= set(parsed)
+
+    schemas = tmp_path / 'schemas'
+    shutil.copytree(schema.schema_dir(), schemas)  # type: ignore[arg-type]
+    job_schema = schemas / 'job.schema.json'
+    job_schema.write_text(job_schema.read_text(encoding='utf-8').replace('"description"', '"description" ', 1),
+                          encoding='utf-8')
+    monkeypatch.setattr(schema, 'schema_dir', lambda: schemas)
+    defcache.code_digest.cache_clear()
+    parsed.clear()
+    _load(repo)
+    assert definitions <= set(parsed)
+    defcache.code_digest.cache_clear()
+
+
+def test_a_cache_file_jobsync_did_not_seal_is_not_believed(repo: Path, parsed: Counter[str]) -> None:
+    _load(repo)
+    cache = repo / defcache.CACHE_FILE
+    seal, _, body = cache.read_bytes().partition(b'\n')
+    # A pull request commits a cache mapping job_00001's file to another schedule.
+    cache.write_bytes(seal + b'\n' + body.replace(b'0 1 2 * * ?', b'0 1 9 * * ?'))
+    parsed.clear()
+    loaded = _load(repo)
+    assert 'jobs/job_00001.yaml' in parsed
+    job = next(d for k, d in loaded.desired.items() if k.name == 'job_00001')
+    assert job.spec['schedule']['cron']['expression'] == '0 1 2 * * ?'
+
+
+def test_problems_are_said_every_time_and_cached_files_keep_their_lines(repo: Path, parsed: Counter[str]) -> None:
+    _load(repo)
+    # A cached, clean job now points at a script that is gone: the reference check reports it
+    # with the job's file and line, although that file came from the cache.
+    (repo / 'scripts' / 'sql_00002.yaml').unlink()
+    (repo / 'scripts' / 'sql_00002.sql').unlink()
+    for _ in range(2):
+        with pytest.raises(ConfigError) as failed:
+            _load(repo)
+        (problem,) = failed.value.diagnostics
+        assert problem.where.startswith('jobs/job_00002.yaml:') and 'sql_00002' in problem.summary, problem
+
+
+def test_no_cache_and_nothing_created_without_a_jobsync_folder(tmp_path: Path, parsed: Counter[str]) -> None:
+    root = tmp_path / 'bare'
+    _scale_repo().write_repo(root, 3, url='http://127.0.0.1:9', project='p')
+    _load(root)
+    parsed.clear()
+    _load(root)
+    assert set(_definitions(root)) <= set(parsed)  # loaded from the files again
+    assert not (root / '.jobsync').exists()  # a reading command creates nothing in the repo
+
+
+def test_the_cache_is_bounded_and_off_when_asked(repo: Path, parsed: Counter[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(defcache, 'MAX_ENTRIES', 10)
+    _load(repo)
+    first = (repo / defcache.CACHE_FILE).stat().st_size
+    _scale_repo().edit_jobs(repo, 20, hour=7)  # 20 new entries; the bound keeps the size
+    _load(repo)
+    assert (repo / defcache.CACHE_FILE).stat().st_size < first * 1.5
+    monkeypatch.setenv(defcache.ENV_SWITCH, 'off')
+    parsed.clear()
+    _load(repo)
+    assert set(_definitions(repo)) <= set(parsed)
