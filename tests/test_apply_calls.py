@@ -78,7 +78,10 @@ def test_an_apply_of_k_changes_costs_one_listing_round_k_writes_and_their_read_b
     assert set(rest) <= {'GET /v1/{pid}/instances', 'GET /v1/{pid}/workspaces/{instance_id}',
                          'GET /v1/{pid}/scripts/{script_name}', 'POST /v1/{pid}/scripts',
                          'PUT /v1/{pid}/scripts/{script_name}', 'DELETE /v1/{pid}/scripts/{script_name}'}, rest
-    assert sum(rest.values()) <= 14, rest
+    # The records' calls (issue 13: each read back, never trusted blind): taking the lock and
+    # reading the state (about 4), a state write before the batch (the two jobs go as pending)
+    # and one after it, each with the lease renewed first (about 6 each), the release (2).
+    assert sum(rest.values()) <= 20, rest
     assert doc['api']['calls'] == sum(calls.values())
 
     # The state it recorded is right: a plan now has nothing to do and reads no content.
