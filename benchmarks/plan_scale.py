@@ -134,7 +134,8 @@ from jobsync.workspace.http import AkSk, HttpSettings, HttpTransport
 from jobsync.workspace import routes as r
 url, project, ak, sk, threads = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
 settings = HttpSettings(project_id=project, endpoints={'factory': url, 'management': url, 'cdm': url},
-                        credentials=AkSk(ak, sk), timeout=120)  # the default client rate limits
+                        credentials=AkSk(ak, sk), timeout=120,  # the default client rate limits
+                        workspace_id='default')  # the emulator's default workspace, as jobsync finds it
 ws = DataArtsClient(HttpTransport(settings), url='peer', concurrency=threads)
 start = time.perf_counter()
 entries = ws.list_objects()

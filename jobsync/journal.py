@@ -131,6 +131,10 @@ class Journal:
         """After the last batch (or an interrupt, with the batch it stopped in as `pending`): the state
         of what was applied; None when the stored one says it already."""
         self._since += self.coming  # the last batch (or the one it stopped in) is read back too
+        # A connection's show can move when later batches write what it serves (its agent_id is
+        # the service's, filled from the CDM cluster): the connections written are read back again.
+        self._since += tuple(k for k in self._changes if k.kind == 'connection' and k not in self._since
+                             and any(o.key == k and o.status is Status.APPLIED for o in result.outcomes))
         self.coming = ()
         computed = self._computed(result)
         extra = self._pending(pending, result, computed.objects)

@@ -37,8 +37,9 @@ from jobsync.workspace.records import ScriptRecordStore
 from jobsync.workspace.review import Review
 from jobsync.workspace.transport import ApiError, may_have_happened
 
-# Rounds of create/update for one object; a lost answer costs a read-back and a round.
-_CREATE_ROUNDS = 5
+# Rounds of create/update for one object; a lost answer costs a read-back and a round. As many as
+# the transport makes attempts of a call it may repeat: a create, which it may not, meets the same odds.
+_CREATE_ROUNDS = 8
 # What a missing resource or connection is called when no call could even be made for it.
 _MISSING_CODE = {'resource': 'DLF.6241', 'connection': 'DAYU.1005'}
 
