@@ -250,7 +250,16 @@ def lock_to_json(lock: Lock) -> str:
     }, ensure_ascii=False) + '\n'
 
 
-def lock_from_json(text: str, *, where: str) -> Lock:
+# The id `force-unlock` takes for a target's lock whose document cannot be read (so has no id).
+UNREADABLE_LOCK = 'unreadable:'
+
+
+def unreadable_lock(target: str) -> Lock:
+    """What `force-unlock` reports freeing for `target`'s unreadable lock."""
+    return Lock(UNREADABLE_LOCK + target, target, 'unknown (its lock document could not be read)', 0, 0)
+
+
+def lock_from_json(text: str, *, where: str, target: str = '') -> Lock:
     try:
         doc = json.loads(text)
         if doc.get('kind') != 'jobsync-lock' or doc.get('format_version') != LOCK_FORMAT_VERSION:
@@ -258,5 +267,6 @@ def lock_from_json(text: str, *, where: str) -> Lock:
         return Lock(str(doc['id']), str(doc['target']), str(doc['owner']), int(doc['acquired_at']),
                     int(doc['expires_at']), str(doc.get('run_url') or ''))
     except (ValueError, KeyError, TypeError, AttributeError) as err:
+        how = f'`jobsync force-unlock {UNREADABLE_LOCK}{target}`' if target else '`jobsync force-unlock`'
         raise StateError(f'the lock of {where} cannot be read: {err}',
-                         hint='free it with `jobsync force-unlock`') from None
+                         hint=f'once no apply runs on it, free it with {how}') from None

@@ -133,3 +133,51 @@ def test_rm_and_reset_wait_for_the_apply_lock(example_repo: Path) -> None:
         assert sorted(str(k) for k in ws.list_objects()).count('job/job_batch') == 1  # the workspace keeps it
     finally:
         ws.close()
+
+
+def _damage_lock(repo: Path, target: str, running: Any | None) -> None:
+    """Leave `target` locked by a lock document no jobsync can read (a crash mid-write, a hand edit)."""
+    if running is None:
+        conn = sqlite3.connect(repo / '.jobsync' / 'workspace.db')
+        with conn:
+            project, workspace = conn.execute('SELECT project, workspace FROM jobsync_state WHERE target=?',
+                                              (target,)).fetchone()
+            conn.execute('INSERT INTO jobsync_locks (project, workspace, target, id, expires_at, body)'
+                         " VALUES (?, ?, ?, 'x', 0, 'not json')", (project, workspace, target))
+        conn.close()
+        return
+    project = yaml.safe_load((repo / 'jobsync.yaml').read_text(encoding='utf-8'))['targets'][target]['dataarts'][
+        'project_id']
+    engine = running.emulator.engine.scoped(project, 'ws-state')
+    script = engine.show_script(f'jobsync_state_{target}')
+    for field in ('id', 'version', 'createUser'):
+        script.pop(field, None)
+    engine.create_script({**script, 'name': f'jobsync_lock_{target}', 'content': '{"kind": "garbled'})
+
+
+def test_an_unreadable_lock_is_freed_by_the_force_unlock_its_error_names(
+        applied: tuple[Path, dict[str, str], str], request: pytest.FixtureRequest) -> None:
+    repo, env, target = applied
+    running = request.getfixturevalue('running_emulator') if target == 'cloud' else None
+    _damage_lock(repo, target, running)
+    refused = run_jobsync('apply', '--repo', str(repo), '--auto-approve', env=env)
+    assert refused.code == 1 and 'cannot be read' in refused.stderr, refused
+    assert f'`jobsync force-unlock unreadable:{target}`' in refused.stderr
+    assert 'Internal error' not in refused.stderr
+    freed = run_jobsync('force-unlock', f'unreadable:{target}', '--repo', str(repo), env=env)
+    assert freed.code == 0 and f'unreadable:{target}' in freed.stdout, freed
+    again = run_jobsync('force-unlock', f'unreadable:{target}', '--repo', str(repo), env=env)
+    assert again.code == 1 and 'not locked' in again.stderr, again
+    assert run_jobsync('apply', '--repo', str(repo), '--auto-approve', env=env).code == 0
+
+
+def test_force_unlock_unreadable_refuses_a_readable_lock(example_repo: Path) -> None:
+    assert run_jobsync('apply', '--repo', str(example_repo), '--auto-approve', env=EXAMPLE_SECRETS).code == 0
+    ws = LocalWorkspace(example_repo / '.jobsync' / 'workspace.db')
+    try:
+        held = ws.acquire_lock('local', 'deploy-bot', '', 10 * MINUTE)
+        refused = run_jobsync('force-unlock', 'unreadable:local', '--repo', str(example_repo))
+        assert refused.code == 1 and f'force-unlock {held.id}' in refused.stderr, refused
+        assert ws.force_unlock(held.id) == held  # it was still held
+    finally:
+        ws.close()

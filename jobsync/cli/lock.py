@@ -16,7 +16,8 @@ from jobsync.state import format_ms
 
 @app.command('force-unlock')
 def force_unlock(
-    lock_id: Annotated[str, typer.Argument(help='The lock id, as the refused or waiting apply printed it.',
+    lock_id: Annotated[str, typer.Argument(help='The lock id, as the refused or waiting apply printed it '
+                                                '(`unreadable:TARGET` for a lock that cannot be read).',
                                            show_default=False)],
     repo: RepoOpt = Path('.'),
     target: TargetOpt = None,

@@ -48,6 +48,7 @@ from jobsync.errors import LockError, StateError
 from jobsync.state import (
     LOCK_SCRIPT_PREFIX,
     STATE_SCRIPT_PREFIX,
+    UNREADABLE_LOCK,
     Lock,
     State,
     lock_from_json,
@@ -55,6 +56,7 @@ from jobsync.state import (
     reset_hint,
     state_from_json,
     state_to_json,
+    unreadable_lock,
 )
 from jobsync.workspace.review import Review
 from jobsync.workspace.routes import CREATE_SCRIPT, DELETE_SCRIPT, LIST_SCRIPTS, SHOW_SCRIPT, UPDATE_SCRIPT
@@ -245,7 +247,8 @@ class ScriptRecordStore:
 
     def _current(self, target: str) -> Lock | None:
         content = self._read(LOCK_SCRIPT_PREFIX + target)
-        return None if content is None else lock_from_json(content, where=f'target {target} in {self.where}')
+        return None if content is None else lock_from_json(content, where=f'target {target} in {self.where}',
+                                                            target=target)
 
     @staticmethod
     def _held(target: str, held: Lock) -> LockError:
@@ -329,6 +332,17 @@ class ScriptRecordStore:
         return locks
 
     def force_unlock(self, lock_id: str) -> Lock:
+        if lock_id.startswith(UNREADABLE_LOCK):
+            target = lock_id.removeprefix(UNREADABLE_LOCK)
+            try:
+                held = self._current(target)
+            except StateError:
+                self._delete(LOCK_SCRIPT_PREFIX + target)
+                return unreadable_lock(target)
+            if held is None:
+                raise LockError(f'target {target} is not locked in {self.where}', hint='nothing to free')
+            raise LockError(f'the lock of target {target} can be read: it is held by {held.describe()}',
+                            hint=f'free it by its id: `jobsync force-unlock {held.id}`')
         locks = self._locks()
         for lock in locks:
             if lock.id == lock_id:

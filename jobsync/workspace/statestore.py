@@ -19,7 +19,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from jobsync.errors import LockError, StateError
-from jobsync.state import Lock, State, lock_from_json, lock_to_json, state_from_json, state_to_json
+from jobsync.state import (
+    UNREADABLE_LOCK,
+    Lock,
+    State,
+    lock_from_json,
+    lock_to_json,
+    state_from_json,
+    state_to_json,
+    unreadable_lock,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobsync_state (
@@ -105,7 +114,7 @@ class SqliteStateStore:
     def _current(self, conn: sqlite3.Connection, target: str) -> Lock | None:
         row = conn.execute('SELECT body FROM jobsync_locks WHERE project=? AND workspace=? AND target=?',
                            (*self.space, target)).fetchone()
-        return lock_from_json(row[0], where=f'target {target} in {self.where}') if row else None
+        return lock_from_json(row[0], where=f'target {target} in {self.where}', target=target) if row else None
 
     def _store(self, conn: sqlite3.Connection, lock: Lock) -> None:
         conn.execute('DELETE FROM jobsync_locks WHERE project=? AND workspace=? AND target=?',
@@ -143,6 +152,8 @@ class SqliteStateStore:
                          (*self.space, lock.target, lock.id))
 
     def force_unlock(self, lock_id: str) -> Lock:
+        if lock_id.startswith(UNREADABLE_LOCK):
+            return self._drop_unreadable(lock_id.removeprefix(UNREADABLE_LOCK))
         with self._write() as conn:
             row = conn.execute('SELECT body FROM jobsync_locks WHERE project=? AND workspace=? AND id=?',
                                (*self.space, lock_id)).fetchone()
@@ -155,6 +166,22 @@ class SqliteStateStore:
             lock = lock_from_json(row[0], where=self.where)
             conn.execute('DELETE FROM jobsync_locks WHERE project=? AND workspace=? AND id=?', (*self.space, lock_id))
             return lock
+
+    def _drop_unreadable(self, target: str) -> Lock:
+        """Delete `target`'s lock row if its document cannot be read (a readable one needs its id)."""
+        with self._write() as conn:
+            row = conn.execute('SELECT body FROM jobsync_locks WHERE project=? AND workspace=? AND target=?',
+                               (*self.space, target)).fetchone()
+            if row is None:
+                raise LockError(f'target {target} is not locked in {self.where}', hint='nothing to free')
+            try:
+                held = lock_from_json(row[0], where=self.where)
+            except StateError:
+                conn.execute('DELETE FROM jobsync_locks WHERE project=? AND workspace=? AND target=?',
+                             (*self.space, target))
+                return unreadable_lock(target)
+        raise LockError(f'the lock of target {target} can be read: it is held by {held.describe()}',
+                        hint=f'free it by its id: `jobsync force-unlock {held.id}`')
 
     def current_lock(self, target: str) -> Lock | None:
         with self._read() as conn:
