@@ -5,14 +5,13 @@ and lock calls. A saved plan's apply checks staleness with one listing round."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import uuid
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from benchmark_modules import load_benchmark
 from cli_runner import run_jobsync
 from conftest import git_commit_all
 from dataarts_fixtures import RunningEmulator
@@ -21,13 +20,7 @@ N = 250  # 3 pages of jobs and of scripts
 
 
 def _scale_repo() -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / 'benchmarks' / 'scale_repo.py'
-    spec = importlib.util.spec_from_file_location('scale_repo', path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules['scale_repo'] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark('scale_repo')
 
 
 def _apply(repo: Path, env: dict[str, str], *args: str) -> dict[str, Any]:

@@ -4,15 +4,14 @@ a cache file jobsync did not seal, means loading from the files again. Never a s
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from collections import Counter
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from benchmark_modules import load_benchmark
 
 from jobsync import defcache, schema, yamlio
 from jobsync.errors import ConfigError
@@ -21,13 +20,7 @@ from jobsync.load import LoadResult, load_repo
 
 
 def _scale_repo() -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / 'benchmarks' / 'scale_repo.py'
-    spec = importlib.util.spec_from_file_location('scale_repo', path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules['scale_repo'] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark('scale_repo')
 
 
 @pytest.fixture

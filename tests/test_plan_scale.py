@@ -3,20 +3,12 @@ No time is asserted; only that each command ran and that the in-sync export wrot
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
+from benchmark_modules import load_benchmark
 
 
 def test_plan_scale_runs_at_a_tiny_size(capsys: pytest.CaptureFixture[str]) -> None:
-    path = Path(__file__).resolve().parents[1] / 'benchmarks' / 'plan_scale.py'
-    spec = importlib.util.spec_from_file_location('plan_scale', path)
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules['plan_scale'] = bench
-    spec.loader.exec_module(bench)
+    bench = load_benchmark('plan_scale')
     assert bench.main(['12', '--latency-ms', '0', '--peer-threads', '4']) == 0
     out = capsys.readouterr().out
     for title in ('floor: read + libyaml parse', 'cold plan (no state, no cache)', 'no-op plan (cache warm)',

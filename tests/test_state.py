@@ -301,13 +301,9 @@ def test_conflict_through_the_command_line(example_repo: Path) -> None:
 
 
 def test_the_state_benchmark_holds_at_a_small_size(capsys: pytest.CaptureFixture[str]) -> None:
-    import importlib.util
+    from benchmark_modules import load_benchmark
 
-    path = Path(__file__).resolve().parents[1] / 'benchmarks' / 'plan_state.py'
-    spec = importlib.util.spec_from_file_location('plan_state', path)
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_benchmark('plan_state')
     assert bench.main(['--jobs', '150']) == 0
     out = capsys.readouterr().out
     assert 'no-op plan, 150 jobs, WITH state' in out and 'content reads (not list calls): 0' in out
