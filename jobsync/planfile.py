@@ -1,7 +1,7 @@
 """The plan as a document: `plan.json`, versioned (`FORMAT_VERSION`), written and read back exactly.
 
-Secrets stay references in it (`secrets.to_jsonable`), so a plan file is safe to keep as a CI
-artifact; `planseal.py` seals the text and checks the seal before apply reads it.
+Secrets stay references in it (`jsontext` writes a `SecretText` as its reference text), so a plan
+file is safe to keep as a CI artifact; `planseal.py` seals the text and checks the seal before apply reads it.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import hashlib
 import json
 from typing import Any
 
-from jobsync import secrets
+from jobsync import jsontext, secrets
 from jobsync.diff import FieldChange
 from jobsync.errors import PlanError
 from jobsync.model import ObjectKey
@@ -18,7 +18,8 @@ from jobsync.plan import FORMAT_VERSION, Action, Change, Orphan, Plan, Side, sum
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
-    """The plan document (schemas/plan.schema.json). Secrets appear only as references."""
+    """The plan document (schemas/plan.schema.json), for `jsontext`: secrets are `SecretText`
+    references in it (written as their text), never values."""
     return {
         'format_version': plan.format_version,
         'repo_rev': plan.repo_rev,
@@ -37,10 +38,9 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 'source': c.source,
                 'live_updated': c.live_updated,
                 'requires': [str(k) for k in c.requires],
-                'fields': [{'pointer': f.pointer, 'before': secrets.to_jsonable(f.before),
-                            'after': secrets.to_jsonable(f.after)} for f in c.fields],
+                'fields': [{'pointer': f.pointer, 'before': f.before, 'after': f.after} for f in c.fields],
                 'secrets_changed': list(c.secrets_changed),
-                'desired': secrets.to_jsonable(c.desired),
+                'desired': c.desired,
             }
             for c in plan.changes
         ],
@@ -55,7 +55,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
 
 
 def plan_to_json(plan: Plan) -> str:
-    return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + '\n'
+    return jsontext.pretty(plan_to_dict(plan)) + '\n'
 
 
 def plan_digest(plan: Plan) -> str:

@@ -9,6 +9,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from jobsync import jsontext
 from jobsync.errors import PlanError
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def seal(text: str, key: str | None) -> str:
     doc = json.loads(text)
     doc.pop('integrity', None)
     doc['integrity'] = _integrity(doc, key)
-    return json.dumps(doc, indent=2, ensure_ascii=False) + '\n'
+    return jsontext.pretty(doc) + '\n'
 
 
 def verify(text: str, key: str | None, *, where: str = 'the plan') -> None:

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from jobsync import secrets
+from jobsync import jsontext
 from jobsync.diff import compared_forms
 from jobsync.errors import StateError
 from jobsync.model import Kind, ObjectKey, Spec
@@ -75,8 +75,7 @@ def is_reserved(key: ObjectKey) -> bool:
 # --- hashes and fingerprints --------------------------------------------------------------------
 
 def _digest(value: Any) -> str:
-    text = json.dumps(secrets.to_jsonable(value), sort_keys=True, ensure_ascii=False, separators=(',', ':'))
-    return 'sha256:' + hashlib.sha256(text.encode('utf-8')).hexdigest()
+    return 'sha256:' + hashlib.sha256(jsontext.canonical(value).encode('utf-8')).hexdigest()
 
 
 def content_hash(kind: Kind, spec: Spec) -> str:

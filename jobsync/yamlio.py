@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -145,6 +146,23 @@ def _json_int(text: str) -> int:
     return int(text)
 
 
+class _NotFinite(ValueError):
+    def __init__(self, text: str) -> None:
+        super().__init__(text[:20])
+        self.text = text
+
+
+def _json_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):  # 1e999
+        raise _NotFinite(text)
+    return number
+
+
+def _json_constant(text: str) -> float:
+    raise _NotFinite(text)  # NaN, Infinity, -Infinity: Python's json reads them, JSON has none
+
+
 def _json_depth(text: str) -> None:
     """Refuse JSON nested deeper than MAX_DEPTH, naming the line where it gets too deep."""
     depth = 0
@@ -172,7 +190,8 @@ def _parse_json(path: str, text: str) -> tuple[Document | None, list[Diagnostic]
         return seen
 
     try:
-        data = json.loads(text, object_pairs_hook=pairs, parse_int=_json_int)
+        data = json.loads(text, object_pairs_hook=pairs, parse_int=_json_int, parse_float=_json_float,
+                          parse_constant=_json_constant)
     except RecursionError:  # nested past the interpreter's limit (about 1,000 levels): name the line
         _json_depth(text)
         raise
@@ -183,6 +202,10 @@ def _parse_json(path: str, text: str) -> tuple[Document | None, list[Diagnostic]
         at = text.find(err.digits)
         raise _Refused(_long_number(err.digits), text.count('\n', 0, at) + 1 if at >= 0 else None,
                        _LONG_NUMBER_HINT) from None
+    except _NotFinite as err:
+        at = text.find(err.text)
+        raise _Refused(f'{err.text} is not a number JSON can carry', text.count('\n', 0, at) + 1 if at >= 0 else None,
+                       _NOT_FINITE_HINT) from None
     if _too_deep_or_large(data):
         _json_depth(text)  # the text is valid JSON here, so the scan is linear
         raise _Refused(f'more than {MAX_NODES:,} values in one document', None, 'split the definition')
@@ -207,6 +230,7 @@ def _long_number(digits: str) -> str:
     return f'a number of {len(digits):,} characters ({digits[:12]}...) is too long'
 
 
+_NOT_FINITE_HINT = 'NaN and infinity are not JSON numbers and the service cannot store them; write a number'
 _LONG_NUMBER_HINT = (f'numbers may have at most {MAX_NUMBER_CHARS} characters; '
                      'put quotes around the value if it is meant as text')
 
@@ -353,7 +377,10 @@ class _Builder:
             node = yaml.ScalarNode(tag, value)
             if tag == _INT:
                 return self._loader.construct_yaml_int(node)
-            return self._loader.construct_yaml_float(node)
+            number = self._loader.construct_yaml_float(node)
+            if not math.isfinite(number):
+                raise _Refused(f'{value} is not a number JSON can carry', line, _NOT_FINITE_HINT)
+            return number
         raise _Refused(f'YAML tag {_show_tag(tag)} is not allowed in definitions', line,
                        'values are JSON: text, numbers, true/false, null, lists and mappings')
 

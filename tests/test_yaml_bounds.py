@@ -106,7 +106,7 @@ def test_too_many_values_are_refused(path: str) -> None:
 
 def test_bounds_leave_ordinary_yaml_alone(loader: str) -> None:
     raw = (b'# a comment\non: yes\n1: 2\n~: null\nhex: 0x1F\nunderscore: 1_000\nsexagesimal: 1:30\n'
-           b'float: .inf\ndate: 2025-01-01\nquoted: "\\x1b is written as an escape"\n'
+           b'float: 1.5e+3\ndate: 2025-01-01\nquoted: "\\x1b is written as an escape"\n'
            b'unused_anchor: &a 5\nnested: ' + b'[' * 63 + b']' * 63 + b'\n')  # 64 levels with the root
     doc, problems = yamlio.parse('jobs/ok.yaml', raw)
     assert problems == [] and doc is not None
@@ -114,9 +114,22 @@ def test_bounds_leave_ordinary_yaml_alone(loader: str) -> None:
     # Keys are text, as JSON's are: `on` is the key 'on' (its value YAML 1.1's true).
     assert data['on'] is True and data['1'] == 2 and data['~'] is None
     assert (data['hex'], data['underscore'], data['sexagesimal']) == (31, 1000, 90)
-    assert data['float'] == float('inf') and data['date'] == '2025-01-01'
+    assert data['float'] == 1500.0 and data['date'] == '2025-01-01'
     assert data['quoted'].startswith('\x1b') and data['unused_anchor'] == 5
     assert doc.where('/nested') == 'jobs/ok.yaml:12#/nested'
+
+
+def test_a_number_json_cannot_carry_is_refused_with_its_line(loader: str) -> None:
+    # NaN and infinity are no JSON numbers: the service cannot store them, and JSON text of a plan
+    # or a hash would have to invent a word for them.
+    for raw, shown in ((b'a: 1\nb: .nan\n', '.nan'), (b'a: 1\nb: -.Inf\n', '-.Inf')):
+        doc, problems = yamlio.parse('jobs/n.yaml', raw)
+        assert doc is None
+        assert [(p.summary, p.where) for p in problems] == [(f'{shown} is not a number JSON can carry', 'jobs/n.yaml:2')]
+    for text in ('NaN', '-Infinity', '1e999'):
+        doc, problems = yamlio.parse('jobs/n.json', f'{{"a": 1,\n "b": {text}}}'.encode())
+        assert doc is None
+        assert [(p.summary, p.where) for p in problems] == [(f'{text} is not a number JSON can carry', 'jobs/n.json:2')]
 
 
 def test_duplicate_keys_keep_their_line(loader: str) -> None:

@@ -6,11 +6,11 @@ A pipeline reading `--format json` always gets one JSON document on stdout, also
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from typing import Any
 
+from jobsync import jsontext
 from jobsync.errors import Diagnostic
 
 # Diagnostic.where: 'jobs/daily.yaml:12#/schedule/cron/expression', 'jobsync.yaml', or an object key.
@@ -46,4 +46,4 @@ def error_document(kind: str, message: str, hint: str = '', diagnostics: Iterabl
     """`kind`: config (the repo has problems), error, interrupted or bug."""
     doc = {'ok': False, 'error': {'kind': kind, 'message': message, 'hint': hint or None},
            'diagnostics': diagnostics_json(diagnostics)}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + '\n'
+    return jsontext.pretty(doc) + '\n'

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from jobsync import jsontext
 from jobsync.cli.app import app
 from jobsync.cli.common import (
     TEXT_JSON,
@@ -38,7 +38,7 @@ LockTimeoutOpt = Annotated[str, typer.Option(
 
 
 def _json(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False) + '\n'
+    return jsontext.pretty(doc) + '\n'
 
 
 def _locking(output: Output, lock_timeout: str) -> Locking:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from jobsync import jsontext
 from jobsync.cli.app import app
 from jobsync.cli.common import (
     TEXT_JSON,
@@ -57,7 +58,7 @@ def _json(found: JobVersions) -> str:
                            'note': LIST_NOTE}
     if found.shown is not None:
         doc.update(version=found.shown, definition=found.definition)
-    return json.dumps(doc, indent=2, ensure_ascii=False) + '\n'
+    return jsontext.pretty(doc) + '\n'
 
 
 def _text(found: JobVersions) -> str:

@@ -6,7 +6,7 @@ import difflib
 import json
 from typing import Any
 
-from jobsync import secrets
+from jobsync import jsontext, secrets
 from jobsync.diff import FieldChange
 from jobsync.drift import DriftItem, DriftKind, DriftReport
 from jobsync.render import escape
@@ -124,7 +124,7 @@ def drift_to_dict(report: DriftReport) -> dict[str, Any]:
 
 
 def render_drift_json(report: DriftReport) -> str:
-    return escape.json_text(json.dumps(drift_to_dict(report), indent=2, ensure_ascii=False)) + '\n'
+    return escape.json_text(jsontext.pretty(drift_to_dict(report))) + '\n'
 
 
 def render_drift(report: DriftReport, fmt: str) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from jobsync import secrets
+from jobsync import jsontext, secrets
 from jobsync.export import ExportResult
 from jobsync.render import escape
 
@@ -101,7 +101,7 @@ def render_export_json(result: ExportResult, written: Written) -> str:
     }
     if result.api_calls:
         doc['api_calls'] = dict(result.api_calls)
-    return escape.json_text(json.dumps(doc, indent=2, ensure_ascii=False)) + '\n'
+    return escape.json_text(jsontext.pretty(doc)) + '\n'
 
 
 def commit_message(result: ExportResult, source: str, scope: str, *, bundle: bool = False) -> str:

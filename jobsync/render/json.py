@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
+from jobsync import jsontext
 from jobsync.apply import ApplyResult
 from jobsync.plan import Plan
 from jobsync.planfile import plan_to_json
@@ -31,4 +31,4 @@ def render_apply_json(result: ApplyResult, spent: Spent | None = None) -> str:
     if spent is not None:
         doc['api'] = {'calls': spent.calls, 'retries': spent.retries, 'throttle_waits': spent.throttle_waits,
                       'by_route': dict(spent.by_route)}
-    return escape.json_text(json.dumps(doc, indent=2, ensure_ascii=False)) + '\n'
+    return escape.json_text(jsontext.pretty(doc)) + '\n'

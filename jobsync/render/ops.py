@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 
+from jobsync import jsontext
 from jobsync.events import Outcome, Results
 from jobsync.model import ObjectKey
 from jobsync.ops import DeletePlan
@@ -29,7 +29,7 @@ def render_ops_json(result: Results) -> str:
     doc = {'ok': result.ok, 'outcomes': [
         {'key': str(o.key), 'ok': o.ok, 'status': o.state or o.status.value, 'message': o.message}
         for o in result.outcomes]}
-    return escape.json_text(json.dumps(doc, indent=2, ensure_ascii=False)) + '\n'
+    return escape.json_text(jsontext.pretty(doc)) + '\n'
 
 
 def render_delete_preview(planned: DeletePlan) -> str:
@@ -58,4 +58,4 @@ def render_groups_text(groups: Mapping[tuple[str, str], Sequence[ObjectKey]]) ->
 
 def render_groups_json(groups: Mapping[tuple[str, str], Sequence[ObjectKey]]) -> str:
     doc = [{'cluster': c, 'group': g, 'jobs': [k.name for k in keys]} for (c, g), keys in groups.items()]
-    return escape.json_text(json.dumps(doc, indent=2, ensure_ascii=False)) + '\n'
+    return escape.json_text(jsontext.pretty(doc)) + '\n'
