@@ -7,8 +7,8 @@ against `json.dumps`: the same escapes, separators and key order). A float can b
 way (`0.00001` for Python's `1e-05`), the same number: a state hash that an older jobsync wrote of a
 definition holding such a float costs that object one read, and the plan says no change. It takes
 secret references as they are (`SecretText` written back as its reference text), so no copy of a
-document is made to print it. What orjson refuses (an integer past 64 bits, a key that is not text) goes to the standard library's encoder,
-which writes it as before.
+document is made to print it. What orjson refuses (an integer past 64 bits, a key that is not
+text) goes to the standard library's encoder, which writes it as before.
 """
 
 from __future__ import annotations

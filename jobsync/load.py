@@ -71,12 +71,17 @@ class LoadResult:
 
 def locate(rel: str) -> Located | None:
     """Where `rel` sits in the layout, or None for a file outside the kinds' folders."""
-    path = PurePosixPath(rel)
-    parts = path.parts
+    parts = rel.split('/')  # str methods, not PurePosixPath: called for every file of the repo
+    if '' in parts or '.' in parts:
+        parts = list(PurePosixPath(rel).parts)  # not a path as git lists them: PurePosixPath's reading
+    name = parts[-1]
+    dot = name.rfind('.')
+    stem, suffix = (name[:dot], name[dot:]) if 0 < dot < len(name) - 1 else (name, '')  # PurePosixPath's rule
+    folder = '/'.join(parts[:-1])
     if len(parts) >= 2 and parts[0] in _FOLDERS:
-        return Located(_FOLDERS[parts[0]], '', path.stem, path.suffix, str(path.parent))
+        return Located(_FOLDERS[parts[0]], '', stem, suffix, folder)
     if len(parts) >= 4 and parts[0] == 'cdm' and parts[2] in _CDM_FOLDERS:
-        return Located(_CDM_FOLDERS[parts[2]], parts[1], path.stem, path.suffix, str(path.parent))
+        return Located(_CDM_FOLDERS[parts[2]], parts[1], stem, suffix, folder)
     return None
 
 
@@ -261,14 +266,15 @@ def _load_cached(ctx: _Context, cache: defcache.DefinitionCache, rel: str, raw: 
     ident = cache.ident(rel, raw, content)
     hit = cache.get(ident)
     if hit is not None:
-        key, spec, renamed = hit
+        key, spec, renamed, refs = hit
         ctx.renamed.update((r.section, r.old) for r in renamed)
 
         def report(severity: Severity, summary: str, pointer: str, hint: str) -> Diagnostic:
             doc, _ = yamlio.parse(rel, raw)  # lines only when a later check has something to say
             return Diagnostic(severity, summary, doc.where(pointer) if doc is not None else rel, hint)
 
-        return _Built(Definition(key, secrets.parse_placeholders(spec), SourceRef(rel)), report,
+        # The cache's own dict, not a copy, when it holds no reference: nothing changes a definition.
+        return _Built(Definition(key, secrets.parse_placeholders(spec) if refs else spec, SourceRef(rel)), report,
                       Remapped(key, spec, renamed))
     before = len(ctx.problems)
     built = _load_definition(ctx, rel, raw, loc)
@@ -289,7 +295,8 @@ def _load_one(ctx: _Context, rel: str, raw: bytes, loc: Located) -> _Built | Non
     if doc is None:
         return None
     report = _doc_report(doc)
-    data, failed = _fill_variables(ctx, doc.data, report)
+    placeholders = may_hold_placeholders(raw)
+    data, failed = _fill_variables(ctx, doc.data, report) if placeholders else (doc.data, set())
     found = [p for p in schema.validate(loc.kind, data) if p.pointer not in failed]
     ctx.problems.extend(report('error', p.message, p.pointer, p.hint) for p in found)
     name_field = codec.NAME_FIELD[loc.kind]
@@ -309,20 +316,33 @@ def _load_one(ctx: _Context, rel: str, raw: bytes, loc: Located) -> _Built | Non
         ctx.partial.append(_Partial(remapped.spec, report, remapped, frozenset({p.pointer for p in found} | failed)))
         return None
     content = _script_content(ctx, rel, loc, data) if loc.kind == 'script' else None
-    return _build(ctx, loc, loc.stem, data, content, report, SourceRef(rel))
+    return _build(ctx, loc, loc.stem, data, content, report, SourceRef(rel), placeholders=placeholders)
+
+
+def may_hold_placeholders(raw: bytes) -> bool:
+    """Whether a definition file's values can hold a `${var:...}` or a `${secret:...}` at all.
+
+    A value holds `${` only where the file's text does, or where an escape (`\\x24`, `\\u0024`:
+    a backslash) writes it; YAML folds a line break into a space, never into nothing. Most
+    files hold neither, and the walks that look for placeholders and references skip them.
+    """
+    return b'${' in raw or b'\\' in raw
 
 
 def _build(
     ctx: _Context, loc: Located, name: str, data: dict[str, Any], content: str | None, report: Report,
-    source: SourceRef,
+    source: SourceRef, *, placeholders: bool = True,
 ) -> _Built | None:
-    """A schema-valid repo document (variables filled) -> the target's definition."""
+    """A schema-valid repo document (variables filled) -> the target's definition.
+
+    `placeholders` False: no value of `data` holds `${` (`may_hold_placeholders`), so there is no
+    reference to look for outside the sidecar `content`."""
     name_field = codec.NAME_FIELD[loc.kind]
     data = {name_field: name, **{k: v for k, v in data.items() if k != name_field}}
     secret_problems = _literal_secrets(report, name, loc.kind, data, ctx.secret_fields.get(loc.kind, ()))
     ctx.problems.extend(secret_problems)
     ctx.problems.extend(secrets.reference_problems(  # issue 12: references only in write-only fields
-        report, loc.kind, data, content, ctx.secret_fields.get(loc.kind, ())))
+        report, loc.kind, data if placeholders else {}, content, ctx.secret_fields.get(loc.kind, ())))
     spec = codec.from_repo(loc.kind, data, content)
     if loc.kind == 'job':
         ctx.problems.extend(report('error', problem, pointer, hint)
@@ -340,7 +360,8 @@ def _build(
             f'targets.{ctx.target.name}.scope owns {scope.describe()}: move the object inside it, '
             'or apply it with a target whose scope holds it'))
         return None
-    definition = Definition(key, secrets.parse_placeholders(remapped.spec), source)
+    has_refs = placeholders or (content is not None and '${' in content)
+    definition = Definition(key, secrets.parse_placeholders(remapped.spec) if has_refs else remapped.spec, source)
     return _Built(definition, report, remapped)
 
 

@@ -9,8 +9,6 @@ left alone.
 
 from __future__ import annotations
 
-import copy
-
 from jobsync.model import Spec
 
 FIELD = 'expressionTimeZone'
@@ -20,18 +18,21 @@ def default_time_zone(spec: Spec, zone: str | None) -> Spec:
     """A copy of the job `spec` (API form) with `zone` where a schedule names none."""
     if not zone:
         return spec
-    out = copy.deepcopy(spec)
+    # Copies of the mappings on the way to a cron only (not a deep copy: the rest is shared, and
+    # nothing changes a definition once it is built).
+    out = dict(spec)
     schedule = out.get('schedule')
     if isinstance(schedule, dict) and schedule.get('type') == 'CRON' and isinstance(schedule.get('cron'), dict):
-        _fill(schedule['cron'], zone)
+        out['schedule'] = {**schedule, 'cron': _filled(schedule['cron'], zone)}
     nodes = out.get('nodes')
-    for node in nodes if isinstance(nodes, list) else []:
-        trigger = node.get('cronTrigger') if isinstance(node, dict) else None
-        if isinstance(trigger, dict):
-            _fill(trigger, zone)
+    if isinstance(nodes, list):
+        out['nodes'] = [{**node, 'cronTrigger': _filled(node['cronTrigger'], zone)}
+                        if isinstance(node, dict) and isinstance(node.get('cronTrigger'), dict) else node
+                        for node in nodes]
     return out
 
 
-def _fill(cron: dict[str, object], zone: str) -> None:
-    if not cron.get(FIELD):  # absent, null or '' all mean "the region's zone"
-        cron[FIELD] = zone
+def _filled(cron: dict[str, object], zone: str) -> dict[str, object]:
+    if cron.get(FIELD):
+        return cron
+    return {**cron, FIELD: zone}  # absent, null or '' all mean "the region's zone"

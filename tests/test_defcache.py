@@ -4,6 +4,7 @@ a cache file jobsync did not seal, means loading from the files again. Never a s
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -17,6 +18,7 @@ from jobsync import defcache, schema, yamlio
 from jobsync.errors import ConfigError
 from jobsync.gitrepo import read_snapshot
 from jobsync.load import LoadResult, load_repo
+from jobsync.secrets import SecretText
 
 
 def _scale_repo() -> ModuleType:
@@ -155,3 +157,22 @@ def test_the_cache_is_bounded_and_off_when_asked(repo: Path, parsed: Counter[str
     parsed.clear()
     _load(repo)
     assert set(_definitions(repo)) <= set(parsed)
+
+
+def test_a_secret_reference_comes_back_from_the_cache_as_a_reference(repo: Path, parsed: Counter[str]) -> None:
+    (repo / 'connections' / 'ecs_host.yaml').write_text(
+        'dw_type: HOST\nagent_name: cdm-prod\ndw_config:\n  ip: 192.168.30.15\n  port: "22"\n  username: etl\n'
+        '  password: ${secret:env:ETL_HOST_PASSWORD}\n', encoding='utf-8')
+    cold = _load(repo)
+    parsed.clear()
+    warm = _load(repo)
+    assert set(parsed) == {'jobsync.yaml'}
+    key = next(k for k in warm.desired if k.name == 'ecs_host')
+    password = warm.desired[key].spec['dw_config']['password']
+    assert isinstance(password, SecretText) and str(password) == '${secret:env:ETL_HOST_PASSWORD}'
+    assert warm.desired == cold.desired
+    # Only entries that may hold a reference are walked for one when they are read back.
+    body = (repo / defcache.CACHE_FILE).read_bytes().partition(b'\n')[2]
+    refs = {tuple(e['key']): e['refs'] for e in json.loads(body)['entries'].values()}
+    assert refs[('connection', 'ecs_host', '')] is True
+    assert sum(refs.values()) == 1

@@ -49,7 +49,8 @@ def test_what_orjson_refuses_is_written_by_the_standard_library() -> None:
 def test_a_secret_reference_is_written_as_its_text_never_resolved() -> None:
     spec = parse_placeholders({'password': '${secret:env:DB_PASS}', 'header': 'Bearer ${secret:env:T}'})
     assert isinstance(spec['password'], SecretText)
-    assert json.loads(jsontext.pretty(spec)) == {'password': '${secret:env:DB_PASS}', 'header': 'Bearer ${secret:env:T}'}
+    written = {'password': '${secret:env:DB_PASS}', 'header': 'Bearer ${secret:env:T}'}
+    assert json.loads(jsontext.pretty(spec)) == written
     # The fallback path (a value orjson refuses) writes references the same way.
     assert json.loads(jsontext.pretty({**spec, 'n': 2**70}))['password'] == '${secret:env:DB_PASS}'
     assert str(SecretText((SecretRef('env', 'X'),))) == '${secret:env:X}'

@@ -125,7 +125,8 @@ def test_a_number_json_cannot_carry_is_refused_with_its_line(loader: str) -> Non
     for raw, shown in ((b'a: 1\nb: .nan\n', '.nan'), (b'a: 1\nb: -.Inf\n', '-.Inf')):
         doc, problems = yamlio.parse('jobs/n.yaml', raw)
         assert doc is None
-        assert [(p.summary, p.where) for p in problems] == [(f'{shown} is not a number JSON can carry', 'jobs/n.yaml:2')]
+        assert [(p.summary, p.where) for p in problems] == [
+            (f'{shown} is not a number JSON can carry', 'jobs/n.yaml:2')]
     for text in ('NaN', '-Infinity', '1e999'):
         doc, problems = yamlio.parse('jobs/n.json', f'{{"a": 1,\n "b": {text}}}'.encode())
         assert doc is None
