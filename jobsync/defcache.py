@@ -16,16 +16,21 @@ file as before. Only definitions that loaded without a single diagnostic are kep
 a warning or an error is loaded every time, so its messages are always said), and only values
 that survive a JSON round trip unchanged.
 
-Where: `.jobsync/cache/definitions.sealed` in the repo (git-ignored, like the local
-workspace), only when the repo's `.jobsync/` folder exists already (a `local:` workspace's first
-write makes it; `mkdir .jobsync` turns the cache on for a repo without one): reading commands
-create nothing in the repo. Written through safewrite.py (no link followed, temporary file
-renamed into place: a reader sees the old file or the new one). The repo may be untrusted (a
-pull request can commit a `.jobsync/` file), so the file is sealed with an HMAC whose key lives outside the repo, in the
-user's cache directory (`$XDG_CACHE_HOME/jobsync/cache.key`, made 0600): a committed or edited
-cache file fails the seal and is ignored, never believed. Bounded: at most `MAX_ENTRIES`
-entries and `MAX_BYTES` bytes; the entries this load used are kept first. Anything wrong with
-the cache (unreadable, too large, bad seal, no key) means no cache, never an error.
+Where: `.jobsync/cache/definitions-<digest of the target's name>.sealed` in the repo (one file
+per target, git-ignored, like the local workspace), only when the repo's `.jobsync/` folder
+exists already (a `local:` workspace's first write makes it; `mkdir .jobsync` turns the cache on
+for a repo without one): reading commands create nothing in the repo. Written through
+safewrite.py (no link followed, temporary file renamed into place: a reader sees the old file or
+the new one). The repo may be untrusted (a pull request can commit a `.jobsync/` file), so the
+file is sealed with an HMAC whose key lives outside the repo, in the user's cache directory
+(`$XDG_CACHE_HOME/jobsync/cache.key`, made 0600): a committed or edited cache file fails the
+seal and is ignored, never believed. The file names the context its entries were made in
+(jobsync, config, target): a load reads only its own target's file, and a file of another
+context (an older jobsync, an edited jobsync.yaml) is dropped whole, so neither the reading nor
+the memory grows with the repo's history. Bounded: the entries this load used, then at most as
+many older ones of the same context (the files of another branch), within `MAX_ENTRIES` entries
+and `MAX_BYTES` bytes. Anything wrong with the cache (unreadable, too large, bad seal, no key)
+means no cache, never an error.
 `JOBSYNC_CACHE=off` turns it off.
 """
 
@@ -35,7 +40,6 @@ import contextlib
 import functools
 import hashlib
 import hmac
-import json
 import os
 import secrets as pysecrets
 import stat
@@ -51,8 +55,8 @@ from jobsync.model import ObjectKey, Spec
 from jobsync.remap import Renamed
 from jobsync.safewrite import write_files
 
-CACHE_FILE = '.jobsync/cache/definitions.sealed'
-FORMAT = 2  # 2: entries say whether their spec holds a secret reference (`refs`)
+CACHE_DIR = '.jobsync/cache'
+FORMAT = 3  # 2: entries say whether their spec holds a secret reference (`refs`); 3: a file per target
 MAX_ENTRIES = 200_000
 MAX_BYTES = 512 * 1024 * 1024
 ENV_SWITCH = 'JOBSYNC_CACHE'
@@ -112,6 +116,11 @@ def _seal_key() -> bytes | None:
     return key if len(key) >= 32 else None
 
 
+def cache_file(target: str) -> str:
+    """The repo-relative cache file of one target (its name digested: any text makes a file name)."""
+    return f'{CACHE_DIR}/definitions-{hashlib.sha256(target.encode()).hexdigest()[:16]}.sealed'
+
+
 class DefinitionCache:
     """The cache of one load (one repo, one target); see the module."""
 
@@ -123,6 +132,7 @@ class DefinitionCache:
         # did): a command that only reads creates nothing in the repo (issue 12).
         wanted = os.environ.get(ENV_SWITCH, '').lower() != 'off' and _is_folder(root / '.jobsync')
         self._key = _seal_key() if wanted else None
+        self._file = cache_file(target)
         self._context = hashlib.sha256(code_digest().encode() + b'\0' + target.encode() + b'\0' + config).digest()
         self._old: dict[str, Any] = self._read() if self._key is not None else {}
         self._used: dict[str, Any] = {}
@@ -156,13 +166,13 @@ class DefinitionCache:
         value: dict[str, Any] = {'key': [key.kind, key.name, key.cluster], 'spec': spec,
                                  'renamed': [[r.pointer, r.section, r.old, r.new] for r in renamed]}
         try:
-            text = json.dumps(value, ensure_ascii=False, allow_nan=False)
-            if json.loads(text) != value:
+            text = orjson.dumps(value)  # what save writes
+            if orjson.loads(text) != value:
                 return  # not plain JSON (a non-text key, say): the cache would answer something else
-        except (TypeError, ValueError):
+        except (TypeError, ValueError):  # orjson.JSONEncodeError is a TypeError, JSONDecodeError a ValueError
             return
         # JSON never escapes `$` or `{`: text without the reference's opening holds no reference.
-        value['refs'] = '${secret:' in text
+        value['refs'] = b'${secret:' in text
         self._used[ident] = value
         self._changed = True
 
@@ -171,27 +181,28 @@ class DefinitionCache:
         if self._key is None:
             return
         kept = dict(self._used)
+        bound = min(MAX_ENTRIES, 2 * len(self._used))
         for ident, value in self._old.items():
-            if len(kept) >= MAX_ENTRIES:
+            if len(kept) >= bound:
                 break
             kept.setdefault(ident, value)
         if not self._changed and len(kept) == len(self._old):
             return
-        body = json.dumps({'format': FORMAT, 'entries': kept}, ensure_ascii=False, separators=(',', ':')).encode()
+        context = self._context.hex()
+        body = orjson.dumps({'format': FORMAT, 'context': context, 'entries': kept})
         if len(body) > MAX_BYTES:
-            body = json.dumps({'format': FORMAT, 'entries': self._used}, ensure_ascii=False,
-                              separators=(',', ':')).encode()
+            body = orjson.dumps({'format': FORMAT, 'context': context, 'entries': self._used})
             if len(body) > MAX_BYTES:
                 return
         seal = hmac.new(self._key, body, hashlib.sha256).hexdigest().encode()
         # A read-only checkout, a link in the way: no cache, the load stands.
         with contextlib.suppress(OSError, UsageError):
-            write_files(self.root, {CACHE_FILE: seal + b'\n' + body})
+            write_files(self.root, {self._file: seal + b'\n' + body})
 
     def _read(self) -> dict[str, Any]:
         assert self._key is not None
         try:
-            fd = os.open(self.root / CACHE_FILE, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            fd = os.open(self.root / self._file, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         except OSError:
             return {}
         try:
@@ -211,7 +222,8 @@ class DefinitionCache:
             doc = orjson.loads(body)  # twice as fast as json.loads on a file of 20,000 definitions
         except ValueError:
             return {}
-        entries = doc.get('entries') if isinstance(doc, dict) and doc.get('format') == FORMAT else None
+        ours = isinstance(doc, dict) and doc.get('format') == FORMAT and doc.get('context') == self._context.hex()
+        entries = doc.get('entries') if ours else None  # another context's entries could never be used
         return entries if isinstance(entries, dict) else {}
 
 

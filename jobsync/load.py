@@ -19,6 +19,7 @@ point at the source file (and for a template at the parameter set), never at gen
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
@@ -208,6 +209,18 @@ def _schema_problems(report: Report, name: Kind | Literal['config', 'template'],
     return [report('error', p.message, p.pointer, p.hint) for p in schema.validate(name, data)]
 
 
+def _reparsing_report(rel: str, raw: bytes) -> Report:
+    """A Report for after loading (references, duplicates) that parses `raw` again for its lines.
+
+    Keeping each file's parsed document and line map alive for the checks after loading would
+    cost the memory of a second copy of the repo; they rarely have anything to say."""
+    def report(severity: Severity, summary: str, pointer: str, hint: str) -> Diagnostic:
+        doc, _ = yamlio.parse(rel, raw)
+        return Diagnostic(severity, summary, doc.where(pointer) if doc is not None else rel, hint)
+
+    return report
+
+
 def _doc_report(doc: yamlio.Document) -> Report:
     def report(severity: Severity, summary: str, pointer: str, hint: str) -> Diagnostic:
         return Diagnostic(severity, summary, doc.where(pointer), hint)
@@ -269,13 +282,9 @@ def _load_cached(ctx: _Context, cache: defcache.DefinitionCache, rel: str, raw: 
         key, spec, renamed, refs = hit
         ctx.renamed.update((r.section, r.old) for r in renamed)
 
-        def report(severity: Severity, summary: str, pointer: str, hint: str) -> Diagnostic:
-            doc, _ = yamlio.parse(rel, raw)  # lines only when a later check has something to say
-            return Diagnostic(severity, summary, doc.where(pointer) if doc is not None else rel, hint)
-
         # The cache's own dict, not a copy, when it holds no reference: nothing changes a definition.
-        return _Built(Definition(key, secrets.parse_placeholders(spec) if refs else spec, SourceRef(rel)), report,
-                      Remapped(key, spec, renamed))
+        return _Built(Definition(key, secrets.parse_placeholders(spec) if refs else spec, SourceRef(rel)),
+                      _reparsing_report(rel, raw), Remapped(key, spec, renamed))
     before = len(ctx.problems)
     built = _load_definition(ctx, rel, raw, loc)
     if built is not None and len(ctx.problems) == before:
@@ -316,7 +325,8 @@ def _load_one(ctx: _Context, rel: str, raw: bytes, loc: Located) -> _Built | Non
         ctx.partial.append(_Partial(remapped.spec, report, remapped, frozenset({p.pointer for p in found} | failed)))
         return None
     content = _script_content(ctx, rel, loc, data) if loc.kind == 'script' else None
-    return _build(ctx, loc, loc.stem, data, content, report, SourceRef(rel), placeholders=placeholders)
+    built = _build(ctx, loc, loc.stem, data, content, report, SourceRef(rel), placeholders=placeholders)
+    return dataclasses.replace(built, report=_reparsing_report(rel, raw)) if built is not None else None
 
 
 def may_hold_placeholders(raw: bytes) -> bool:

@@ -57,7 +57,7 @@ def _definitions(root: Path) -> list[str]:
 
 def test_an_unchanged_repo_is_parsed_once_and_loads_the_same(repo: Path, parsed: Counter[str]) -> None:
     cold = _load(repo)
-    assert (repo / defcache.CACHE_FILE).is_file()
+    assert (repo / defcache.cache_file('bench')).is_file()
     assert set(_definitions(repo)) <= set(parsed)
     parsed.clear()
     warm = _load(repo)
@@ -111,7 +111,7 @@ def test_a_config_version_or_schema_change_loads_everything_again(
 
 def test_a_cache_file_jobsync_did_not_seal_is_not_believed(repo: Path, parsed: Counter[str]) -> None:
     _load(repo)
-    cache = repo / defcache.CACHE_FILE
+    cache = repo / defcache.cache_file('bench')
     seal, _, body = cache.read_bytes().partition(b'\n')
     # A pull request commits a cache mapping job_00001's file to another schedule.
     cache.write_bytes(seal + b'\n' + body.replace(b'0 1 2 * * ?', b'0 1 9 * * ?'))
@@ -149,10 +149,10 @@ def test_the_cache_is_bounded_and_off_when_asked(repo: Path, parsed: Counter[str
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(defcache, 'MAX_ENTRIES', 10)
     _load(repo)
-    first = (repo / defcache.CACHE_FILE).stat().st_size
+    first = (repo / defcache.cache_file('bench')).stat().st_size
     _scale_repo().edit_jobs(repo, 20, hour=7)  # 20 new entries; the bound keeps the size
     _load(repo)
-    assert (repo / defcache.CACHE_FILE).stat().st_size < first * 1.5
+    assert (repo / defcache.cache_file('bench')).stat().st_size < first * 1.5
     monkeypatch.setenv(defcache.ENV_SWITCH, 'off')
     parsed.clear()
     _load(repo)
@@ -172,7 +172,34 @@ def test_a_secret_reference_comes_back_from_the_cache_as_a_reference(repo: Path,
     assert isinstance(password, SecretText) and str(password) == '${secret:env:ETL_HOST_PASSWORD}'
     assert warm.desired == cold.desired
     # Only entries that may hold a reference are walked for one when they are read back.
-    body = (repo / defcache.CACHE_FILE).read_bytes().partition(b'\n')[2]
+    body = (repo / defcache.cache_file('bench')).read_bytes().partition(b'\n')[2]
     refs = {tuple(e['key']): e['refs'] for e in json.loads(body)['entries'].values()}
     assert refs[('connection', 'ecs_host', '')] is True
     assert sum(refs.values()) == 1
+
+
+def _entries(repo: Path, target: str = 'bench') -> dict[str, Any]:
+    body = (repo / defcache.cache_file(target)).read_bytes().partition(b'\n')[2]
+    entries: dict[str, Any] = json.loads(body)['entries']
+    return entries
+
+
+def test_the_cache_holds_one_context_and_does_not_grow_with_history(repo: Path) -> None:
+    _load(repo)
+    clean = len(_entries(repo))
+    assert clean == len(_definitions(repo))
+    config = repo / 'jobsync.yaml'
+    config.write_text(config.read_text(encoding='utf-8') + 'variables: {unused: x}\n', encoding='utf-8')
+    _load(repo)
+    assert len(_entries(repo)) == clean  # the older context's entries are dropped, not carried along
+    for hour in (3, 4, 5):  # three rounds of edits to every job: older entries at most as many as used
+        _scale_repo().edit_jobs(repo, 20, hour=hour)
+        _load(repo)
+        assert len(_entries(repo)) <= 2 * clean
+    # Another target has its own file.
+    config.write_text(config.read_text(encoding='utf-8').replace('targets:\n', 'targets:\n  other:\n'
+                                                                 '    workspace: local:.jobsync/other.db\n', 1),
+                      encoding='utf-8')
+    load_repo(read_snapshot(repo), 'other')
+    assert (repo / defcache.cache_file('other')).is_file()
+    assert len(_entries(repo, 'other')) == clean
