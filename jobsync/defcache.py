@@ -210,7 +210,7 @@ class DefinitionCache:
             if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES + 100:
                 return {}
             with os.fdopen(fd, 'rb', closefd=False) as handle:
-                data = handle.read(MAX_BYTES + 100)
+                data = handle.read(info.st_size)  # not MAX_BYTES: read(n) allocates n bytes first
         except OSError:
             return {}
         finally:

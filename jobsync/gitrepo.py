@@ -155,14 +155,17 @@ def _read_regular(dir_fd: int, name: str, rel: str, refused: list[Diagnostic]) -
         if info.st_size > MAX_FILE_BYTES:
             refused.append(_too_large(rel, info.st_size))
             return None
+        # The size fstat says and a byte more, to see the end: a read of n bytes allocates n first.
+        want = info.st_size + 1
         chunks: list[bytes] = []
         size = 0
         while size <= MAX_FILE_BYTES:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                break
+            chunk = os.read(fd, want)
             chunks.append(chunk)
             size += len(chunk)
+            if len(chunk) < want:  # a short read of a regular file: its end
+                break
+            want = 1 << 20  # it grew since fstat: read on in steps
         if size > MAX_FILE_BYTES:  # it grew while being read
             refused.append(_too_large(rel, size))
             return None
