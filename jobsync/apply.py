@@ -221,7 +221,8 @@ def recorded_state(
     Applied creates and updates record the definition's hashes, the git rev and the fingerprint
     the workspace shows now (`listed_after`, from list calls after the writes: the service sets
     `lastUpdateTime`); applied deletions are forgotten; unchanged objects still as planned are
-    recorded too (so a first apply against a workspace already in sync starts managing them).
+    recorded too (so a first apply against a workspace already in sync starts managing them);
+    a no-op the state recorded already carries no definition (plan.py) and keeps its entry.
     Failed and skipped objects, conflicts and exports keep what the state said. Objects gone from
     both git and the workspace are forgotten. `secret_fingerprints` holds the HMAC of each secret
     reference's value as sent (empty without JOBSYNC_FINGERPRINT_KEY). `kept_as` is where the state
@@ -232,7 +233,7 @@ def recorded_state(
     outcomes = {o.key: o for o in result.outcomes}
     defined = set()
     for c in plan.changes:
-        if c.desired is not None:
+        if c.desired is not None or c.action is Action.NOOP:  # a no-op's definition is in git, carried or not
             defined.add(c.key)
         outcome = outcomes.get(c.key)
         applied = outcome is not None and outcome.status is Status.APPLIED

@@ -224,6 +224,11 @@ def _connection_secret(key: str) -> bool:
     return low.endswith('password') or low in CONNECTION_SECRET_KEYS
 
 
+def has_secret_fields(kind: Kind, extra: Sequence[str] = ()) -> bool:
+    """Whether any field of `kind` is write-only (`is_secret_field` is never true otherwise)."""
+    return bool(extra) or kind in ('connection', 'cdm-link', 'cdm-job')
+
+
 def is_secret_field(kind: Kind, path: Sequence[str], extra: Sequence[str] = ()) -> bool:
     """Whether the field at `path` (repo-form segments) is write-only: never read back in clear.
 

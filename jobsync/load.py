@@ -349,7 +349,9 @@ def _build(
     reference to look for outside the sidecar `content`."""
     name_field = codec.NAME_FIELD[loc.kind]
     data = {name_field: name, **{k: v for k, v in data.items() if k != name_field}}
-    secret_problems = _literal_secrets(report, name, loc.kind, data, ctx.secret_fields.get(loc.kind, ()))
+    extra = ctx.secret_fields.get(loc.kind, ())
+    secret_problems = _literal_secrets(report, name, loc.kind, data, extra) if kinds.has_secret_fields(
+        loc.kind, extra) else []  # a job or a script has no write-only field: no walk
     ctx.problems.extend(secret_problems)
     ctx.problems.extend(secrets.reference_problems(  # issue 12: references only in write-only fields
         report, loc.kind, data if placeholders else {}, content, ctx.secret_fields.get(loc.kind, ())))

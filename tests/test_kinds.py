@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jobsync import kinds
 from jobsync.model import KINDS, Kind
@@ -223,3 +225,13 @@ def test_the_embedded_workspace_masks_connection_secrets_as_the_registry_does(lo
     read = _read_back(local_workspace, ObjectKey('connection', 'dws'), spec)
     expected = kinds.mask('connection', spec)['dw_config']
     assert {k: v for k, v in read['dw_config'].items() if k in expected} == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(['connection', 'resource', 'script', 'job', 'cdm-link', 'cdm-job']),
+       st.lists(st.sampled_from(['dw_config', 'password', 'linkConfig.password', 'sk', 'keytab', 'x', 'nodes', '0']),
+                max_size=4))
+def test_a_kind_without_secret_fields_has_none_anywhere(kind: Kind, path: list[str]) -> None:
+    # The loader skips the literal-secret walk where has_secret_fields says no (load._build).
+    if not kinds.has_secret_fields(kind):
+        assert not kinds.is_secret_field(kind, path)
