@@ -203,3 +203,35 @@ def test_a_job_that_started_after_the_listing_gets_the_running_policy(tmp_path: 
         assert ws.read([job(0)[0]])[job(0)[0]].spec['from-config-values']['configs'][0]['inputs'][0]['value'] == 'v2'
     finally:
         ws.close()
+
+
+def test_after_an_answer_every_call_would_get_the_rest_of_the_batch_is_not_attempted(
+        running_emulator: RunningEmulator) -> None:
+    """The batch's answer is lost and, from then on, the credentials are refused (401): the listing
+    cannot say, the first object's own create is refused, and the others are not tried."""
+    ws = running_emulator.workspace()
+    gateway = running_emulator.emulator
+    credentials = dict(gateway.credentials)
+    try:
+        ws.import_objects([link(0), link(1)])
+        ws.list_objects()
+
+        def revoke(op: str, params: Mapping[str, str], body: bytes) -> bool:
+            if op == 'create_cdm_job':
+                gateway.hold = None
+                gateway.credentials = {}
+                return True
+            return False
+
+        gateway.hold = revoke
+        with pytest.raises(ImportRefused) as refused:
+            ws.import_objects([job(i) for i in range(5)])
+        reasons = refused.value.reasons
+        assert 'APIGW.0301' in reasons[str(job(0)[0])]
+        assert all(reasons[str(job(i)[0])].startswith('not attempted: ') for i in range(1, 5)), reasons
+        assert not refused.value.written
+        assert ws.calls[CREATE_JOB] == 2  # the batch, then the first object alone
+    finally:
+        gateway.hold = None
+        gateway.credentials = credentials
+        ws.close()

@@ -96,11 +96,13 @@ class DataArtsClient(DataArtsReader):
         written: list[str] = []
         fatal: ApiError | None = None
         run: list[tuple[ObjectKey, Spec]] = []  # CDM creates of one kind and cluster, waiting to be packed
+        done: set[ObjectKey] = set()
 
         def outcome(key: ObjectKey, err: ApiError | None) -> None:
             nonlocal fatal
             if err is None:
                 written.append(str(key))
+                done.add(key)
                 on_written(key)
                 return
             reasons[str(key)] = str(err) + (f' (hint: {err.hint})' if err.hint else '')
@@ -110,12 +112,12 @@ class DataArtsClient(DataArtsReader):
         def flush() -> None:
             packed, run[:] = list(run), []
             for pack in cdmbatch.packs(packed, CRUD[packed[0][0].kind][1].wrapper or '') if packed else ():
-                if fatal is not None:
-                    for key, _ in pack:
+                if fatal is None:
+                    for key, err in self._create_pack(pack):
+                        outcome(key, err)
+                for key, _ in pack:  # after an answer every call would get (`_settle` stops there)
+                    if fatal is not None and str(key) not in reasons and key not in done:
                         reasons[str(key)] = f'not attempted: {fatal}'
-                    continue
-                for key, err in self._create_pack(pack):
-                    outcome(key, err)
 
         for key, spec in items:
             if run and not self._joins(run[-1][0], key):
@@ -203,6 +205,9 @@ class DataArtsClient(DataArtsReader):
                     out.append((key, None))
                     continue
             out.append(self._upsert_one(key, body))
+            failed = out[-1][1]
+            if failed is not None and _fatal(failed):
+                break  # every further call would get the same: the caller says the rest were not attempted
         return out
 
     def _upsert_one(self, key: ObjectKey, body: Spec) -> tuple[ObjectKey, ApiError | None]:
