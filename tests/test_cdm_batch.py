@@ -123,6 +123,31 @@ def test_a_batch_whose_answer_is_lost_ends_with_each_object_created_once(
     assert ws.calls[UPDATE_JOB] == 0
 
 
+def test_a_lost_link_batch_is_settled_by_content_without_its_passwords(backend: tuple[DataArtsClient, Gateway]) -> None:
+    """The listing shows a link's password as `Add password here`: the comparison leaves secret
+    inputs out, so links found holding what was sent count as written and are not sent again."""
+    ws, gateway = backend
+    ws.list_objects()
+    armed: list[str] = []
+
+    def lose_the_batch(op: str, params: Mapping[str, str], body: bytes) -> bool:
+        if op == 'create_link' and not armed:
+            armed.append(op)
+            gateway.faults = Faults(drop_rate=0.9, phase='after', max_faults=1, seed=1)
+        return False
+
+    gateway.hold = lose_the_batch
+    try:
+        ws.import_objects([link(i) for i in range(6)])
+    finally:
+        gateway.hold = None
+    assert gateway.stats['drop-after'] == 1
+    gateway.faults = Faults()
+    assert sorted(k.name for k in ws.list_objects() if k.kind == 'cdm-link') == [f'link_{i}' for i in range(6)]
+    assert ws.calls[CREATE_LINK] == 1
+    assert ws.calls['PUT /v1.1/{pid}/clusters/{cluster_id}/cdm/link/{link_name}'] == 0
+
+
 def test_a_lost_batch_finding_another_content_overwrites_it(backend: tuple[DataArtsClient, Gateway]) -> None:
     """Someone else's job of the same name appeared while the answer was lost: by name it would pass
     for ours; by the listing's content it does not, so it is updated to what git says."""
