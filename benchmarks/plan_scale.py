@@ -198,6 +198,10 @@ def one_size(n: int, latency_ms: float, peer_threads: int, tmp: Path) -> None:
         started = time.perf_counter()
         seeded = jobsync('apply', '--auto-approve', '--format', 'json', root=root, env=env)
         print(f'  seeded through apply in {time.perf_counter() - started:.0f} s (exit {seeded.code}, not measured)')
+        creates = {route: count for route, count in calls_of(seeded, 'apply').items()
+                   if route.startswith('POST /v1.1/') and route.endswith(('/cdm/link', '/cdm/job'))}
+        print(f'      its CDM creates ({links} links, {cdm_jobs} jobs): '
+              + ', '.join(f'{route} x{count}' for route, count in sorted(creates.items())))
     finally:
         stop(proc)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -105,3 +106,45 @@ def test_a_saved_plan_checks_staleness_with_one_listing_round(
     assert calls['GET /v1/{pid}/jobs'] == 2 + 1 + 1  # 2 BATCH pages, 1 REAL_TIME, the written job read back
     assert calls['PUT /v1/{pid}/jobs/{job_name}'] == 1
     assert calls['GET /v1.1/{pid}/clusters/{cluster_id}/cdm/link/all'] == 2  # two clusters
+
+
+def test_an_apply_reads_its_state_once_besides_each_writes_own_check_and_read_back(
+        tmp_path: Path, running_emulator: RunningEmulator) -> None:
+    """The plan and the apply share the state read under the lock; what stays is each state write's
+    serial check before it and its read-back after it (records.py: no compare-and-swap otherwise)."""
+    scale = _scale_repo()
+    repo = tmp_path / 'repo'
+    scale.write_repo(repo, 20, url=running_emulator.url, project=uuid.uuid4().hex)
+    git_commit_all(repo)
+    from dataarts_fixtures import EMULATOR_AK, EMULATOR_SK
+    env = {'HUAWEICLOUD_SDK_AK': EMULATOR_AK, 'HUAWEICLOUD_SDK_SK': EMULATOR_SK}
+    _apply(repo, env)
+    scale.edit_jobs(repo, 1)
+    git_commit_all(repo, 'reschedule one job')
+    seen: list[str] = []
+
+    def watch(op: str, params: Mapping[str, str], body: bytes) -> bool:
+        if params.get('script_name', '').startswith('jobsync_state_') or \
+                (op == 'create_script' and b'"jobsync_state_' in body):
+            seen.append(op)
+        return False  # only watching: every request is served
+
+    running_emulator.emulator.hold = watch
+    _apply(repo, env)
+    running_emulator.emulator.hold = None
+    writes = seen.count('update_script') + seen.count('create_script')
+    assert writes >= 1, seen
+    assert seen.count('show_script') == 1 + 2 * writes, seen
+
+    # A saved plan's apply likewise: its "already applied?" check and the apply share one read.
+    scale.edit_jobs(repo, 2, hour=4)
+    git_commit_all(repo, 'reschedule two jobs')
+    plan_file = tmp_path / 'plan.json'
+    assert run_jobsync('plan', '--repo', str(repo), '--out', str(plan_file), env=env).code == 0
+    seen.clear()
+    running_emulator.emulator.hold = watch
+    result = run_jobsync('apply', str(plan_file), '--format', 'json', env=env)
+    running_emulator.emulator.hold = None
+    assert result.code == 0, result
+    writes = seen.count('update_script') + seen.count('create_script')
+    assert writes >= 1 and seen.count('show_script') == 1 + 2 * writes, seen

@@ -144,6 +144,20 @@ def secret_fingerprints(
     return out
 
 
+@dataclass(frozen=True)
+class StateRead:
+    """The target's state as read under the lock (`key`: where it is kept), handed from the plan to
+    the apply so that one apply reads it once (issue 14). The write's own serial check and read-back
+    (records.py, statestore.py) stay: this only spares the second read of the same document."""
+
+    key: str
+    state: State | None
+
+
+def _state(workspace: Workspace, key: str, read: StateRead | None) -> State | None:
+    return read.state if read is not None and read.key == key else workspace.read_state(key)
+
+
 def plan_command(
     loaded: Loaded,
     workspace: Workspace,
@@ -153,18 +167,19 @@ def plan_command(
     base: Loaded | None = None,
     resolver: secrets.SecretResolver | None = None,
     fingerprint_key: bytes | None = None,
+    state_read: StateRead | None = None,
 ) -> Plan:
     """Compare the repo with the workspace (and the target's state): list calls, then only the reads needed.
 
-    `base` (the repo at `--base REV`) adds which definitions this branch changes. See
-    `plan_definitions` for the rest.
+    `base` (the repo at `--base REV`) adds which definitions this branch changes; `state_read`, the
+    state read already under the lock. See `plan_definitions` for the rest.
     """
     return plan_definitions(
         loaded.result.desired, workspace, loaded.target, repo_rev=loaded.snapshot.rev,
         options=options or plan_options(loaded.target, refresh_secrets=refresh_secrets),
         base_rev=base.snapshot.rev if base is not None else None,
         branch=branch_changes(loaded.result.desired, base.result.desired) if base is not None else (),
-        resolver=resolver, fingerprint_key=fingerprint_key, listing=loaded.listing,
+        resolver=resolver, fingerprint_key=fingerprint_key, listing=loaded.listing, state_read=state_read,
     )
 
 
@@ -180,8 +195,9 @@ def plan_definitions(
     resolver: secrets.SecretResolver | None = None,
     fingerprint_key: bytes | None = None,
     listing: Mapping[ObjectKey, ListEntry] | None = None,
+    state_read: StateRead | None = None,
 ) -> Plan:
-    """Plan `desired` against the target's workspace and state.
+    """Plan `desired` against the target's workspace and state (read here unless `state_read` holds it).
 
     `listing` is the workspace's list round when the caller made it already (`load_online`).
     With a state, content is fetched only for objects whose list fingerprint moved or whose
@@ -192,7 +208,7 @@ def plan_definitions(
     secrets that resolve are fingerprinted (HMAC) to detect rotation; values are never kept.
     """
     listed = dict(listing) if listing is not None else workspace.list_objects()
-    state = workspace.read_state(state_key(target.name, target.scope))
+    state = _state(workspace, state_key(target.name, target.scope), state_read)
     fingerprints = {k: e.updated for k, e in listed.items()}
     directories = {k: e.directory for k, e in listed.items() if e.directory is not None}
     hashes = definition_hashes(desired)
@@ -398,6 +414,7 @@ def apply_command(
     fingerprint_key: bytes | None = None,
     clock: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
     listing: Mapping[ObjectKey, ListEntry] | None = None,
+    state_read: StateRead | None = None,
 ) -> Applied:
     """Execute the plan, then record the target's state with the fingerprints the service set.
 
@@ -406,10 +423,11 @@ def apply_command(
     `listing` is the round listed under the lock that the plan was checked against: its job
     statuses are used (no status call per updated job) and, after the writes, only the objects
     written are read back (`Workspace.read_back`) instead of listing everything again.
+    `state_read` is the state the plan was checked against, read under the same lock (else read here).
     """
     check_no_conflicts(plan)
     key = plan_state_key(plan)
-    old = workspace.read_state(key)
+    old = _state(workspace, key, state_read)
 
     def macs(refs: set[secrets.SecretRef]) -> dict[str, str]:
         return secret_fingerprints(refs, resolver, fingerprint_key) if fingerprint_key else {}
@@ -443,10 +461,11 @@ def apply_saved_plan(
 ) -> Applied:
     """`apply plan.json`: refuse conflicts and stale plans before any write, then execute exactly the plan."""
     check_no_conflicts(plan)
-    check_not_applied(plan, workspace.read_state(plan_state_key(plan)))
+    read = StateRead(plan_state_key(plan), workspace.read_state(plan_state_key(plan)))  # once, under the lock
+    check_not_applied(plan, read.state)
     listing = check_fresh(plan, workspace)  # the one listing round of a saved plan's apply
     return apply_command(plan, workspace, resolver, on_event, lease=lease, fingerprint_key=fingerprint_key,
-                         clock=clock, listing=listing)
+                         clock=clock, listing=listing, state_read=read)
 
 
 def read_plan(text: str, *, where: str, key: str | None = None) -> Plan:

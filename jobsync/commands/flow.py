@@ -180,21 +180,25 @@ def apply(
             unlocked = commands.load_listed(snapshot, chosen.name, {})
             check_secrets(commands.plan_command(unlocked, workspace, options=commands.plan_options(
                 unlocked.target, **dataclasses.asdict(choices))), resolver)
-        lease = _lease(workspace, state_key(chosen.name, chosen.scope), locking)
+        key = state_key(chosen.name, chosen.scope)
+        lease = _lease(workspace, key, locking)
         try:
             # One listing round, under the lock: loading resolves references with it, the plan
             # compares with it, and the apply takes its statuses and fingerprints from it.
             loaded = commands.load_listed(snapshot, chosen.name, workspace.list_objects())
             on_warnings(tuple(loaded.result.warnings))
             options = commands.plan_options(loaded.target, **dataclasses.asdict(choices))
+            # The state, read once under the lock: the plan compares with it, the apply records from it.
+            read = commands.StateRead(key, workspace.read_state(key))
             the_plan = commands.plan_command(loaded, workspace, options=options,
                                              resolver=resolver if fingerprint_key else None,
-                                             fingerprint_key=fingerprint_key)
+                                             fingerprint_key=fingerprint_key, state_read=read)
             confirm(the_plan)
             check_no_conflicts(the_plan)
             with _counted_on_interrupt():
                 applied = commands.apply_command(the_plan, workspace, resolver, on_event, lease=lease,
-                                                 fingerprint_key=fingerprint_key, listing=loaded.listing)
+                                                 fingerprint_key=fingerprint_key, listing=loaded.listing,
+                                                 state_read=read)
         finally:
             lease.release()
         used = spent(workspace)

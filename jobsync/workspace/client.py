@@ -12,7 +12,10 @@ its REST route, in the given order, with its full body (`bodies.full_body`: expl
 lists, since omitted fields are not cleared, §4.4): update when it exists, create otherwise. Not
 all or nothing: `ImportRefused` names each object that failed, and `written` says which went
 through. A create whose answer was lost (dropped connection, 5xx) is checked before it is
-repeated, so a retried write never duplicates an object.
+repeated, so a retried write never duplicates an object. CDM creates, whose routes take a list,
+go in batches (cdmbatch.py): after a refused or lost batch the cluster's listing says which of
+it exist, and the rest go one object per call. A CDM job is asked its run status before it is
+overwritten only when the last listing shows it running (or does not show it).
 
 `create_clusters=True` (what `local:` sets) creates a CDM cluster that a written key names and
 that does not exist yet, through the emulator-only route `create_cluster`; the real service
@@ -26,11 +29,12 @@ from collections.abc import Callable, Sequence
 from jobsync.codec import NAME_FIELD
 from jobsync.diff import diff_specs
 from jobsync.errors import ImportRefused, WorkspaceError
-from jobsync.kinds import RUNNING_STATES
+from jobsync.kinds import CDM_SUBMISSION, RUNNING_STATES
 from jobsync.model import CDM_KINDS, ObjectKey, Spec
+from jobsync.workspace import cdmbatch
 from jobsync.workspace import routes as r
 from jobsync.workspace.agents import with_agent_id
-from jobsync.workspace.bodies import ALREADY_EXISTS, FATAL_CODES, full_body
+from jobsync.workspace.bodies import ALREADY_EXISTS, FATAL_CODES, decode_cdm_values, full_body
 from jobsync.workspace.cdmruns import CdmRunPolicy, before_overwrite, check_start, stop_before_delete
 from jobsync.workspace.reader import CRUD, PAGE, DataArtsReader, params_for
 from jobsync.workspace.records import ScriptRecordStore
@@ -42,6 +46,14 @@ from jobsync.workspace.transport import ApiError, may_have_happened
 _CREATE_ROUNDS = 8
 # What a missing resource or connection is called when no call could even be made for it.
 _MISSING_CODE = {'resource': 'DLF.6241', 'connection': 'DAYU.1005'}
+
+
+def _fatal(err: ApiError) -> bool:
+    """An answer every further call would get (bad credentials, wrong endpoint or workspace, no
+    network): the write was refused before the service saw it, and the rest are not tried. A
+    refusal the client makes itself (a running CDM job, cdmruns.py) names no route: not fatal."""
+    return err.code in FATAL_CODES or err.status in (401, 403) or (err.status == 0 and not err.ambiguous
+                                                                    and bool(err.route))
 
 
 def _body(route: r.Route, spec: Spec) -> object:
@@ -73,6 +85,8 @@ class DataArtsClient(DataArtsReader):
                        on_written: Callable[[ObjectKey], None] = lambda _: None) -> None:
         """Write each object through its REST route, in order: update if it exists, else create.
 
+        Consecutive CDM creates of one kind and cluster (objects the last listing does not show)
+        go in batch requests (`_create_pack`, cdmbatch.py); everything else one object per call.
         Not all or nothing (the service has no usable atomic import for these kinds): objects
         before a failure stay written. Raises `ImportRefused` with a reason per failed object
         and `written` naming the ones that went through; after an answer that every call would
@@ -81,7 +95,33 @@ class DataArtsClient(DataArtsReader):
         reasons: dict[str, str] = {}
         written: list[str] = []
         fatal: ApiError | None = None
+        run: list[tuple[ObjectKey, Spec]] = []  # CDM creates of one kind and cluster, waiting to be packed
+        done: set[ObjectKey] = set()
+
+        def outcome(key: ObjectKey, err: ApiError | None) -> None:
+            nonlocal fatal
+            if err is None:
+                written.append(str(key))
+                done.add(key)
+                on_written(key)
+                return
+            reasons[str(key)] = str(err) + (f' (hint: {err.hint})' if err.hint else '')
+            if _fatal(err):
+                fatal = err
+
+        def flush() -> None:
+            packed, run[:] = list(run), []
+            for pack in cdmbatch.packs(packed, CRUD[packed[0][0].kind][1].wrapper or '') if packed else ():
+                if fatal is None:
+                    for key, err in self._create_pack(pack):
+                        outcome(key, err)
+                for key, _ in pack:  # after an answer every call would get (`_settle` stops there)
+                    if fatal is not None and str(key) not in reasons and key not in done:
+                        reasons[str(key)] = f'not attempted: {fatal}'
+
         for key, spec in items:
+            if run and not self._joins(run[-1][0], key):
+                flush()
             if fatal is not None:
                 reasons[str(key)] = f'not attempted: {fatal}'
                 continue
@@ -90,19 +130,92 @@ class DataArtsClient(DataArtsReader):
                 body = with_agent_id(key.kind, body, self.clusters)
                 if self.review is not None:
                     body = self.review.write_body(key.kind, body)
+                if self._is_new_cdm(key):
+                    run.append((key, body))
+                    continue
                 self._upsert(key, body)
-                written.append(str(key))
-                on_written(key)
+                outcome(key, None)
             except ApiError as err:
-                reasons[str(key)] = str(err) + (f' (hint: {err.hint})' if err.hint else '')
-                if err.code in FATAL_CODES or err.status in (401, 403) or (err.status == 0 and not err.ambiguous):
-                    fatal = err
+                outcome(key, err)
+        flush()
         if reasons:
             raise ImportRefused(
                 f'{self.url}: {len(reasons)} of {len(items)} object(s) could not be written'
-                f' ({len(written)} were; writes are one object at a time, not all or nothing)',
+                f' ({len(written)} were; writes are not all or nothing)',
                 reasons, written=written,
             )
+
+    def _is_new_cdm(self, key: ObjectKey) -> bool:
+        """A CDM object the last listing of its kind does not show: a create that can be packed."""
+        with self._lock:
+            return key.kind in CDM_KINDS and key.kind in self._listed_kinds and key not in self._ids
+
+    def _joins(self, last: ObjectKey, key: ObjectKey) -> bool:
+        """Whether `key` may go in the same batch request as `last` (same kind and cluster, a create)."""
+        return (key.kind, key.cluster) == (last.kind, last.cluster) and self._is_new_cdm(key)
+
+    def _create_pack(self, pack: Sequence[tuple[ObjectKey, Spec]]) -> list[tuple[ObjectKey, ApiError | None]]:
+        """Create the CDM objects of `pack` (one kind and cluster) in one request; each one's outcome.
+
+        On a 200 all are written. After a refusal or a lost answer the answer cannot say which
+        exist (it names one object), so the cluster's listing of that kind says: an object shown
+        with the content sent is written (the listing carries whole objects; secrets, which it
+        never shows, left out of the comparison, as in `_holds`); every other one goes the
+        one-object way (`_upsert`: created, or updated if it is there with other content), which
+        gives each refused object its own reason. A listing that fails leaves them all to
+        `_upsert`, which is as safe: CDM refuses a second create of a name (`Cdm.0104`/`0315`),
+        and `_upsert` then updates it, so an object is never created twice.
+        """
+        if len(pack) == 1:
+            return [self._upsert_one(*pack[0])]
+        kind = pack[0][0].kind
+        route = CRUD[kind][1]
+        try:
+            cluster_id = self._cluster(pack[0][0], create=True)
+        except ApiError as err:
+            return [(key, err) for key, _ in pack]
+        try:
+            self.http.call(route, {'cluster_id': cluster_id}, body={route.wrapper: [body for _, body in pack]})
+        except ApiError as err:
+            if _fatal(err):
+                return [(key, err) for key, _ in pack]  # refused before the service saw it: nothing was made
+            return self._settle(pack, cluster_id)
+        with self._lock:
+            for key, _ in pack:
+                self._ids.setdefault(key, '')
+        return [(key, None) for key, _ in pack]
+
+    def _settle(self, pack: Sequence[tuple[ObjectKey, Spec]], cluster_id: str
+                ) -> list[tuple[ObjectKey, ApiError | None]]:
+        """After a batch create was refused or its answer lost: see `_create_pack`."""
+        kind = pack[0][0].kind
+        try:
+            listed = self._cdm_links(cluster_id) if kind == 'cdm-link' else self._cdm_jobs(cluster_id)
+            found = {str(item['name']): decode_cdm_values(item) for item in listed}
+        except ApiError:
+            found = {}
+        out: list[tuple[ObjectKey, ApiError | None]] = []
+        for key, body in pack:
+            live = found.get(key.name)
+            if live is not None:
+                with self._lock:
+                    self._ids.setdefault(key, '')  # it exists: `_upsert` updates it
+                    self._cdm_seen[key] = live
+                if not diff_specs(kind, body, live):
+                    out.append((key, None))
+                    continue
+            out.append(self._upsert_one(key, body))
+            failed = out[-1][1]
+            if failed is not None and _fatal(failed):
+                break  # every further call would get the same: the caller says the rest were not attempted
+        return out
+
+    def _upsert_one(self, key: ObjectKey, body: Spec) -> tuple[ObjectKey, ApiError | None]:
+        try:
+            self._upsert(key, body)
+        except ApiError as err:
+            return key, err
+        return key, None
 
     def _exists(self, key: ObjectKey) -> bool:
         """Whether the object exists, as far as the last listing knows, else by asking."""
@@ -207,11 +320,31 @@ class DataArtsClient(DataArtsReader):
 
     def _update(self, key: ObjectKey, spec: Spec) -> None:
         route = CRUD[key.kind][2]
-        before_overwrite(key, self.job_status, self.stop_job, self.cdm_runs)  # a running CDM copy (cdmruns.py)
+        # A running CDM copy (cdmruns.py): asked only of a job the last listing shows running (or
+        # does not show); one it shows idle that started since is refused by the service (`Cdm.0052`).
+        listed = self._listed_cdm_status(key)
+        if listed is None or listed in CDM_SUBMISSION.running:
+            before_overwrite(key, self.job_status, self.stop_job, self.cdm_runs)
         address = self._address(key)
         if address is None:
             raise ApiError(f'{key} does not exist', not_found=True)
-        self.http.call(route, params_for(route, address), body=_body(route, spec))
+        try:
+            self.http.call(route, params_for(route, address), body=_body(route, spec))
+        except ApiError as err:
+            if err.code != 'Cdm.0052' or listed is None or listed in CDM_SUBMISSION.running:
+                raise
+            before_overwrite(key, self.job_status, self.stop_job, self.cdm_runs)  # wait, stop or refuse
+            self.http.call(route, params_for(route, address), body=_body(route, spec))
+
+    def _listed_cdm_status(self, key: ObjectKey) -> str | None:
+        """A CDM job's status as its cluster's last listing shows it (SDK cdm `Job.status`); None:
+        not a CDM job, or not shown with one."""
+        if key.kind != 'cdm-job':
+            return None
+        with self._lock:
+            seen = self._cdm_seen.get(key)
+        status = seen.get('status') if seen is not None else None
+        return str(status) if status else None
 
     def delete(self, key: ObjectKey) -> None:
         """Delete one object; `ApiError` with `not_found` if it is absent.

@@ -132,7 +132,8 @@ LIST_CLUSTERS = _route('list_clusters', 'cdm', 'GET', '/v1.1/{pid}/clusters')
 # named in a key that does not exist yet (local.py); the real service needs one bought first.
 CREATE_CLUSTER = _route('create_cluster', 'cdm', 'POST', '/v1.1/{pid}/clusters', emulator_only=True)
 SHOW_CLUSTER = _route('show_cluster', 'cdm', 'GET', '/v1.1/{pid}/clusters/{cluster_id}')
-# The body takes a list, but the answer names one object: jobsync sends one per call (§13.19).
+# The body takes a list and the answer names one object: jobsync packs creates (cdmbatch.py) and, after
+# a refusal or a lost answer, lists the cluster to see which exist (client.py; notes/issue14-cdm-batch.md).
 CREATE_LINK = _route('create_link', 'cdm', 'POST', _LINK, wrapper='links')
 LIST_LINKS = _route('list_links', 'cdm', 'GET', _LINK + '/all')
 SHOW_LINK = _route('show_link', 'cdm', 'GET', _LINK + '/{link_name}')

@@ -333,6 +333,13 @@ def _create_cluster(em: Gateway, c: Call) -> Reply:
 
 
 def _create_link(em: Gateway, c: Call) -> Reply:
+    """`{"links": [...]}`: every link of the list, in order ([SDK] cdm `CdmCreateAndUpdateLinkReq.links:
+    list[Links]`; [DOC] api-cdm CreateLink "Array of Links objects", no maximum given). Not
+    transactional [INF: no document says either way]: a refused link stops the request, and the
+    links before it stay created; the client never relies on it (after a refusal it lists the
+    cluster, client.py `_create_pack`). The answer names one link, the first ([SDK]
+    `CreateLinkResponse.name: str`; [DOC] example 200 `{"name": "rdb_link", "validation-result": [{}]}`;
+    which name a list gets is [INF])."""
     links = _one(c.body, 'links', 'cdm')
     cluster_id = c.params['cluster_id']
     if c.query.get('validate') == 'true':
@@ -364,6 +371,12 @@ def _delete_link(em: Gateway, c: Call) -> Reply:
 
 
 def _create_cdm_job(em: Gateway, c: Call) -> Reply:
+    """`{"jobs": [...]}`: every job of the list, in order ([SDK] cdm `CdmCreateJobJsonReq.jobs:
+    list[Job]`; [DOC] api-cdm CreateJob "Array of Job objects", no maximum given). Not
+    transactional [INF, as for links]: a refused job (its link missing, its name taken) stops the
+    request with its error, and the jobs before it stay created. The answer names one job, the
+    first ([SDK] `CreateJobResponse{name: str, validation-result: list[JobValidationResult]}`, an
+    empty list on success; [DOC] example `{"name": "mysql2hive"}`; which name a list gets is [INF])."""
     jobs = _one(c.body, 'jobs', 'cdm')
     for job in jobs:
         c.engine.create_cdm_job(c.params['cluster_id'], job)
