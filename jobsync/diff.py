@@ -21,7 +21,7 @@ from jobsync.model import Kind, Spec
 from jobsync.secrets import SecretText, escape_pointer
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldChange:
     """One changed field: JSON pointer in comparable form, before (live) and after (desired).
 

@@ -43,3 +43,11 @@ def canonical(document: Any) -> str:
         return orjson.dumps(document, default=_default, option=orjson.OPT_SORT_KEYS | _PASSTHROUGH).decode()
     except orjson.JSONEncodeError:
         return json.dumps(to_jsonable(document), sort_keys=True, ensure_ascii=False, separators=(',', ':'))
+
+
+def compact(document: Any) -> str:
+    """No spaces, keys in their order, `ensure_ascii=False`: a JSON value kept as text (json.loads reads it back)."""
+    try:
+        return orjson.dumps(document, default=_default, option=_PASSTHROUGH).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(to_jsonable(document), ensure_ascii=False, separators=(',', ':'))

@@ -62,7 +62,7 @@ class SameName(str, Enum):
 SKIPPED_REASON = 'skipped: exists in the workspace, left as it is (--same-name skip)'
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     """What happens to one object, and why (the reason is for people; code never branches on it)."""
 

@@ -108,7 +108,7 @@ def secret_fingerprint(key: bytes, value: str) -> str:
 
 # --- the state ----------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ObjectState:
     """What jobsync last applied for one object (see the module docstring for each field)."""
 

@@ -62,3 +62,10 @@ def test_the_content_hash_of_a_definition_is_unchanged_by_the_writer() -> None:
     text = json.dumps({'name': 'j', 'nodes': [{'a': 15, 'é': '${secret:env:P}'}], 'b': None}, sort_keys=True,
                       ensure_ascii=False, separators=(',', ':'))
     assert state.content_hash('job', spec) == 'sha256:' + hashlib.sha256(text.encode()).hexdigest()
+
+
+@settings(max_examples=200, deadline=None)
+@given(_json)
+def test_compact_keeps_key_order_and_reads_back(value: Any) -> None:
+    assert jsontext.compact(value) == json.dumps(value, ensure_ascii=False, separators=(',', ':'))
+    assert json.loads(jsontext.compact({**({'z': 1, 'a': 2}), 'n': 2**70})) == {'z': 1, 'a': 2, 'n': 2**70}

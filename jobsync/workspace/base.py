@@ -16,7 +16,7 @@ from jobsync.model import LiveObject, ObjectKey, Spec
 from jobsync.state import Lock, State
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ListEntry:
     """What a list call says about an object without fetching its content."""
 

@@ -17,13 +17,14 @@ Reading, in batches (design §5):
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from jobsync import kinds
+from jobsync import jsontext, kinds
 from jobsync.model import CDM_KINDS, MAX_EXPORT_JOBS, LiveObject, ObjectKey, Spec
 from jobsync.state import is_reserved
 from jobsync.workspace import package
@@ -87,7 +88,8 @@ class DataArtsReader(KeepsRecords):
         # CDM listings carry whole links and jobs: what `list_objects` saw, `read` reuses.
         self._cdm_seen: dict[ObjectKey, dict[str, Any]] = {}
         # Script list entries that carry their content (then no show call is needed).
-        self._script_entries: dict[str, dict[str, Any]] = {}
+        # A script's list entry, kept as JSON text (a fifth of the memory of the dict) until a read wants it.
+        self._script_entries: dict[str, str] = {}
         self._connection_shows: dict[ObjectKey, Spec] = {}
 
     def __repr__(self) -> str:
@@ -158,7 +160,7 @@ class DataArtsReader(KeepsRecords):
         # A v1 ScriptInfo is the whole script, content included ([SDK] dgc `ScriptInfo.content`
         # required; [DOC] v1 script list: content "Mandatory: Yes") and has no update time: the
         # marker is the entry's own content. An entry without content is read with a show.
-        self._script_entries = {s['name']: s for s in scripts if isinstance(s.get('content'), str)}
+        self._script_entries = {s['name']: jsontext.compact(s) for s in scripts if isinstance(s.get('content'), str)}
         out = {ObjectKey('script', s['name']): ListEntry(ObjectKey('script', s['name']), fingerprint(s),
                                                          directory=s.get('directory') or '/')
                for s in scripts}
@@ -333,7 +335,7 @@ class DataArtsReader(KeepsRecords):
             if script is None:
                 return key, None
             if isinstance(script.get('content'), str):
-                self._script_entries[key.name] = script
+                self._script_entries[key.name] = jsontext.compact(script)
             return key, ListEntry(key, fingerprint(script), directory=script.get('directory') or '/')
         found = self._find_listed(r.LIST_RESOURCES, [('resourceName', key.name)], 'resources', key.name)
         if found is None:
@@ -391,7 +393,7 @@ class DataArtsReader(KeepsRecords):
             if key in brought:
                 return key, brought[key]
             if key.kind == 'script' and key.name in self._script_entries:
-                return key, dict(self._script_entries[key.name])
+                return key, json.loads(self._script_entries[key.name])
             if key.kind == 'connection' and key in self._connection_shows:
                 return key, dict(self._connection_shows[key])
             return key, self._show(key)
