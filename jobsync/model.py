@@ -6,7 +6,7 @@ Specs are plain JSON mappings in the service's own (API) form; the JSON Schemas 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 Kind = Literal['connection', 'resource', 'script', 'job', 'cdm-link', 'cdm-job']
@@ -37,12 +37,18 @@ class ObjectKey:
     kind: Kind
     name: str
     cluster: str = ''
+    # Computed once: keys are hashed millions of times in a large plan (dicts and sets of keys).
+    _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f'unknown kind {self.kind!r}')
         if (self.kind in CDM_KINDS) != bool(self.cluster):
             raise ValueError(f'{self.kind} keys {"need" if self.kind in CDM_KINDS else "take no"} cluster')
+        object.__setattr__(self, '_hash', hash((self.kind, self.name, self.cluster)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def __str__(self) -> str:
         if self.cluster:

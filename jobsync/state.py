@@ -167,7 +167,7 @@ def state_to_dict(state: State) -> dict[str, Any]:
 
 def state_to_json(state: State) -> str:
     """The state as one JSON document (what a backend stores; stable key order)."""
-    return json.dumps(state_to_dict(state), indent=1, ensure_ascii=False) + '\n'
+    return jsontext.pretty(state_to_dict(state)) + '\n'
 
 
 def target_of(key: str) -> str:

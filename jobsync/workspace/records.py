@@ -44,6 +44,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from jobsync import jsontext
 from jobsync.errors import LockError, StateError
 from jobsync.state import (
     LOCK_SCRIPT_PREFIX,
@@ -55,7 +56,7 @@ from jobsync.state import (
     lock_to_json,
     reset_hint,
     state_from_json,
-    state_to_json,
+    state_to_dict,
     unreadable_lock,
 )
 from jobsync.workspace.review import Review
@@ -355,7 +356,7 @@ class ScriptRecordStore:
 
 def _compact(state: State) -> str:
     """The state document without indentation: a workspace script holds at most 4 MB."""
-    return json.dumps(json.loads(state_to_json(state)), ensure_ascii=False, separators=(',', ':'))
+    return jsontext.compact(state_to_dict(state))
 
 
 def _manifest(content: str) -> dict[str, Any] | None:
