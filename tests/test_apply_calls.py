@@ -32,6 +32,20 @@ def _apply(repo: Path, env: dict[str, str], *args: str) -> dict[str, Any]:
     return doc
 
 
+def _one_job_edited_after_apply(tmp_path: Path, emulator: RunningEmulator, jobs: int) -> tuple[Path, dict[str, str]]:
+    """A scale repo of `jobs` jobs applied to a fresh emulator project, then one job rescheduled in git."""
+    from dataarts_fixtures import EMULATOR_AK, EMULATOR_SK
+    scale = _scale_repo()
+    repo = tmp_path / 'repo'
+    scale.write_repo(repo, jobs, url=emulator.url, project=uuid.uuid4().hex)
+    git_commit_all(repo)
+    env = {'HUAWEICLOUD_SDK_AK': EMULATOR_AK, 'HUAWEICLOUD_SDK_SK': EMULATOR_SK}
+    _apply(repo, env)
+    scale.edit_jobs(repo, 1)
+    git_commit_all(repo, 'reschedule one job')
+    return repo, env
+
+
 def test_an_apply_of_k_changes_costs_one_listing_round_k_writes_and_their_read_back(
         tmp_path: Path, running_emulator: RunningEmulator) -> None:
     scale = _scale_repo()
@@ -88,15 +102,7 @@ def test_an_apply_of_k_changes_costs_one_listing_round_k_writes_and_their_read_b
 
 def test_a_saved_plan_checks_staleness_with_one_listing_round(
         tmp_path: Path, running_emulator: RunningEmulator) -> None:
-    scale = _scale_repo()
-    repo = tmp_path / 'repo'
-    scale.write_repo(repo, 120, url=running_emulator.url, project=uuid.uuid4().hex)
-    git_commit_all(repo)
-    from dataarts_fixtures import EMULATOR_AK, EMULATOR_SK
-    env = {'HUAWEICLOUD_SDK_AK': EMULATOR_AK, 'HUAWEICLOUD_SDK_SK': EMULATOR_SK}
-    _apply(repo, env)
-    scale.edit_jobs(repo, 1)
-    git_commit_all(repo, 'reschedule one job')
+    repo, env = _one_job_edited_after_apply(tmp_path, running_emulator, 120)
     plan_file = tmp_path / 'plan.json'
     assert run_jobsync('plan', '--repo', str(repo), '--out', str(plan_file), env=env).code == 0
     result = run_jobsync('apply', str(plan_file), '--format', 'json', env=env)
@@ -112,15 +118,7 @@ def test_an_apply_reads_its_state_once_besides_each_writes_own_check_and_read_ba
         tmp_path: Path, running_emulator: RunningEmulator) -> None:
     """The plan and the apply share the state read under the lock; what stays is each state write's
     serial check before it and its read-back after it (records.py: no compare-and-swap otherwise)."""
-    scale = _scale_repo()
-    repo = tmp_path / 'repo'
-    scale.write_repo(repo, 20, url=running_emulator.url, project=uuid.uuid4().hex)
-    git_commit_all(repo)
-    from dataarts_fixtures import EMULATOR_AK, EMULATOR_SK
-    env = {'HUAWEICLOUD_SDK_AK': EMULATOR_AK, 'HUAWEICLOUD_SDK_SK': EMULATOR_SK}
-    _apply(repo, env)
-    scale.edit_jobs(repo, 1)
-    git_commit_all(repo, 'reschedule one job')
+    repo, env = _one_job_edited_after_apply(tmp_path, running_emulator, 20)
     seen: list[str] = []
 
     def watch(op: str, params: Mapping[str, str], body: bytes) -> bool:
@@ -137,7 +135,7 @@ def test_an_apply_reads_its_state_once_besides_each_writes_own_check_and_read_ba
     assert seen.count('show_script') == 1 + 2 * writes, seen
 
     # A saved plan's apply likewise: its "already applied?" check and the apply share one read.
-    scale.edit_jobs(repo, 2, hour=4)
+    _scale_repo().edit_jobs(repo, 2, hour=4)
     git_commit_all(repo, 'reschedule two jobs')
     plan_file = tmp_path / 'plan.json'
     assert run_jobsync('plan', '--repo', str(repo), '--out', str(plan_file), env=env).code == 0
