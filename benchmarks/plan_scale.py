@@ -171,8 +171,14 @@ def calls_of(result: Run, kind: str) -> dict[str, int]:
     return dict((doc.get('api') or {}).get('by_route') or {})
 
 
-def report(title: str, result: Run, calls: dict[str, int] | None = None) -> None:
+# title -> size -> (objects, CPU s, peak RSS MB, calls): for the scaling summary after the last size.
+Scaling = dict[str, dict[int, tuple[int, float, float, int]]]
+
+
+def report(seen: Scaling, n: int, title: str, result: Run, calls: dict[str, int] | None = None) -> None:
     total = sum((calls or {}).values())
+    links, cdm_jobs = scale_repo.sizes(n)
+    seen.setdefault(title, {})[n] = (2 * n + 1 + links + cdm_jobs, result.cpu, result.rss_mb, total)
     ok = '' if result.code in (0, 2) else f'  EXIT {result.code}: {result.stderr.strip()[-300:]}'
     print(f'  {title:<34} CPU {result.cpu:7.2f} s  wall {result.wall:7.2f} s  peak RSS {result.rss_mb:6.0f} MB'
           f'  calls {total:6}{ok}')
@@ -180,7 +186,7 @@ def report(title: str, result: Run, calls: dict[str, int] | None = None) -> None
         print('      ' + ', '.join(f'{route} x{n}' for route, n in sorted(calls.items())))
 
 
-def one_size(n: int, latency_ms: float, peer_threads: int, tmp: Path) -> None:
+def one_size(n: int, latency_ms: float, peer_threads: int, tmp: Path, seen: Scaling) -> None:
     root, db = tmp / 'repo', tmp / 'emulator.db'
     env = {**os.environ, **scale_repo.ENV, 'XDG_CACHE_HOME': str(tmp / 'xdg')}
     links, cdm_jobs = scale_repo.sizes(n)
@@ -213,31 +219,31 @@ def one_size(n: int, latency_ms: float, peer_threads: int, tmp: Path) -> None:
 
         floor = run([PY, '-c', FLOOR, str(root)], root, env)
         parse_cpu = float(floor.stdout.split()[0])
-        report('floor: read + libyaml parse', floor)
+        report(seen, n, 'floor: read + libyaml parse', floor)
         print(f'      of which parsing {parse_cpu:.2f} s CPU ({floor.stdout.split()[1]} files)')
 
         cold = jobsync('plan', '--target', 'cold', '--format', 'json', root=root, env=env)
-        report('cold plan (no state, no cache)', cold, calls_of(cold, 'plan'))
+        report(seen, n, 'cold plan (no state, no cache)', cold, calls_of(cold, 'plan'))
         first = jobsync('plan', '--format', 'json', root=root, env=env)
-        report('no-op plan (definition cache cold)', first, calls_of(first, 'plan'))
+        report(seen, n, 'no-op plan (definition cache cold)', first, calls_of(first, 'plan'))
         noop = jobsync('plan', '--format', 'json', root=root, env=env)
-        report('no-op plan (cache warm)', noop, calls_of(noop, 'plan'))
+        report(seen, n, 'no-op plan (cache warm)', noop, calls_of(noop, 'plan'))
         print(f'      no-op plan CPU / floor process CPU: {noop.cpu / floor.cpu:.2f} (cache warm), '
               f'{first.cpu / floor.cpu:.2f} (cache cold)')
 
         scale_repo.edit_jobs(root, 1, hour=4)
         commit(root, 'one edit')
         edited = jobsync('plan', '--format', 'json', root=root, env=env)
-        report('plan after one edit', edited, calls_of(edited, 'plan'))
+        report(seen, n, 'plan after one edit', edited, calls_of(edited, 'plan'))
 
         for hour, k in ((5, 1), (6, 10), (7, 100)):
             scale_repo.edit_jobs(root, min(k, n), hour=hour)
             commit(root, f'{k} changes')
             applied = jobsync('apply', '--auto-approve', '--format', 'json', root=root, env=env)
-            report(f'apply of {k} change(s)', applied, calls_of(applied, 'apply'))
+            report(seen, n, f'apply of {k} change(s)', applied, calls_of(applied, 'apply'))
 
         exported = jobsync('export', '--all', '--format', 'json', root=root, env=env)
-        report('export --all (in sync)', exported, calls_of(exported, 'export'))
+        report(seen, n, 'export --all (in sync)', exported, calls_of(exported, 'export'))
         dirty = git(root, 'status', '--porcelain').strip()
         print(f'      files written by the export: {len(dirty.splitlines()) if dirty else 0}')
 
@@ -248,7 +254,7 @@ def one_size(n: int, latency_ms: float, peer_threads: int, tmp: Path) -> None:
             print(f'  peer failed: {peer.stderr[-300:]}')
             return
         peer_calls = sum(peer_doc['calls'].values())
-        report(f'peer: one GET per object, {peer_threads} threads', peer, peer_doc['calls'])
+        report(seen, n, f'peer: one GET per object, {peer_threads} threads', peer, peer_doc['calls'])
         jobsync_calls = sum(calls_of(noop, 'plan').values())
         print(f'      peer vs no-op plan: {peer_calls / max(1, jobsync_calls):.0f}x the calls '
               f'({peer_calls} vs {jobsync_calls}), {peer.wall / max(noop.wall, 1e-9):.1f}x the wall '
@@ -264,10 +270,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--peer-threads', type=int, default=10, help='the one-GET-per-object reader\'s threads')
     args = parser.parse_args(argv)
     print(f'python {sys.version.split()[0]} on {os.cpu_count()} CPU(s); {os.uname().sysname} {os.uname().machine}')
+    seen: Scaling = {}
     for n in args.sizes:
         with tempfile.TemporaryDirectory(prefix='jobsync-scale-') as tmp:
-            one_size(n, args.latency_ms, args.peer_threads, Path(tmp))
+            one_size(n, args.latency_ms, args.peer_threads, Path(tmp), seen)
+    if len(args.sizes) > 1:
+        print_scaling(seen, sorted(args.sizes))
     return 0
+
+
+def print_scaling(seen: Scaling, sizes: list[int]) -> None:
+    """Per 1,000 objects at each size, and the largest size's per-object cost over the smallest's
+    (1.00: linear; above: grows faster than the repo)."""
+    print('\nscaling: CPU s / peak RSS MB / calls per 1,000 objects; last column: CPU per object, '
+          f'{sizes[-1]:,} jobs over {sizes[0]:,}')
+    for title, by_size in seen.items():
+        cells = []
+        for n in sizes:
+            objects, cpu, rss, calls = by_size.get(n, (0, 0.0, 0.0, 0))
+            k = max(objects, 1) / 1000
+            cells.append(f'{cpu / k:5.2f} / {rss / k:5.1f} / {calls / k:6.1f}')
+        first, last = by_size.get(sizes[0]), by_size.get(sizes[-1])
+        ratio = (last[1] / last[0]) / (first[1] / first[0]) if first and last and first[1] else float('nan')
+        print(f'  {title:<34} ' + '   '.join(cells) + f'   x{ratio:.2f}')
 
 
 if __name__ == '__main__':

@@ -8,7 +8,6 @@ empty values for fields nobody set.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import functools
 from collections.abc import Iterator
@@ -315,7 +314,7 @@ def without_server_managed(kind: Kind, spec: Spec) -> Spec:
 
     Ignored fields (canvas positions) are kept: they are the user's, only the comparison skips them.
     """
-    work = copy.deepcopy(spec)
+    work = codec.json_copy(spec)
     for pattern in FIELD_RULES[kind].server_managed:
         _drop(work, pattern)
     return work

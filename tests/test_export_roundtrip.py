@@ -203,7 +203,7 @@ def test_a_file_it_cannot_keep_faithfully_is_declined(text: str) -> None:
 
 
 def test_a_declined_file_is_written_whole_with_its_leading_comment(tmp_path: Path) -> None:
-    entry = export.RepoEntry(DAILY, DAILY_FILE, None, header='# kept\n', raw=b'# kept\nnodes: [\n')
+    entry = export.RepoEntry(DAILY, DAILY_FILE, header='# kept\n', raw=b'# kept\nnodes: [\n')
     from jobsync.export.write import _yaml_file
 
     assert _yaml_file({'processType': 'BATCH'}, entry) == '# kept\nprocessType: BATCH\n'

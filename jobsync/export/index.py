@@ -6,6 +6,7 @@ or half-adopted repo gets repaired.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,19 +27,28 @@ _CDM_FOLDER: dict[Kind, str] = {'cdm-link': 'links', 'cdm-job': 'jobs'}
 
 @dataclass(frozen=True)
 class RepoEntry:
-    """Where git keeps one object, and what the file says (None when it does not parse as a mapping)."""
+    """Where git keeps one object, and what the file says (`data`: None when it does not parse as a mapping)."""
 
     key: ObjectKey
     path: str
-    data: dict[str, Any] | None
     sidecar: str | None = None  # scripts: the content file, when there is one
     content: str | None = None  # scripts: the sidecar's text
     header: str = ''  # YAML: the leading comment block, kept when the file must be rewritten whole
     raw: bytes = b''  # the file as it is: a rewrite changes only what changed in it
 
+    @functools.cached_property
+    def data(self) -> dict[str, Any] | None:
+        """The file parsed, on first use: an export of an in-sync repo parses none (the loaded
+        definitions say what git holds; only a file to be written, or a repo that does not load,
+        is read here)."""
+        doc, _problems = yamlio.parse(self.path, self.raw)
+        return doc.data if doc is not None and isinstance(doc.data, dict) else None
+
 
 def _header(raw: bytes) -> str:
     """The leading comment block of a YAML file (comments and blank lines before the first field)."""
+    if not raw[:1].isspace() and not raw.startswith(b'#'):
+        return ''  # most files start with their first field
     lines = raw.decode('utf-8', errors='replace').splitlines(keepends=True)
     out: list[str] = []
     for line in lines:
@@ -67,8 +77,6 @@ def index_repo(files: Mapping[str, bytes]) -> dict[ObjectKey, RepoEntry]:
         key = ObjectKey(loc.kind, loc.stem, loc.cluster)
         if key in out:
             continue
-        doc, _problems = yamlio.parse(rel, files[rel])
-        data = doc.data if doc is not None and isinstance(doc.data, dict) else None
         sidecar = content = None
         if loc.kind == 'script':
             for suffix in SIDECAR_SUFFIXES:
@@ -78,7 +86,7 @@ def index_repo(files: Mapping[str, bytes]) -> dict[ObjectKey, RepoEntry]:
                     content = files[candidate].decode('utf-8', errors='replace')
                     break
         header = _header(files[rel]) if loc.suffix in ('.yaml', '.yml') else ''
-        out[key] = RepoEntry(key, rel, data, sidecar, content, header, files[rel])
+        out[key] = RepoEntry(key, rel, sidecar, content, header, files[rel])
     return out
 
 

@@ -172,7 +172,9 @@ def export_objects(
         'warning', f'{o.key} changed in git and in the workspace since the last apply; not exported',
         o.paths[0], 'resolve it by hand: `jobsync plan` shows both sides') for o in objects if o.status == 'conflict')
     known = set(live) | set(desired if desired is not None else repo)
-    for key in sorted(live):
+    # Only what this export writes: what git holds already is validate's to check.
+    written = sorted(o.key for o in objects if o.status in ('added', 'changed'))
+    for key in written:
         for ref in references(key, live[key].spec):
             if ref.target not in known:
                 warnings.append(Diagnostic(
