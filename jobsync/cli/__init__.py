@@ -26,6 +26,7 @@ def main() -> NoReturn:
     # often the more there are (issue 14: 8% of a 4,000-object no-op plan's CPU, half of a 20,600-object
     # one: 11.9 s -> 5.5 s, peak RSS 416 -> 342 MB). Fewer collections.
     gc.set_threshold(50_000, 20, 100)
+    gc.freeze()  # what importing made lives as long as the process: never scanned again
     flow.interrupted_written.clear()
     with signals.handled() as caught:
         try:
