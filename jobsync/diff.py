@@ -314,7 +314,7 @@ def without_server_managed(kind: Kind, spec: Spec) -> Spec:
 
     Ignored fields (canvas positions) are kept: they are the user's, only the comparison skips them.
     """
-    work = codec.json_copy(spec)
+    work: Spec = codec.json_copy(spec)
     for pattern in FIELD_RULES[kind].server_managed:
         _drop(work, pattern)
     return work

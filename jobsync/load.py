@@ -19,7 +19,6 @@ point at the source file (and for a template at the parameter set), never at gen
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
@@ -210,12 +209,17 @@ def _schema_problems(report: Report, name: Kind | Literal['config', 'template'],
 
 
 def _reparsing_report(rel: str, raw: bytes) -> Report:
-    """A Report for after loading (references, duplicates) that parses `raw` again for its lines.
+    """A Report that parses `raw` again, with lines, the first time it has something to say.
 
-    Keeping each file's parsed document and line map alive for the checks after loading would
-    cost the memory of a second copy of the repo; they rarely have anything to say."""
+    Files are parsed without lines, and no parsed document is kept for the checks after loading
+    (references, duplicates): spelling every pointer costs a third of the parse, and keeping the
+    documents the memory of a second copy of the repo; nearly every file has nothing to say."""
+    parsed: list[yamlio.Document | None] = []
+
     def report(severity: Severity, summary: str, pointer: str, hint: str) -> Diagnostic:
-        doc, _ = yamlio.parse(rel, raw)
+        if not parsed:
+            parsed.append(yamlio.parse(rel, raw)[0])
+        doc = parsed[0]
         return Diagnostic(severity, summary, doc.where(pointer) if doc is not None else rel, hint)
 
     return report
@@ -228,8 +232,8 @@ def _doc_report(doc: yamlio.Document) -> Report:
     return report
 
 
-def _parse_mapping(ctx: _Context, rel: str, raw: bytes, what: str) -> yamlio.Document | None:
-    doc, found = yamlio.parse(rel, raw)
+def _parse_mapping(ctx: _Context, rel: str, raw: bytes, what: str, *, lines: bool = True) -> yamlio.Document | None:
+    doc, found = yamlio.parse(rel, raw, lines=lines)
     ctx.problems.extend(found)
     if doc is None:
         return None
@@ -300,10 +304,12 @@ def _load_definition(ctx: _Context, rel: str, raw: bytes, loc: Located) -> _Buil
 
 
 def _load_one(ctx: _Context, rel: str, raw: bytes, loc: Located) -> _Built | None:
-    doc = _parse_mapping(ctx, rel, raw, f'schemas/{loc.kind}.schema.json for the fields of a {loc.kind}')
+    # Parsed without lines: nearly every file has nothing to say; one that has is parsed again for them.
+    doc = _parse_mapping(ctx, rel, raw, f'schemas/{loc.kind}.schema.json for the fields of a {loc.kind}',
+                         lines=False)
     if doc is None:
         return None
-    report = _doc_report(doc)
+    report = _reparsing_report(rel, raw)
     placeholders = may_hold_placeholders(raw)
     data, failed = _fill_variables(ctx, doc.data, report) if placeholders else (doc.data, set())
     found = [p for p in schema.validate(loc.kind, data) if p.pointer not in failed]
@@ -325,8 +331,7 @@ def _load_one(ctx: _Context, rel: str, raw: bytes, loc: Located) -> _Built | Non
         ctx.partial.append(_Partial(remapped.spec, report, remapped, frozenset({p.pointer for p in found} | failed)))
         return None
     content = _script_content(ctx, rel, loc, data) if loc.kind == 'script' else None
-    built = _build(ctx, loc, loc.stem, data, content, report, SourceRef(rel), placeholders=placeholders)
-    return dataclasses.replace(built, report=_reparsing_report(rel, raw)) if built is not None else None
+    return _build(ctx, loc, loc.stem, data, content, report, SourceRef(rel), placeholders=placeholders)
 
 
 def may_hold_placeholders(raw: bytes) -> bool:

@@ -90,14 +90,17 @@ class _Refused(Exception):
         self.summary, self.line, self.hint = summary, line, hint
 
 
-def parse(path: str, raw: bytes) -> tuple[Document | None, list[Diagnostic]]:
+def parse(path: str, raw: bytes, *, lines: bool = True) -> tuple[Document | None, list[Diagnostic]]:
     """Parse one file by its suffix (`.json`, `.job`, `.script` are JSON; the rest YAML).
 
     Total: whatever the bytes, the answer is a document or diagnostics naming `path` (and a line
     where there is one), never an exception. None with diagnostics when the file cannot be read.
+    `lines` False: the document maps no pointer to its line (a third of the parse's cost, for a
+    caller that parses again with lines when it has something to say); the parse's own
+    diagnostics keep theirs.
     """
     try:
-        return _parse(path, raw)
+        return _parse(path, raw, lines)
     except _Refused as err:
         return None, [Diagnostic('error', err.summary, f'{path}:{err.line}' if err.line else path, err.hint)]
     except (RecursionError, MemoryError):  # the bounds should make these unreachable; a last guard
@@ -108,7 +111,7 @@ def parse(path: str, raw: bytes) -> tuple[Document | None, list[Diagnostic]]:
                                  'check the file\'s syntax')]
 
 
-def _parse(path: str, raw: bytes) -> tuple[Document | None, list[Diagnostic]]:
+def _parse(path: str, raw: bytes, lines: bool = True) -> tuple[Document | None, list[Diagnostic]]:
     if len(raw) > MAX_DOCUMENT_BYTES:
         raise _Refused(f'the file is {len(raw):,} bytes; a definition may be at most {MAX_DOCUMENT_BYTES:,}', None,
                        'move large script content into the sidecar file, or split the definition')
@@ -125,7 +128,12 @@ def _parse(path: str, raw: bytes) -> tuple[Document | None, list[Diagnostic]]:
         escape = f'\\u{ord(bad.group()):04x}' + ('' if is_json else ' in a double-quoted string')
         raise _Refused(f'control character U+{ord(bad.group()):04X} at column {column}: raw control characters '
                        'are not allowed in definitions', line, f'remove it, or write it as {escape} if it is meant')
-    return _parse_json(path, text) if is_json else _parse_yaml(path, text)
+    if is_json:
+        return _parse_json(path, text)
+    try:
+        return _parse_yaml(path, text, lines)
+    except _NeedsLines:  # a problem whose message needs a pointer's line: parse again, keeping them
+        return _parse_yaml(path, text, True)
 
 
 # --- JSON -----------------------------------------------------------------------------------------
@@ -238,7 +246,11 @@ _LONG_NUMBER_HINT = (f'numbers may have at most {MAX_NUMBER_CHARS} characters; '
 # --- YAML -----------------------------------------------------------------------------------------
 
 
-def _parse_yaml(path: str, text: str) -> tuple[Document | None, list[Diagnostic]]:
+class _NeedsLines(Exception):
+    """A parse without lines met a diagnostic that names a pointer (a duplicate key)."""
+
+
+def _parse_yaml(path: str, text: str, lines: bool = True) -> tuple[Document | None, list[Diagnostic]]:
     """YAML from libyaml's event stream, built into JSON values here.
 
     Building from events rather than composing nodes keeps the bounds (depth, value count,
@@ -248,7 +260,7 @@ def _parse_yaml(path: str, text: str) -> tuple[Document | None, list[Diagnostic]
     loader: yaml.SafeLoader | yaml.CSafeLoader | None = None
     try:
         loader = _Loader(text)  # the pure-Python reader checks the text here; the C one lazily
-        builder = _Builder(loader, path)
+        builder = _Builder(loader, path, lines)
         data = builder.document()
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
@@ -278,9 +290,10 @@ def _line(event: yaml.Event) -> int:
 class _Builder:
     """Turns one document's parser events into JSON values, with a line per JSON pointer."""
 
-    def __init__(self, loader: yaml.SafeLoader | yaml.CSafeLoader, path: str) -> None:
+    def __init__(self, loader: yaml.SafeLoader | yaml.CSafeLoader, path: str, lines: bool = True) -> None:
         self._loader = loader
         self._path = path
+        self._track = lines  # False: no pointers spelt, no lines kept (yamlio.parse `lines`)
         self._count = 0
         self.lines: dict[str, int] = {}
         self.problems: list[Diagnostic] = []
@@ -305,7 +318,8 @@ class _Builder:
 
     def _value(self, event: yaml.Event, pointer: str, depth: int) -> Any:
         line = _line(event)
-        self.lines[pointer] = line
+        if self._track:
+            self.lines[pointer] = line
         self._count += 1
         if self._count > MAX_NODES:
             raise _Refused(f'more than {MAX_NODES:,} values in one document', line, 'split the definition')
@@ -331,7 +345,7 @@ class _Builder:
             event = self._next()
             if type(event) is yaml.SequenceEndEvent:
                 return out
-            out.append(self._value(event, f'{pointer}/{len(out)}', depth + 1))
+            out.append(self._value(event, f'{pointer}/{len(out)}' if self._track else '', depth + 1))
 
     def _mapping(self, pointer: str, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -340,8 +354,10 @@ class _Builder:
             if type(event) is yaml.MappingEndEvent:
                 return out
             key = self._key(event)
-            child = f'{pointer}/{escape_pointer(key)}'
+            child = f'{pointer}/{escape_pointer(key)}' if self._track else ''
             if key in out:
+                if not self._track:
+                    raise _NeedsLines
                 self.problems.append(Diagnostic(
                     'error', f'duplicate key {key!r}', f'{self._path}:{_line(event)}#{child}',
                     'a key may appear once per mapping; YAML would silently keep only the last one'))

@@ -39,9 +39,9 @@ def parsed(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     seen: Counter[str] = Counter()
     real = yamlio.parse
 
-    def counting(path: str, raw: bytes) -> Any:
+    def counting(path: str, raw: bytes, *, lines: bool = True) -> Any:
         seen[path] += 1
-        return real(path, raw)
+        return real(path, raw, lines=lines)
 
     monkeypatch.setattr(yamlio, 'parse', counting)
     return seen

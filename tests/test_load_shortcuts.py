@@ -1,4 +1,5 @@
-"""load.may_hold_placeholders: a file it says holds no `${` yields no value holding one.
+"""The loader's two shortcuts: `may_hold_placeholders` (a file it says holds no `${` yields no value
+holding one) and the parse without lines (the same values, the same problems).
 
 The loader skips its placeholder and reference walks for such files, so a false "no" would let a
 `${secret:...}` reach the service unresolved or a `${var:...}` stay unfilled. Checked against the
@@ -60,3 +61,23 @@ def test_escapes_and_folds_by_hand() -> None:
         doc, _ = yamlio.parse('jobs/x.yaml', raw)
         assert doc is not None and '${' not in doc.data['a']
         assert not may_hold_placeholders(raw)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(['a', 'b', 'c']), _values, min_size=1),
+       st.sampled_from([None, '"', "'", '|']), st.booleans())
+def test_a_parse_without_lines_reads_the_same_values(doc: dict[str, Any], style: str | None, flow: bool) -> None:
+    # load.py parses without lines and parses again only for a file that has something to say.
+    raw = yaml.safe_dump(doc, default_style=style, default_flow_style=flow, allow_unicode=True).encode()
+    fast, fast_problems = yamlio.parse('jobs/x.yaml', raw, lines=False)
+    full, full_problems = yamlio.parse('jobs/x.yaml', raw)
+    assert (fast is None) == (full is None) and fast_problems == full_problems
+    if fast is not None and full is not None:
+        assert fast.data == full.data and fast.lines == {}
+
+
+def test_a_duplicate_key_keeps_its_pointer_and_line_without_lines_asked() -> None:
+    raw = b'a: 1\nb:\n  c: 1\n  c: 2\n'
+    doc, problems = yamlio.parse('jobs/d.yaml', raw, lines=False)
+    assert doc is not None and doc.data == {'a': 1, 'b': {'c': 2}}
+    assert [(p.summary, p.where) for p in problems] == [("duplicate key 'c'", 'jobs/d.yaml:4#/b/c')]
