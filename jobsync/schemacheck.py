@@ -92,9 +92,7 @@ class _Compiler:
         checks = [c for c in built if c is not None]
         if not checks:
             return lambda _v: True
-        if len(checks) == 1:
-            return checks[0]
-        return lambda v: all(check(v) for check in checks)
+        return _every(checks)
 
     def ref(self, pointer: str) -> Check:
         """A local `$ref` (`#/$defs/x`), compiled once; recursion goes through the lookup."""
@@ -120,6 +118,22 @@ class _Compiler:
 
 
 Keyword = Callable[[_Compiler, Mapping[str, Any], str], Check | None]
+
+
+def _every(checks: list[Check]) -> Check:
+    """All of `checks`, as a loop rather than `all()` over a generator (the most called closure)."""
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda v: first(v) and second(v)
+
+    def check(v: Any) -> bool:
+        for one in checks:  # noqa: SIM110  (all() over a generator is the slower form here)
+            if not one(v):
+                return False
+        return True
+    return check
 
 
 def _type(_c: _Compiler, schema: Mapping[str, Any], where: str) -> Check:
@@ -185,8 +199,8 @@ def _above(a: Any, b: Any) -> bool:
 
 
 def _required(_c: _Compiler, schema: Mapping[str, Any], _where: str) -> Check:
-    names = list(schema['required'])
-    return lambda v: not isinstance(v, dict) or all(n in v for n in names)
+    names = frozenset(schema['required'])
+    return lambda v: not isinstance(v, dict) or v.keys() >= names
 
 
 def _properties(c: _Compiler, schema: Mapping[str, Any], where: str) -> Check:
@@ -207,14 +221,21 @@ def _additional(c: _Compiler, schema: Mapping[str, Any], where: str) -> Check:
     known = frozenset(schema.get('properties', {}))
     extra = schema['additionalProperties']
     if extra is False:
-        return lambda v: not isinstance(v, dict) or all(k in known for k in v)
+        return lambda v: not isinstance(v, dict) or known.issuperset(v)
     sub = c.compile(extra, where)
     return lambda v: not isinstance(v, dict) or all(k in known or sub(x) for k, x in v.items())
 
 
 def _items(c: _Compiler, schema: Mapping[str, Any], where: str) -> Check:
     sub = c.compile(schema['items'], where)
-    return lambda v: not isinstance(v, list) or all(sub(x) for x in v)
+
+    def check(v: Any) -> bool:
+        if isinstance(v, list):
+            for x in v:
+                if not sub(x):
+                    return False
+        return True
+    return check
 
 
 def _property_names(c: _Compiler, schema: Mapping[str, Any], where: str) -> Check:
@@ -227,8 +248,7 @@ def _ref(c: _Compiler, schema: Mapping[str, Any], _where: str) -> Check:
 
 
 def _all_of(c: _Compiler, schema: Mapping[str, Any], where: str) -> Check:
-    subs = [c.compile(s, f'{where}/{i}') for i, s in enumerate(schema['allOf'])]
-    return lambda v: all(s(v) for s in subs)
+    return _every([c.compile(s, f'{where}/{i}') for i, s in enumerate(schema['allOf'])])
 
 
 def _any_of(c: _Compiler, schema: Mapping[str, Any], where: str) -> Check:
