@@ -30,7 +30,6 @@ from jobsync import codec, cron, defcache, kinds, schema, secrets, subst, templa
 from jobsync.config import CONFIG_FILES, RepoConfig, Target, default_config, parse_config
 from jobsync.errors import ConfigError, Diagnostic
 from jobsync.gitrepo import Snapshot
-from jobsync.kinds import is_secret_field
 from jobsync.model import Definition, Kind, ObjectKey, SourceRef, Spec
 from jobsync.refs import references
 from jobsync.remap import Remapped, Renamed, apply_remap, remap_key
@@ -310,7 +309,7 @@ def _load_one(ctx: _Context, rel: str, raw: bytes, loc: Located) -> _Built | Non
     if doc is None:
         return None
     report = _reparsing_report(rel, raw)
-    placeholders = may_hold_placeholders(raw)
+    placeholders = subst.may_hold_placeholders(raw)
     data, failed = _fill_variables(ctx, doc.data, report) if placeholders else (doc.data, set())
     found = [p for p in schema.validate(loc.kind, data) if p.pointer not in failed]
     ctx.problems.extend(report('error', p.message, p.pointer, p.hint) for p in found)
@@ -334,30 +333,18 @@ def _load_one(ctx: _Context, rel: str, raw: bytes, loc: Located) -> _Built | Non
     return _build(ctx, loc, loc.stem, data, content, report, SourceRef(rel), placeholders=placeholders)
 
 
-def may_hold_placeholders(raw: bytes) -> bool:
-    """Whether a definition file's values can hold a `${var:...}` or a `${secret:...}` at all.
-
-    A value holds `${` only where the file's text does, or where an escape (`\\x24`, `\\u0024`:
-    a backslash) writes it; YAML folds a line break into a space, never into nothing. Most
-    files hold neither, and the walks that look for placeholders and references skip them.
-    """
-    return b'${' in raw or b'\\' in raw
-
-
 def _build(
     ctx: _Context, loc: Located, name: str, data: dict[str, Any], content: str | None, report: Report,
     source: SourceRef, *, placeholders: bool = True,
 ) -> _Built | None:
     """A schema-valid repo document (variables filled) -> the target's definition.
 
-    `placeholders` False: no value of `data` holds `${` (`may_hold_placeholders`), so there is no
+    `placeholders` False: no value of `data` holds `${` (`subst.may_hold_placeholders`), so there is no
     reference to look for outside the sidecar `content`."""
     name_field = codec.NAME_FIELD[loc.kind]
     data = {name_field: name, **{k: v for k, v in data.items() if k != name_field}}
     extra = ctx.secret_fields.get(loc.kind, ())
-    secret_problems = _literal_secrets(report, name, loc.kind, data, extra) if kinds.has_secret_fields(
-        loc.kind, extra) else []  # a job or a script has no write-only field: no walk
-    ctx.problems.extend(secret_problems)
+    ctx.problems.extend(secrets.literal_secret_problems(report, name, loc.kind, data, extra))
     ctx.problems.extend(secrets.reference_problems(  # issue 12: references only in write-only fields
         report, loc.kind, data if placeholders else {}, content, ctx.secret_fields.get(loc.kind, ())))
     spec = codec.from_repo(loc.kind, data, content)
@@ -414,39 +401,6 @@ def _script_content(ctx: _Context, rel: str, loc: Located, data: dict[str, Any])
 
 def _line_at(text: str, offset: int) -> int:
     return text.count('\n', 0, offset) + 1
-
-
-def suggested_secret_name(key_name: str, field: str) -> str:
-    """An environment variable name for a secret field: `mysql_src` + `linkConfig.password`."""
-    raw = f'{key_name}_{field.rsplit(".", 1)[-1]}'
-    return ''.join(c if c.isalnum() else '_' for c in raw).upper()
-
-
-def _literal_secrets(
-    report: Report, name: str, kind: Kind, data: Any, extra: tuple[str, ...], path: tuple[str, ...] = (),
-) -> list[Diagnostic]:
-    """Secret fields holding a literal value (a password committed to git, or CDM's placeholder)."""
-    if isinstance(data, dict) and isinstance(data.get('name'), str) and 'value' in data:
-        # An API-form pair (`{name: linkConfig.password, value: ...}`) counts as the field it names.
-        return _literal_secrets(report, name, kind, data['value'], extra, (*path, data['name']))
-    if isinstance(data, (dict, list)):
-        items = data.items() if isinstance(data, dict) else enumerate(data)
-        out: list[Diagnostic] = []
-        for k, v in items:
-            out.extend(_literal_secrets(report, name, kind, v, extra, (*path, str(k))))
-        return out
-    if not (isinstance(data, str) and data and is_secret_field(kind, path, extra)):
-        return []
-    if secrets.REF_PATTERN.search(data):
-        return []
-    pointer = ''.join(f'/{secrets.escape_pointer(p)}' for p in path)
-    ref = f'${{secret:env:{suggested_secret_name(name, path[-1])}}}'
-    if data in secrets.PLACEHOLDERS:
-        return [report('error', f'{path[-1]} holds the export placeholder {data!r}, not a secret reference',
-                       pointer, f'write a reference instead, e.g. {path[-1]}: {ref!r}')]
-    return [report('error', f'{path[-1]} holds a literal secret; passwords must not be committed to git',
-                   pointer, f'replace it with a reference such as {ref!r}, set the value in CI, and rotate '
-                   'the password: it is in the git history now')]
 
 
 # --- templates ------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal, Protocol
 
 from jobsync.errors import Diagnostic, SecretError
-from jobsync.kinds import MASKS, is_secret_field
+from jobsync.kinds import MASKS, has_secret_fields, is_secret_field
 from jobsync.model import Kind
 
 REF_PATTERN = re.compile(r'\$\{secret:([a-z][a-z0-9_-]*):([^}\s]+)\}')
@@ -382,3 +382,43 @@ def reference_problems(
 
 def _pointer(path: Sequence[str]) -> str:
     return ''.join(f'/{escape_pointer(p)}' for p in path)
+
+
+def literal_secret_problems(report: Report, name: str, kind: Kind, data: Any, extra: Sequence[str] = (),
+                            ) -> list[Diagnostic]:
+    """Secret fields of a repo document holding a literal value (a password committed to git, or
+    CDM's export placeholder). A kind without write-only fields (a job, a script) is not walked."""
+    return _literal_secrets(report, name, kind, data, extra) if has_secret_fields(kind, extra) else []
+
+
+def suggested_secret_name(key_name: str, field: str) -> str:
+    """An environment variable name for a secret field: `mysql_src` + `linkConfig.password`."""
+    raw = f'{key_name}_{field.rsplit(".", 1)[-1]}'
+    return ''.join(c if c.isalnum() else '_' for c in raw).upper()
+
+
+def _literal_secrets(
+    report: Report, name: str, kind: Kind, data: Any, extra: Sequence[str], path: tuple[str, ...] = (),
+) -> list[Diagnostic]:
+    """Secret fields holding a literal value (a password committed to git, or CDM's placeholder)."""
+    if isinstance(data, dict) and isinstance(data.get('name'), str) and 'value' in data:
+        # An API-form pair (`{name: linkConfig.password, value: ...}`) counts as the field it names.
+        return _literal_secrets(report, name, kind, data['value'], extra, (*path, data['name']))
+    if isinstance(data, (dict, list)):
+        items = data.items() if isinstance(data, dict) else enumerate(data)
+        out: list[Diagnostic] = []
+        for k, v in items:
+            out.extend(_literal_secrets(report, name, kind, v, extra, (*path, str(k))))
+        return out
+    if not (isinstance(data, str) and data and is_secret_field(kind, path, extra)):
+        return []
+    if REF_PATTERN.search(data):
+        return []
+    pointer = ''.join(f'/{escape_pointer(p)}' for p in path)
+    ref = f'${{secret:env:{suggested_secret_name(name, path[-1])}}}'
+    if data in PLACEHOLDERS:
+        return [report('error', f'{path[-1]} holds the export placeholder {data!r}, not a secret reference',
+                       pointer, f'write a reference instead, e.g. {path[-1]}: {ref!r}')]
+    return [report('error', f'{path[-1]} holds a literal secret; passwords must not be committed to git',
+                   pointer, f'replace it with a reference such as {ref!r}, set the value in CI, and rotate '
+                   'the password: it is in the git history now')]

@@ -103,3 +103,13 @@ def _in_text(text: str, pattern: re.Pattern[str], values: Mapping[str, Any], poi
         return value if isinstance(value, str) else json.dumps(value)
 
     return pattern.sub(fill, text)
+
+
+def may_hold_placeholders(raw: bytes) -> bool:
+    """Whether a definition file's values can hold a `${var:...}` or a `${secret:...}` at all.
+
+    A value holds `${` only where the file's text does, or where an escape (`\\x24`, `\\u0024`:
+    a backslash) writes it; YAML folds a line break into a space, never into nothing. Most
+    files hold neither, and the walks that look for placeholders and references skip them.
+    """
+    return b'${' in raw or b'\\' in raw

@@ -232,6 +232,6 @@ def test_the_embedded_workspace_masks_connection_secrets_as_the_registry_does(lo
        st.lists(st.sampled_from(['dw_config', 'password', 'linkConfig.password', 'sk', 'keytab', 'x', 'nodes', '0']),
                 max_size=4))
 def test_a_kind_without_secret_fields_has_none_anywhere(kind: Kind, path: list[str]) -> None:
-    # The loader skips the literal-secret walk where has_secret_fields says no (load._build).
+    # secrets.literal_secret_problems skips its walk where has_secret_fields says no.
     if not kinds.has_secret_fields(kind):
         assert not kinds.is_secret_field(kind, path)

@@ -1,4 +1,4 @@
-"""The loader's two shortcuts: `may_hold_placeholders` (a file it says holds no `${` yields no value
+"""The loader's two shortcuts: `subst.may_hold_placeholders` (a file it says holds no `${` yields no value
 holding one) and the parse without lines (the same values, the same problems).
 
 The loader skips its placeholder and reference walks for such files, so a false "no" would let a
@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jobsync import yamlio
-from jobsync.load import may_hold_placeholders
+from jobsync.subst import may_hold_placeholders
 
 _text = st.text(alphabet='${}a:\\ \n\t"\'x', max_size=10)
 _values = st.recursive(_text | st.integers(), lambda inner: st.lists(inner, max_size=3)

@@ -12,9 +12,9 @@ from typing import Any
 from jobsync import codec, secrets
 from jobsync.errors import Diagnostic
 from jobsync.kinds import FIELD_RULES, is_secret_field, matches
-from jobsync.load import suggested_secret_name
 from jobsync.model import Kind, ObjectKey, Spec
 from jobsync.remap import Remap, apply_remap
+from jobsync.secrets import suggested_secret_name
 
 
 @dataclass(frozen=True)
