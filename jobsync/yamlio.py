@@ -15,7 +15,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import yaml
 
@@ -287,22 +287,54 @@ def _line(event: yaml.Event) -> int:
     return mark.line + 1 if mark is not None else 0
 
 
+_IMPLICIT = _PyLoader.yaml_implicit_resolvers  # the same rules as _CLoader's
+
+
+def _plain_tag(value: str) -> str:
+    """The tag pyyaml's resolver gives a plain (unquoted, untagged) scalar: `BaseResolver.resolve`
+    for a ScalarNode with implicit[0] true, without its path resolvers (SafeLoader has none)."""
+    if len(value) > 64:
+        return _resolve_plain(value)
+    return _short_plain_tag(value)
+
+
+def _resolve_plain(value: str) -> str:
+    for tag, regexp in _IMPLICIT.get(value[0] if value else '', []) + _IMPLICIT.get(None, []):
+        if regexp.match(value):
+            return str(tag)
+    return _STR
+
+
+# Definitions repeat the same short words (BATCH, CRON, true) thousands of times; long values are
+# not kept (an inline script would stay in memory).
+_short_plain_tag = functools.lru_cache(maxsize=8192)(_resolve_plain)
+
+
+_ScalarEvent, _AliasEvent = yaml.ScalarEvent, yaml.AliasEvent
+_SequenceStart, _SequenceEnd, _MappingEnd = yaml.SequenceStartEvent, yaml.SequenceEndEvent, yaml.MappingEndEvent
+
+
 class _Builder:
-    """Turns one document's parser events into JSON values, with a line per JSON pointer."""
+    """Turns one document's parser events into JSON values, with a line per JSON pointer.
+
+    The loops are written for speed (issue 14: building is half of a definition's parse): the
+    parser's method is bound once, a line is read off an event only where it is kept or said,
+    and a plain scalar's tag is looked up in a cache."""
 
     def __init__(self, loader: yaml.SafeLoader | yaml.CSafeLoader, path: str, lines: bool = True) -> None:
         self._loader = loader
+        self._get: Callable[[], Any] = loader.get_event
         self._path = path
         self._track = lines  # False: no pointers spelt, no lines kept (yamlio.parse `lines`)
         self._count = 0
         self.lines: dict[str, int] = {}
         self.problems: list[Diagnostic] = []
 
-    def _next(self) -> yaml.Event:
-        event = self._loader.get_event()
+    def _next(self) -> Any:
+        event = self._get()
         if event is None:  # the parser ends the stream with StreamEnd first; this would be its bug
             raise _Refused('the YAML stream ended early', None, 'check the end of the file')
-        return cast(yaml.Event, event)
+        return event
 
     def document(self) -> Any:
         self._next()  # StreamStart
@@ -316,94 +348,117 @@ class _Builder:
                            _line(event), 'remove the `---` and what follows, or split the file')
         return data
 
-    def _value(self, event: yaml.Event, pointer: str, depth: int) -> Any:
-        line = _line(event)
+    def _value(self, event: Any, pointer: str, depth: int) -> Any:
         if self._track:
-            self.lines[pointer] = line
+            self.lines[pointer] = _line(event)
         self._count += 1
         if self._count > MAX_NODES:
-            raise _Refused(f'more than {MAX_NODES:,} values in one document', line, 'split the definition')
+            raise _Refused(f'more than {MAX_NODES:,} values in one document', _line(event), 'split the definition')
         kind = type(event)
-        if kind is yaml.ScalarEvent:
-            return self._scalar(cast(yaml.ScalarEvent, event), line)
-        if kind is yaml.AliasEvent:
-            raise _Refused('YAML aliases are not allowed in definitions', line,
+        if kind is _ScalarEvent:
+            if event.tag is None:
+                value: str = event.value
+                if not event.implicit[0]:  # quoted: a string
+                    return value
+                tag = _plain_tag(value)
+                if tag == _STR:
+                    return value
+                return self._typed(tag, value, event)
+            return self._scalar(event)
+        if kind is _AliasEvent:
+            raise _Refused('YAML aliases are not allowed in definitions', _line(event),
                            'write the value out in full (a template generates repeated definitions)')
         if depth > MAX_DEPTH:
-            raise _Refused(f'nested deeper than {MAX_DEPTH} levels', line,
+            raise _Refused(f'nested deeper than {MAX_DEPTH} levels', _line(event),
                            'definitions are shallow documents; flatten this structure')
-        tag = getattr(event, 'tag', None)
-        if kind is yaml.SequenceStartEvent:
-            self._collection_tag(tag, _SEQ, line)
+        tag = event.tag
+        if kind is _SequenceStart:
+            if tag is not None:
+                self._collection_tag(tag, _SEQ, event)
             return self._sequence(pointer, depth)
-        self._collection_tag(tag, _MAP, line)
+        if tag is not None:
+            self._collection_tag(tag, _MAP, event)
         return self._mapping(pointer, depth)
 
     def _sequence(self, pointer: str, depth: int) -> list[Any]:
         out: list[Any] = []
+        get, value, track, depth = self._get, self._value, self._track, depth + 1
         while True:
-            event = self._next()
-            if type(event) is yaml.SequenceEndEvent:
+            event = get()
+            if type(event) is _SequenceEnd:
                 return out
-            out.append(self._value(event, f'{pointer}/{len(out)}' if self._track else '', depth + 1))
+            if event is None:
+                self._next()  # raises: the stream ended early
+            out.append(value(event, f'{pointer}/{len(out)}' if track else '', depth))
 
     def _mapping(self, pointer: str, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        get, value, track, depth = self._get, self._value, self._track, depth + 1
         while True:
-            event = self._next()
-            if type(event) is yaml.MappingEndEvent:
+            event = get()
+            kind = type(event)
+            if kind is _MappingEnd:
                 return out
-            key = self._key(event)
-            child = f'{pointer}/{escape_pointer(key)}' if self._track else ''
+            if kind is not _ScalarEvent or (event.value == '<<' and event.tag is None and event.implicit[0]):
+                self._bad_key(event)
+            key: str = event.value
+            self._count += 1
+            child = f'{pointer}/{escape_pointer(key)}' if track else ''
             if key in out:
-                if not self._track:
+                if not track:
                     raise _NeedsLines
                 self.problems.append(Diagnostic(
                     'error', f'duplicate key {key!r}', f'{self._path}:{_line(event)}#{child}',
                     'a key may appear once per mapping; YAML would silently keep only the last one'))
-            out[key] = self._value(self._next(), child, depth + 1)
+            event = get()
+            if event is None:
+                self._next()  # raises: the stream ended early
+            out[key] = value(event, child, depth)
 
-    def _key(self, event: yaml.Event) -> str:
-        """A mapping key as its text: JSON keys are strings (`on:` is the key 'on', not true)."""
+    def _bad_key(self, event: Any) -> None:
+        """Refuse a mapping key that is not plain text (a mapping key as its text: JSON keys are
+        strings, so `on:` is the key 'on', not true)."""
+        if event is None:
+            self._next()  # raises: the stream ended early
         line = _line(event)
-        if type(event) is yaml.AliasEvent:
+        if type(event) is _AliasEvent:
             raise _Refused('YAML aliases are not allowed in definitions', line, 'write the key out in full')
-        if type(event) is not yaml.ScalarEvent:
+        if type(event) is not _ScalarEvent:
             raise _Refused('a mapping key must be text, not a list or mapping', line, 'use a plain name as the key')
-        scalar = event
-        if scalar.value == '<<' and scalar.tag is None and scalar.implicit[0]:
-            raise _Refused('YAML merge keys (<<) are not allowed in definitions', line, 'write the fields out in full')
-        self._count += 1
-        return scalar.value
+        raise _Refused('YAML merge keys (<<) are not allowed in definitions', line, 'write the fields out in full')
 
-    def _scalar(self, event: yaml.ScalarEvent, line: int) -> Any:
-        value = event.value
+    def _scalar(self, event: Any) -> Any:
+        """A scalar with an explicit tag (`!!str 1`, `! x`)."""
+        value: str = event.value
         tag = event.tag
-        if tag is None or tag == '!':
+        if tag == '!':
             tag = self._loader.resolve(yaml.ScalarNode, value, event.implicit)  # type: ignore[no-untyped-call]
         if tag == _STR:
             return value
+        return self._typed(tag, value, event)
+
+    def _typed(self, tag: str, value: str, event: Any) -> Any:
         if tag == _NULL:
             return None
         if tag == _BOOL:
             return self._loader.bool_values[value.lower()]
         if tag in (_INT, _FLOAT):
             if len(value) > MAX_NUMBER_CHARS:
-                raise _Refused(_long_number(value), line, _LONG_NUMBER_HINT)
+                raise _Refused(_long_number(value), _line(event), _LONG_NUMBER_HINT)
             node = yaml.ScalarNode(tag, value)
             if tag == _INT:
                 return self._loader.construct_yaml_int(node)
             number = self._loader.construct_yaml_float(node)
             if not math.isfinite(number):
-                raise _Refused(f'{value} is not a number JSON can carry', line, _NOT_FINITE_HINT)
+                raise _Refused(f'{value} is not a number JSON can carry', _line(event), _NOT_FINITE_HINT)
             return number
-        raise _Refused(f'YAML tag {_show_tag(tag)} is not allowed in definitions', line,
+        raise _Refused(f'YAML tag {_show_tag(tag)} is not allowed in definitions', _line(event),
                        'values are JSON: text, numbers, true/false, null, lists and mappings')
 
     @staticmethod
-    def _collection_tag(tag: str | None, expected: str, line: int) -> None:
-        if tag not in (None, '!', expected):
-            raise _Refused(f'YAML tag {_show_tag(tag)} is not allowed in definitions', line,
+    def _collection_tag(tag: str, expected: str, event: Any) -> None:
+        if tag not in ('!', expected):
+            raise _Refused(f'YAML tag {_show_tag(tag)} is not allowed in definitions', _line(event),
                            'values are JSON: text, numbers, true/false, null, lists and mappings')
 
 

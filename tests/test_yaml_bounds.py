@@ -151,6 +151,53 @@ def test_every_example_file_parses_the_same_with_both_loaders(monkeypatch: pytes
             assert doc.data == yaml.load(p.read_text(), Loader=yamlio._PyLoader)
 
 
+# Scalars whose plain spelling pyyaml resolves to something other than text, and near misses.
+_TRICKY_WORDS = ['yes', 'No', 'on', 'OFF', 'true', 'False', '~', 'null', 'Null', '', '0', '-1', '+7', '0o17', '017',
+                 '0x1F', '0b101', '1_000', '1:30', '3.5', '.5', '1e3', '1.0e+3', '.inf', '-.Inf', '.nan',
+                 '2025-01-01', '12:30:00', 'BATCH', '#{Job.planTime}', '0 0 2 * * ?', 'a: b', '- x', "it's"]
+_scalars = st.one_of(st.sampled_from(_TRICKY_WORDS), st.text(max_size=12), st.integers(-10**6, 10**6),
+                     st.booleans(), st.none(), st.floats(allow_nan=False, allow_infinity=False))
+_documents = st.dictionaries(
+    st.one_of(st.sampled_from(_TRICKY_WORDS), st.text(min_size=1, max_size=8)),
+    st.recursive(_scalars, lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(min_size=1, max_size=6), inner, max_size=4)),
+        max_leaves=12),
+    max_size=6)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=_documents, style=st.sampled_from([None, False, True, "'", '"']))
+def test_yaml_reads_as_pyyaml_reads_it(data: dict[str, object], style: bool | str | None, loader: str) -> None:
+    """The event builder resolves scalars as pyyaml's own loader does (its cached plain-scalar tags
+    included), with and without lines; written plain, quoted or in flow style."""
+    if isinstance(style, bool) or style is None:
+        text = yaml.safe_dump(data, default_flow_style=style, allow_unicode=True)
+    else:
+        text = yaml.safe_dump(data, default_style=style, allow_unicode=True)
+    raw = text.encode()
+    expected = yaml.load(text, Loader=yamlio._PyLoader)
+    for lines in (False, True):
+        doc, problems = yamlio.parse('jobs/p.yaml', raw, lines=lines)
+        if doc is None:  # a bound or a refused number: the same refusal either way
+            assert problems and problems == yamlio.parse('jobs/p.yaml', raw, lines=not lines)[1]
+            continue
+        assert problems == [] and doc.data == expected, text
+
+
+@pytest.mark.parametrize('word', _TRICKY_WORDS)
+def test_a_plain_word_reads_as_pyyaml_reads_it(word: str, loader: str) -> None:
+    text = f'k: {word}\nl: [{word}]\n' if word and word[0] not in '#-' and ': ' not in word else f'k: "{word}"\n'
+    try:
+        expected = yaml.load(text, Loader=yamlio._PyLoader)
+    except yaml.YAMLError:
+        return
+    doc, problems = yamlio.parse('jobs/w.yaml', text.encode())
+    if doc is None:  # .inf and .nan: JSON cannot carry them
+        assert problems and 'not a number JSON can carry' in problems[0].summary
+        return
+    assert doc.data == expected
+
+
 def _repo_with(hostile: dict[str, bytes]) -> dict[str, bytes]:
     """A small repo: one valid script, a job with a dangling reference, and the hostile files."""
     return {
