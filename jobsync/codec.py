@@ -106,9 +106,11 @@ def to_repo(kind: Kind, api_spec: Spec, *, copy: bool = True) -> tuple[Spec, str
     return doc, content
 
 
-def from_repo(kind: Kind, doc: Spec, content: str | None = None) -> Spec:
-    """Repo document (+ sidecar content for scripts) -> API form."""
-    spec = _convert(doc, kind, mapping_to_pairs, to_repo=False)
+def from_repo(kind: Kind, doc: Spec, content: str | None = None, *, copy: bool = True) -> Spec:
+    """Repo document (+ sidecar content for scripts) -> API form.
+
+    With `copy=False` the caller hands over `doc` (a parse's own result), converted in place."""
+    spec = _convert(doc, kind, mapping_to_pairs, to_repo=False, copy=copy)
     if content is not None:
         spec['content'] = content
     return spec

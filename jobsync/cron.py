@@ -15,7 +15,7 @@ import difflib
 import re
 import zoneinfo
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 _WEEKDAYS = {name: i + 1 for i, name in enumerate(('SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'))}
@@ -67,6 +67,16 @@ def _value(text: str) -> int:
 
 def expression_problems(expression: str) -> list[str]:
     """What is wrong with the values of a 6-field expression (its shape is the schema's to check)."""
+    return list(_expression_problems(expression)) if len(expression) <= 200 else _problems_of(expression)
+
+
+@lru_cache(maxsize=4096)
+def _expression_problems(expression: str) -> tuple[str, ...]:
+    # Thousands of jobs share a handful of schedules: each is checked once per process.
+    return tuple(_problems_of(expression))
+
+
+def _problems_of(expression: str) -> list[str]:
     fields = expression.split()
     if len(fields) != 6:
         return []  # the schema's pattern says so, with the expected form

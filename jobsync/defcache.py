@@ -4,8 +4,8 @@ validated again while nothing it depends on changed.
 An entry says "these bytes, loaded for this target by this jobsync, give this definition with
 no problem at all". Its key (`ident`) is a SHA-256 over everything that can change the answer:
 
-* the git blob id of the file and of each of its content files (a script's `.sql`), with
-  their paths (the file name is the object's name);
+* the bytes of the file and of each of its content files (a script's `.sql`), with their
+  paths (the file name is the object's name), each preceded by its length;
 * the bytes of jobsync.yaml and the target's name (variables, remapping, scope, time zone,
   secret fields all come from there);
 * jobsync's version, a digest of its schemas and a digest of its own source files, so a new
@@ -14,7 +14,8 @@ no problem at all". Its key (`ident`) is a SHA-256 over everything that can chan
 So an entry is never stale: any change to its inputs is a different key, and a miss loads the
 file as before. Only definitions that loaded without a single diagnostic are kept (a file with
 a warning or an error is loaded every time, so its messages are always said), and only values
-that survive a JSON round trip unchanged.
+JSON can write (an integer past 64 bits is not kept: orjson refuses it). A definition is JSON
+already (yamlio.py builds JSON values), so what the cache gives back is what loading gave.
 
 Where: `.jobsync/cache/definitions-<digest of the target's name>.sealed` in the repo (one file
 per target, git-ignored, like the local workspace), only when the repo's `.jobsync/` folder
@@ -56,18 +57,14 @@ from jobsync.remap import Renamed
 from jobsync.safewrite import write_files
 
 CACHE_DIR = '.jobsync/cache'
-FORMAT = 3  # 2: entries say whether their spec holds a secret reference (`refs`); 3: a file per target
+FORMAT = 4  # 2: entries say whether their spec holds a secret reference (`refs`); 3: a file per target;
+# 4: idents digest the bytes themselves
 MAX_ENTRIES = 200_000
 MAX_BYTES = 512 * 1024 * 1024
 ENV_SWITCH = 'JOBSYNC_CACHE'
 
 Entry = tuple[ObjectKey, Spec, tuple[Renamed, ...], bool]
 """(key, spec, renamed, whether the spec may hold a `${secret:...}` reference: only then is it walked)."""
-
-
-def blob_id(data: bytes) -> str:
-    """Git's object id of a blob with these bytes (what `git hash-object` prints)."""
-    return hashlib.sha1(b'blob %d\0' % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 @functools.cache
@@ -145,7 +142,9 @@ class DefinitionCache:
     def ident(self, rel: str, raw: bytes, content_files: Sequence[tuple[str, bytes]]) -> str:
         digest = hashlib.sha256(self._context)
         for path, data in ((rel, raw), *content_files):
-            digest.update(path.encode() + b'\0' + blob_id(data).encode() + b'\0')
+            name = path.encode()
+            digest.update(b'%d:%d\0' % (len(name), len(data)) + name)  # lengths first: no two inputs run together
+            digest.update(data)
         return digest.hexdigest()
 
     def get(self, ident: str) -> Entry | None:
@@ -160,20 +159,13 @@ class DefinitionCache:
         self._used[ident] = raw
         return entry
 
-    def put(self, ident: str, key: ObjectKey, spec: Spec, renamed: tuple[Renamed, ...]) -> None:
+    def put(self, ident: str, key: ObjectKey, spec: Spec, renamed: tuple[Renamed, ...], *, refs: bool) -> None:
+        """Keep a definition that loaded without a diagnostic; `refs`: whether its spec may hold a
+        `${secret:...}` reference (False only when the loader knows it holds none)."""
         if self._key is None:
             return
-        value: dict[str, Any] = {'key': [key.kind, key.name, key.cluster], 'spec': spec,
-                                 'renamed': [[r.pointer, r.section, r.old, r.new] for r in renamed]}
-        try:
-            text = orjson.dumps(value)  # what save writes
-            if orjson.loads(text) != value:
-                return  # not plain JSON (a non-text key, say): the cache would answer something else
-        except (TypeError, ValueError):  # orjson.JSONEncodeError is a TypeError, JSONDecodeError a ValueError
-            return
-        # JSON never escapes `$` or `{`: text without the reference's opening holds no reference.
-        value['refs'] = b'${secret:' in text
-        self._used[ident] = value
+        self._used[ident] = {'key': [key.kind, key.name, key.cluster], 'spec': spec,
+                             'renamed': [[r.pointer, r.section, r.old, r.new] for r in renamed], 'refs': refs}
         self._changed = True
 
     def save(self) -> None:
@@ -188,16 +180,25 @@ class DefinitionCache:
             kept.setdefault(ident, value)
         if not self._changed and len(kept) == len(self._old):
             return
-        context = self._context.hex()
-        body = orjson.dumps({'format': FORMAT, 'context': context, 'entries': kept})
+        body = self._body(kept)
         if len(body) > MAX_BYTES:
-            body = orjson.dumps({'format': FORMAT, 'context': context, 'entries': self._used})
+            body = self._body(self._used)
             if len(body) > MAX_BYTES:
                 return
         seal = hmac.new(self._key, body, hashlib.sha256).hexdigest().encode()
         # A read-only checkout, a link in the way: no cache, the load stands.
         with contextlib.suppress(OSError, UsageError):
             write_files(self.root, {self._file: seal + b'\n' + body})
+
+    def _body(self, entries: dict[str, Any]) -> bytes:
+        """The file's JSON: one write of every entry; should one hold a value JSON has no word for
+        (an integer past 64 bits, a lone surrogate), without the entries that do."""
+        doc = {'format': FORMAT, 'context': self._context.hex(), 'entries': entries}
+        try:
+            return orjson.dumps(doc)
+        except TypeError:  # orjson.JSONEncodeError
+            doc['entries'] = {ident: value for ident, value in entries.items() if _writable(value)}
+            return orjson.dumps(doc)
 
     def _read(self) -> dict[str, Any]:
         assert self._key is not None
@@ -233,6 +234,14 @@ def _is_folder(path: Path) -> bool:
         return stat.S_ISDIR(os.lstat(path).st_mode)
     except OSError:
         return False
+
+
+def _writable(value: Any) -> bool:
+    try:
+        orjson.dumps(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _entry(raw: Any) -> Entry | None:

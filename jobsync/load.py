@@ -114,6 +114,7 @@ class _Built:
     definition: Definition
     report: Report
     remapped: Remapped
+    refs: bool = True  # False: the loader knows its spec holds no `${secret:...}` reference
 
 
 def load_config(snapshot: Snapshot) -> RepoConfig:
@@ -291,7 +292,7 @@ def _load_cached(ctx: _Context, cache: defcache.DefinitionCache, rel: str, raw: 
     before = len(ctx.problems)
     built = _load_definition(ctx, rel, raw, loc)
     if built is not None and len(ctx.problems) == before:
-        cache.put(ident, built.remapped.key, built.remapped.spec, built.remapped.renamed)
+        cache.put(ident, built.remapped.key, built.remapped.spec, built.remapped.renamed, refs=built.refs)
     return built
 
 
@@ -330,24 +331,25 @@ def _load_one(ctx: _Context, rel: str, raw: bytes, loc: Located) -> _Built | Non
         ctx.partial.append(_Partial(remapped.spec, report, remapped, frozenset({p.pointer for p in found} | failed)))
         return None
     content = _script_content(ctx, rel, loc, data) if loc.kind == 'script' else None
-    return _build(ctx, loc, loc.stem, data, content, report, SourceRef(rel), placeholders=placeholders)
+    return _build(ctx, loc, loc.stem, data, content, report, SourceRef(rel), placeholders=placeholders, owned=True)
 
 
 def _build(
     ctx: _Context, loc: Located, name: str, data: dict[str, Any], content: str | None, report: Report,
-    source: SourceRef, *, placeholders: bool = True,
+    source: SourceRef, *, placeholders: bool = True, owned: bool = False,
 ) -> _Built | None:
     """A schema-valid repo document (variables filled) -> the target's definition.
 
     `placeholders` False: no value of `data` holds `${` (`subst.may_hold_placeholders`), so there is no
-    reference to look for outside the sidecar `content`."""
+    reference to look for outside the sidecar `content`. `owned`: nothing else holds `data`'s values
+    (a file's own parse, not a template's shared body), so they become the definition uncopied."""
     name_field = codec.NAME_FIELD[loc.kind]
     data = {name_field: name, **{k: v for k, v in data.items() if k != name_field}}
     extra = ctx.secret_fields.get(loc.kind, ())
     ctx.problems.extend(secrets.literal_secret_problems(report, name, loc.kind, data, extra))
     ctx.problems.extend(secrets.reference_problems(  # issue 12: references only in write-only fields
         report, loc.kind, data if placeholders else {}, content, ctx.secret_fields.get(loc.kind, ())))
-    spec = codec.from_repo(loc.kind, data, content)
+    spec = codec.from_repo(loc.kind, data, content, copy=not owned)
     if loc.kind == 'job':
         ctx.problems.extend(report('error', problem, pointer, hint)
                             for pointer, problem, hint in cron.schedule_problems(data))
@@ -366,7 +368,7 @@ def _build(
         return None
     has_refs = placeholders or (content is not None and '${' in content)
     definition = Definition(key, secrets.parse_placeholders(remapped.spec) if has_refs else remapped.spec, source)
-    return _Built(definition, report, remapped)
+    return _Built(definition, report, remapped, has_refs)
 
 
 def _script_content(ctx: _Context, rel: str, loc: Located, data: dict[str, Any]) -> str | None:

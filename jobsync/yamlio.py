@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from sys import intern
 from typing import Any
 
 import yaml
@@ -290,24 +291,25 @@ def _line(event: yaml.Event) -> int:
 _IMPLICIT = _PyLoader.yaml_implicit_resolvers  # the same rules as _CLoader's
 
 
-def _plain_tag(value: str) -> str:
-    """The tag pyyaml's resolver gives a plain (unquoted, untagged) scalar: `BaseResolver.resolve`
-    for a ScalarNode with implicit[0] true, without its path resolvers (SafeLoader has none)."""
+def _plain(value: str) -> tuple[str, str]:
+    """The tag pyyaml's resolver gives a plain (unquoted, untagged) scalar (`BaseResolver.resolve`
+    for a ScalarNode with implicit[0] true, without its path resolvers: SafeLoader has none), and
+    the value as one string object for every file that spells it (BATCH, CRON, dw: a plan holds
+    tens of thousands of them)."""
     if len(value) > 64:
         return _resolve_plain(value)
-    return _short_plain_tag(value)
+    return _short_plain(value)
 
 
-def _resolve_plain(value: str) -> str:
+def _resolve_plain(value: str) -> tuple[str, str]:
     for tag, regexp in _IMPLICIT.get(value[0] if value else '', []) + _IMPLICIT.get(None, []):
         if regexp.match(value):
-            return str(tag)
-    return _STR
+            return str(tag), value
+    return _STR, value
 
 
-# Definitions repeat the same short words (BATCH, CRON, true) thousands of times; long values are
-# not kept (an inline script would stay in memory).
-_short_plain_tag = functools.lru_cache(maxsize=8192)(_resolve_plain)
+# Cached for short values only: a long one (an inline script) would stay in memory.
+_short_plain = functools.lru_cache(maxsize=8192)(_resolve_plain)
 
 
 _ScalarEvent, _AliasEvent = yaml.ScalarEvent, yaml.AliasEvent
@@ -360,9 +362,9 @@ class _Builder:
                 value: str = event.value
                 if not event.implicit[0]:  # quoted: a string
                     return value
-                tag = _plain_tag(value)
+                tag, same = _plain(value)
                 if tag == _STR:
-                    return value
+                    return same
                 return self._typed(tag, value, event)
             return self._scalar(event)
         if kind is _AliasEvent:
@@ -401,7 +403,7 @@ class _Builder:
                 return out
             if kind is not _ScalarEvent or (event.value == '<<' and event.tag is None and event.implicit[0]):
                 self._bad_key(event)
-            key: str = event.value
+            key: str = intern(event.value)  # a few dozen field names, each spelt once in memory
             self._count += 1
             child = f'{pointer}/{escape_pointer(key)}' if track else ''
             if key in out:

@@ -203,3 +203,23 @@ def test_the_cache_holds_one_context_and_does_not_grow_with_history(repo: Path) 
     load_repo(read_snapshot(repo), 'other')
     assert (repo / defcache.cache_file('other')).is_file()
     assert len(_entries(repo, 'other')) == clean
+
+
+def test_a_value_json_cannot_write_is_not_kept_and_the_rest_is(repo: Path) -> None:
+    from jobsync.model import ObjectKey
+
+    cache = defcache.DefinitionCache(repo, b'config', 'bench')
+    big, plain = cache.ident('jobs/big.yaml', b'a', []), cache.ident('jobs/plain.yaml', b'b', [])
+    cache.put(big, ObjectKey('job', 'big'), {'retryTimes': 2**70}, (), refs=False)
+    cache.put(plain, ObjectKey('job', 'plain'), {'retryTimes': 1}, (), refs=False)
+    cache.save()
+    again = defcache.DefinitionCache(repo, b'config', 'bench')
+    assert again.get(big) is None
+    assert again.get(plain) == (ObjectKey('job', 'plain'), {'retryTimes': 1}, (), False)
+
+
+def test_idents_tell_apart_bytes_that_run_together(repo: Path) -> None:
+    cache = defcache.DefinitionCache(repo, b'config', 'bench')
+    assert cache.ident('scripts/a.yaml', b'xy', [('scripts/a.sql', b'z')]) != \
+        cache.ident('scripts/a.yaml', b'x', [('scripts/a.sql', b'yz')])
+    assert cache.ident('scripts/a.yaml', b'x', []) != cache.ident('scripts/a.yam', b'lx', [])
