@@ -217,9 +217,25 @@ def _worktree_rev(repo: Path) -> str:
     prefix = _prefix(g, repo)
     # Untracked files count only where definitions are read (a stray plan.json is not a change).
     roots = tuple(f'{prefix}/{name}' if prefix else name for name in TRACKED_ROOTS)
-    dirty = g.is_dirty(untracked_files=False, path=prefix or None) or any(
-        path == root or path.startswith(f'{root}/') for path in g.untracked_files for root in roots)
-    return f'{sha}+dirty' if dirty else sha
+    return f'{sha}+dirty' if _is_dirty(g, prefix, roots) else sha
+
+
+def _is_dirty(g: git.Repo, prefix: str, roots: tuple[str, ...]) -> bool:
+    """A staged or unstaged change under `prefix`, or an untracked file under one of `roots`: one
+    `git status` (gitpython's is_dirty and untracked_files run three commands over the tree).
+    No optional locks: a reading command never rewrites the index."""
+    out = g.git.status('--porcelain=v1', '-z', '--untracked-files=all', '--', prefix or '.',
+                       env={'GIT_OPTIONAL_LOCKS': '0'})
+    fields = iter(out.split('\0'))
+    for field in fields:
+        if len(field) < 4:
+            continue
+        status, path = field[:2], field[3:]  # paths relative to the top of the repo
+        if status[0] in 'RC':
+            next(fields, None)  # a rename or copy: its old path follows
+        if status != '??' or any(path == root or path.startswith(f'{root}/') for root in roots):
+            return True
+    return False
 
 
 def _prefix(g: git.Repo, repo: Path) -> str:

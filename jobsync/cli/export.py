@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -28,9 +28,9 @@ from jobsync.cli.common import (
 )
 from jobsync.cli.progress import Reporter
 from jobsync.cli.root import find_root
-from jobsync.commands import pull
-from jobsync.render.drift import render_drift
-from jobsync.render.export import render_export_json, render_export_markdown, render_export_text
+
+if TYPE_CHECKING:  # the export machinery (ruamel, bundles, drift) is imported by its commands only
+    from jobsync.commands import pull
 
 NamesOpt = Annotated[list[str] | None, typer.Option(
     '--name', metavar='<name>',
@@ -45,6 +45,8 @@ DryRunOpt = Annotated[bool, typer.Option('--dry-run', help='Show what would be w
 
 
 def _report(output: Output, exported: pull.Exported, fmt: Format) -> None:
+    from jobsync.render.export import render_export_json, render_export_markdown, render_export_text
+
     output.err(diagnostics_text(exported.result.warnings))
     if fmt is Format.JSON:
         output.out(render_export_json(exported.result, exported.written))
@@ -83,6 +85,8 @@ def export_command(
     output = Output()
     with error_handler(output, fmt):
         require_format('export', fmt, ALL_FORMATS, output)
+        from jobsync.commands import pull
+
         the_scope = selection.Scope(all=all_, jobs=jobs, links=links, names=tuple(name or ()),
                                     groups=tuple(group or ()), clusters=tuple(cluster or ()), with_deps=with_deps)
         with Reporter(output, read_env(), what='export', steps=True, interrupted=False) as progress:
@@ -122,6 +126,8 @@ def import_bundle(
     output = Output()
     with error_handler(output, fmt):
         require_format('import-bundle', fmt, TEXT_JSON, output)
+        from jobsync.commands import pull
+
         exported = pull.import_bundle(file, find_root(repo, lenient=True), target,
                                       pull.Writing(branch, commit, force, dry_run), cluster=cluster)
         output.err(diagnostics_text(exported.notes))
@@ -142,6 +148,9 @@ def drift_command(
     output = Output()
     with error_handler(output, fmt):
         require_format('drift', fmt, ALL_FORMATS, output)
+        from jobsync.commands import pull
+        from jobsync.render.drift import render_drift
+
         with Reporter(output, read_env(), what='drift', steps=True, interrupted=False) as progress:
             drifted = pull.detect(find_root(repo), ref, target, read_env(), on_event=progress)
         output.err(diagnostics_text(drifted.warnings))

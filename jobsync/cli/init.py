@@ -11,9 +11,7 @@ from jobsync import selection
 from jobsync.cli.app import app
 from jobsync.cli.common import Output, error_handler, read_env
 from jobsync.cli.root import git_top
-from jobsync.commands import pull
 from jobsync.commands.init import init_repo
-from jobsync.render.export import render_export_text
 
 
 @app.command('init')
@@ -45,6 +43,9 @@ def init_command(
         for name in done.kept:
             output.out(f'kept {name} (already there)\n')
         if from_target is not None:
+            from jobsync.commands import pull  # the export machinery: only when adopting a workspace
+            from jobsync.render.export import render_export_text
+
             exported = pull.export_workspace(root, from_target, read_env(), selection.Scope(all=True),
                                              pull.Writing())
             output.out(render_export_text(exported.result, exported.written))

@@ -14,9 +14,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Mapping
 from types import TracebackType
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from typing import TYPE_CHECKING
 
 from jobsync.cli.common import Output
 from jobsync.cli.terminal import live_console
@@ -24,6 +22,10 @@ from jobsync.events import Event, EventKind, Outcome, Status
 from jobsync.model import ObjectKey
 from jobsync.render import escape
 from jobsync.render.progress import event_line, render_event_text
+
+if TYPE_CHECKING:  # rich is imported when a live display starts: a plan in CI never draws one
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
 
 
 class Reporter:
@@ -71,6 +73,8 @@ class Reporter:
         """The display starts with the first event: after the plan was shown and confirmed."""
         if self.console is None or self._progress is not None or self._stopped:
             return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
         self._progress = Progress(
             SpinnerColumn(), TextColumn(self.what, markup=False), BarColumn(), MofNCompleteColumn(),
             TimeElapsedColumn(), TextColumn('{task.description}', markup=False),

@@ -8,9 +8,10 @@ text, so what a pipeline reads never holds an escape code.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from rich.console import Console
+if TYPE_CHECKING:  # imported for a terminal only
+    from rich.console import Console
 
 
 def _is_tty(stream: TextIO) -> bool:
@@ -29,5 +30,7 @@ def live_console(stream: TextIO, env: Mapping[str, str]) -> Console | None:
     """A rich console for a live display on `stream` (stderr), or None when it is no terminal."""
     if not _is_tty(stream) or env.get('TERM') == 'dumb':
         return None
+    from rich.console import Console
+
     return Console(file=stream, no_color=bool(env.get('NO_COLOR')), highlight=False, emoji=False,
                    markup=False)

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from jobsync import export, gitrepo, ops, unfit
+from jobsync import gitrepo, ops, unfit
 from jobsync.commands.inuse import refuse_if_used
 from jobsync.config import Target
 from jobsync.errors import UsageError
@@ -155,6 +155,8 @@ def delete(opened: Opened, planned: DeletePlan, *, on_event: OnEvent = ignore) -
 
 def _defined_in_git(opened: Opened, keys: Sequence[ObjectKey]) -> dict[ObjectKey, str]:
     """Which of `keys` (workspace names) git defines for the target, and where."""
+    from jobsync import export  # the round-trip YAML writer and its kin: for delete only
+
     desired, _ = export.load_for_target(opened.snapshot, opened.target.name, present=keys)
     if desired is not None:
         return {k: desired[k].source.label for k in keys if k in desired}
