@@ -187,7 +187,7 @@ def state_from_json(text: str, *, where: str, key: str = '', kept_in: str = '') 
     """Read a state document; `where` names its place in messages (`target prod in local:...`),
     `key` and `kept_in` (the state key, and where the backend keeps it) the hint of an unreadable one."""
     try:
-        doc = json.loads(text)
+        doc = jsontext.loads(text)
         version = doc.get('format_version')
         if doc.get('kind') != 'jobsync-state':
             raise ValueError('not a jobsync state document')

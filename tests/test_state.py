@@ -328,3 +328,12 @@ def test_each_scope_keeps_its_own_state_and_lock() -> None:
     team_b = state_key('prod', Scope(prefixes=('team_b_',)))
     assert team_a.startswith('prod.') and team_b.startswith('prod.') and team_a != team_b
     assert state_key('prod', Scope(directories=('/b', '/a'))) == state_key('prod', Scope(directories=('/a', '/b')))
+
+
+def test_json_orjson_refuses_reads_as_python_reads_it() -> None:
+    from jobsync import jsontext
+
+    assert jsontext.loads('{"a": NaN, "b": 123456789012345678901234567890}')['b'] == 123456789012345678901234567890
+    assert jsontext.loads(b'{"a": [1, "\\u00e9"]}') == {'a': [1, '\u00e9']}
+    with pytest.raises(ValueError):
+        jsontext.loads(b'{"a": ')
