@@ -6,7 +6,7 @@ Specs are plain JSON mappings in the service's own (API) form; the JSON Schemas 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 Kind = Literal['connection', 'resource', 'script', 'job', 'cdm-link', 'cdm-job']
@@ -25,42 +25,54 @@ MAX_EXPORT_JOBS = 100  # batch-export `jobList` limit (reference §4.6, §10)
 MAX_PACKAGE_BYTES = 1024 * 1024  # import package limit (reference §4.7, §10)
 
 
-# slots=True on the classes a large plan holds tens of thousands of (keys, definitions, listing
-# entries, state entries, changes): a third of their memory.
-@dataclass(frozen=True, slots=True)
-class ObjectKey:
+class ObjectKey(tuple[int, str, str, str]):
     """The one identity of an object: in plans, logs, errors and sort order.
 
     `cluster` is the CDM cluster *name* for `cdm-link` and `cdm-job`, and empty otherwise.
+
+    A tuple underneath, laid out in sort order (apply order, cluster, name; then the kind, which
+    the rank already decides): hashing, equality and sorting run in C. A large plan hashes and
+    compares keys millions of times (issue 14: a dataclass's Python `__eq__` and `__lt__` were a
+    tenth of a no-op plan's CPU outside parsing).
     """
 
-    kind: Kind
-    name: str
-    cluster: str = ''
-    # Computed once: keys are hashed millions of times in a large plan (dicts and sets of keys).
-    _hash: int = field(init=False, repr=False, compare=False)
+    __slots__ = ()
+    __match_args__ = ('kind', 'name', 'cluster')
 
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f'unknown kind {self.kind!r}')
-        if (self.kind in CDM_KINDS) != bool(self.cluster):
-            raise ValueError(f'{self.kind} keys {"need" if self.kind in CDM_KINDS else "take no"} cluster')
-        object.__setattr__(self, '_hash', hash((self.kind, self.name, self.cluster)))
+    def __new__(cls, kind: Kind, name: str, cluster: str = '') -> ObjectKey:
+        rank = _RANK.get(kind)
+        if rank is None:
+            raise ValueError(f'unknown kind {kind!r}')
+        if (kind in CDM_KINDS) != bool(cluster):
+            raise ValueError(f'{kind} keys {"need" if kind in CDM_KINDS else "take no"} cluster')
+        return tuple.__new__(cls, (rank, cluster, name, kind))
 
-    def __hash__(self) -> int:
-        return self._hash
+    def __getnewargs__(self) -> tuple[Kind, str, str]:
+        return self.kind, self.name, self.cluster  # copy and pickle build it as ObjectKey(...) does
+
+    @property
+    def kind(self) -> Kind:
+        return self[3]  # type: ignore[return-value]
+
+    @property
+    def name(self) -> str:
+        return self[2]
+
+    @property
+    def cluster(self) -> str:
+        return self[1]
+
+    def __repr__(self) -> str:
+        return f'ObjectKey(kind={self.kind!r}, name={self.name!r}, cluster={self.cluster!r})'
 
     def __str__(self) -> str:
-        if self.cluster:
-            return f'{self.kind}/{self.cluster}/{self.name}'
-        return f'{self.kind}/{self.name}'
-
-    def __lt__(self, other: ObjectKey) -> bool:
-        return self.sort_key() < other.sort_key()
+        if self[1]:
+            return f'{self[3]}/{self[1]}/{self[2]}'
+        return f'{self[3]}/{self[2]}'
 
     def sort_key(self) -> tuple[int, str, str]:
-        """Apply order first, then cluster and name: deterministic everywhere."""
-        return (_RANK[self.kind], self.cluster, self.name)
+        """Apply order first, then cluster and name: deterministic everywhere (the tuple's own order)."""
+        return (self[0], self[1], self[2])
 
     @classmethod
     def parse(cls, text: str) -> ObjectKey:
@@ -74,6 +86,8 @@ class ObjectKey:
         return cls(kind, rest)
 
 
+# slots=True on the classes a large plan holds tens of thousands of (definitions, listing entries,
+# state entries, changes): a third of their memory.
 @dataclass(frozen=True, slots=True)
 class SourceRef:
     """Where a definition came from: a path relative to the repo root, and a line when known.
