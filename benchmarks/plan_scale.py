@@ -17,20 +17,27 @@ child process of its own:
 * apply of 1, 10 and 100 changes (jobs rescheduled, committed, `apply --auto-approve`);
 * export --all of the workspace, now in sync with git (must write nothing);
 * the floor: a process that only reads every definition file and parses it with libyaml;
+* the ratios of the no-op plan's CPU to the floor's: the median of `--pairs` pairs, each a floor
+  run next to a no-op plan (cache warm; cache cold: its file removed first), so a drift of the
+  machine's speed moves both sides of a ratio;
 * a peer that reads one GET per object with `--peer-threads` threads (the terraform provider's
   way), after the same list calls, under the same client rate limits.
 
 CPU is user + system time of the child (os.wait4), peak RSS its ru_maxrss; calls come from the
 command's JSON output (every call of the command: listing, reads, writes, state and lock). It
-prints, it asserts nothing.
+prints, it asserts nothing. Children run with Python's bytecode cache on (PYTHONDONTWRITEBYTECODE
+removed, jobsync compiled first), as an installed jobsync runs: pip compiles a package when it
+installs it, and the floor's pyyaml is compiled too.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -186,9 +193,32 @@ def report(seen: Scaling, n: int, title: str, result: Run, calls: dict[str, int]
         print('      ' + ', '.join(f'{route} x{n}' for route, n in sorted(calls.items())))
 
 
-def one_size(n: int, latency_ms: float, peer_threads: int, tmp: Path, seen: Scaling) -> None:
+def compiled_env() -> dict[str, str]:
+    """The children's environment: bytecode cached, jobsync's modules compiled (an installed
+    package's are already; a read-only site-packages is left as pip compiled it)."""
+    import jobsync
+
+    compileall.compile_dir(str(Path(jobsync.__file__).parent), quiet=1)
+    return {k: v for k, v in os.environ.items() if k != 'PYTHONDONTWRITEBYTECODE'}
+
+
+def paired_ratios(root: Path, env: dict[str, str], pairs: int, *, cold: bool) -> list[float]:
+    """`pairs` ratios of a no-op plan's CPU to the floor's, each pair run back to back; `cold`:
+    the target's definition cache removed before each plan (it is written again)."""
+    ratios = []
+    for _ in range(pairs):
+        floor = run([PY, '-c', FLOOR, str(root)], root, env)
+        if cold:
+            for cached in (root / '.jobsync' / 'cache').glob('*'):
+                cached.unlink()
+        plan = jobsync('plan', '--format', 'json', root=root, env=env)
+        ratios.append(plan.cpu / floor.cpu)
+    return ratios
+
+
+def one_size(n: int, latency_ms: float, peer_threads: int, pairs: int, tmp: Path, seen: Scaling) -> None:
     root, db = tmp / 'repo', tmp / 'emulator.db'
-    env = {**os.environ, **scale_repo.ENV, 'XDG_CACHE_HOME': str(tmp / 'xdg')}
+    env = {**compiled_env(), **scale_repo.ENV, 'XDG_CACHE_HOME': str(tmp / 'xdg')}
     links, cdm_jobs = scale_repo.sizes(n)
     objects = 2 * n + 1 + links + cdm_jobs
     print(f'\nN = {n:,} jobs + {n:,} scripts + 1 connection + {links} CDM links + {cdm_jobs} CDM jobs '
@@ -228,8 +258,13 @@ def one_size(n: int, latency_ms: float, peer_threads: int, tmp: Path, seen: Scal
         report(seen, n, 'no-op plan (definition cache cold)', first, calls_of(first, 'plan'))
         noop = jobsync('plan', '--format', 'json', root=root, env=env)
         report(seen, n, 'no-op plan (cache warm)', noop, calls_of(noop, 'plan'))
-        print(f'      no-op plan CPU / floor process CPU: {noop.cpu / floor.cpu:.2f} (cache warm), '
+        print(f'      no-op plan CPU / floor process CPU, these runs: {noop.cpu / floor.cpu:.2f} (cache warm), '
               f'{first.cpu / floor.cpu:.2f} (cache cold)')
+        if pairs:
+            warm, cold_ = (paired_ratios(root, env, pairs, cold=c) for c in (False, True))
+            print(f'      the same, median of {pairs} pairs run back to back: {statistics.median(warm):.2f} '
+                  f'(cache warm; {min(warm):.2f}-{max(warm):.2f}), {statistics.median(cold_):.2f} '
+                  f'(cache cold; {min(cold_):.2f}-{max(cold_):.2f})')
 
         scale_repo.edit_jobs(root, 1, hour=4)
         commit(root, 'one edit')
@@ -268,12 +303,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('sizes', nargs='*', type=int, default=[1000, 5000, 10000], help='numbers of jobs')
     parser.add_argument('--latency-ms', type=float, default=20.0, help='latency the emulator adds per request')
     parser.add_argument('--peer-threads', type=int, default=10, help='the one-GET-per-object reader\'s threads')
+    parser.add_argument('--pairs', type=int, default=3, help='floor/no-op pairs for the median ratios (0: none)')
     args = parser.parse_args(argv)
     print(f'python {sys.version.split()[0]} on {os.cpu_count()} CPU(s); {os.uname().sysname} {os.uname().machine}')
     seen: Scaling = {}
     for n in args.sizes:
         with tempfile.TemporaryDirectory(prefix='jobsync-scale-') as tmp:
-            one_size(n, args.latency_ms, args.peer_threads, Path(tmp), seen)
+            one_size(n, args.latency_ms, args.peer_threads, args.pairs, Path(tmp), seen)
     if len(args.sizes) > 1:
         print_scaling(seen, sorted(args.sizes))
     return 0
