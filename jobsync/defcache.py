@@ -151,7 +151,7 @@ class DefinitionCache:
         if self._key is None:
             return None
         raw = self._old.get(ident)
-        entry = _entry(raw)
+        entry = _entry(raw) if raw is not None else None
         if entry is None:
             self.misses += 1
             return None

@@ -13,8 +13,7 @@ form: properties are `{name, value}` lists), so a value can be rewritten in plac
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from jobsync.model import Kind, ObjectKey, Spec
 from jobsync.secrets import escape_pointer
@@ -49,9 +48,8 @@ _WHAT: dict[Category, str] = {
 Path = tuple[str | int, ...]
 
 
-@dataclass(frozen=True)
-class NameUse:
-    """One name a definition uses."""
+class NameUse(NamedTuple):
+    """One name a definition uses (a tuple: every load makes one per reference of every definition)."""
 
     pointer: str  # repo-form JSON pointer, for messages
     path: Path  # where the value sits in the spec as given, for rewriting
@@ -72,8 +70,7 @@ class NameUse:
         return ObjectKey(kind, self.name, self.cluster)
 
 
-@dataclass(frozen=True)
-class Reference:
+class Reference(NamedTuple):
     pointer: str  # where in the referring spec (repo-form pointer)
     target: ObjectKey
     what: str  # 'script', 'connection', 'CDM job', ...
