@@ -17,6 +17,12 @@ a warning or an error is loaded every time, so its messages are always said), an
 JSON can write (an integer past 64 bits is not kept: orjson refuses it). A definition is JSON
 already (yamlio.py builds JSON values), so what the cache gives back is what loading gave.
 
+The file is a line per entry (`<ident> <JSON>`), each parsed only when a load asks for it and
+written back as the bytes it was read as: reading the file costs a split, not a parse of every
+entry at once (whose transient memory was the peak of a no-op plan), and saving it serializes
+only the new entries. Short strings read back are shared (as yamlio.py shares the parser's), so a
+definition from the cache takes the memory of one just parsed.
+
 Where: `.jobsync/cache/definitions-<digest of the target's name>.sealed` in the repo (one file
 per target, git-ignored, like the local workspace), only when the repo's `.jobsync/` folder
 exists already (a `local:` workspace's first write makes it; `mkdir .jobsync` turns the cache on
@@ -57,8 +63,8 @@ from jobsync.remap import Renamed
 from jobsync.safewrite import write_files
 
 CACHE_DIR = '.jobsync/cache'
-FORMAT = 4  # 2: entries say whether their spec holds a secret reference (`refs`); 3: a file per target;
-# 4: idents digest the bytes themselves
+FORMAT = 5  # 2: entries say whether their spec holds a secret reference (`refs`); 3: a file per target;
+# 4: idents digest the bytes themselves; 5: a line per entry
 MAX_ENTRIES = 200_000
 MAX_BYTES = 512 * 1024 * 1024
 ENV_SWITCH = 'JOBSYNC_CACHE'
@@ -131,9 +137,10 @@ class DefinitionCache:
         self._key = _seal_key() if wanted else None
         self._file = cache_file(target)
         self._context = hashlib.sha256(code_digest().encode() + b'\0' + target.encode() + b'\0' + config).digest()
-        self._old: dict[str, Any] = self._read() if self._key is not None else {}
-        self._used: dict[str, Any] = {}
-        self._changed = False
+        self._strings: dict[str, str] = {}
+        self._old: dict[str, bytes] = self._read() if self._key is not None else {}
+        self._used: dict[str, bytes] = {}
+        self._new: dict[str, dict[str, Any]] = {}  # put by this load, written by save
 
     @property
     def enabled(self) -> bool:
@@ -151,8 +158,8 @@ class DefinitionCache:
         if self._key is None:
             return None
         raw = self._old.get(ident)
-        entry = _entry(raw) if raw is not None else None
-        if entry is None:
+        entry = self._entry(raw) if raw is not None else None
+        if raw is None or entry is None:
             self.misses += 1
             return None
         self.hits += 1
@@ -161,46 +168,51 @@ class DefinitionCache:
 
     def put(self, ident: str, key: ObjectKey, spec: Spec, renamed: tuple[Renamed, ...], *, refs: bool) -> None:
         """Keep a definition that loaded without a diagnostic; `refs`: whether its spec may hold a
-        `${secret:...}` reference (False only when the loader knows it holds none)."""
+        `${secret:...}` reference (False only when the loader knows it holds none). A value JSON
+        has no word for (an integer past 64 bits, a lone surrogate) is not kept."""
         if self._key is None:
             return
-        self._used[ident] = {'key': [key.kind, key.name, key.cluster], 'spec': spec,
-                             'renamed': [[r.pointer, r.section, r.old, r.new] for r in renamed], 'refs': refs}
-        self._changed = True
+        self._new[ident] = {'key': [key.kind, key.name, key.cluster], 'spec': spec,
+                            'renamed': [[r.pointer, r.section, r.old, r.new] for r in renamed], 'refs': refs}
 
     def save(self) -> None:
         """Write the entries used by this load first, then older ones, within the bounds."""
         if self._key is None:
             return
-        kept = dict(self._used)
-        bound = min(MAX_ENTRIES, 2 * len(self._used))
-        for ident, value in self._old.items():
-            if len(kept) >= bound:
-                break
-            kept.setdefault(ident, value)
-        if not self._changed and len(kept) == len(self._old):
-            return
-        body = self._body(kept)
+        used = len(self._used) + len(self._new)
+        bound = min(MAX_ENTRIES, 2 * used)
+        if not self._new and len(self._old) <= bound:
+            return  # every entry read is written again as it was: the file would not change
+        # One growing buffer: orjson gives each dumps a 4 KiB block, so 20,000 entries held apart
+        # until a join would take 80 MB for a file of 10.
+        body = bytearray(self._header())
+        for ident, value in self._new.items():
+            try:
+                raw = orjson.dumps(value)
+            except TypeError:  # orjson.JSONEncodeError: a value JSON has no word for, not kept
+                continue
+            _append(body, ident, raw)
+        for ident, raw in self._used.items():
+            _append(body, ident, raw)
         if len(body) > MAX_BYTES:
-            body = self._body(self._used)
-            if len(body) > MAX_BYTES:
-                return
+            return
+        kept = used
+        for ident, raw in self._old.items():
+            if kept >= bound or len(body) + len(raw) + len(ident) + 2 > MAX_BYTES:
+                break
+            if ident not in self._used and ident not in self._new:
+                _append(body, ident, raw)
+                kept += 1
         seal = hmac.new(self._key, body, hashlib.sha256).hexdigest().encode()
         # A read-only checkout, a link in the way: no cache, the load stands.
         with contextlib.suppress(OSError, UsageError):
             write_files(self.root, {self._file: seal + b'\n' + body})
 
-    def _body(self, entries: dict[str, Any]) -> bytes:
-        """The file's JSON: one write of every entry; should one hold a value JSON has no word for
-        (an integer past 64 bits, a lone surrogate), without the entries that do."""
-        doc = {'format': FORMAT, 'context': self._context.hex(), 'entries': entries}
-        try:
-            return orjson.dumps(doc)
-        except TypeError:  # orjson.JSONEncodeError
-            doc['entries'] = {ident: value for ident, value in entries.items() if _writable(value)}
-            return orjson.dumps(doc)
+    def _header(self) -> bytes:
+        return orjson.dumps({'format': FORMAT, 'context': self._context.hex()})
 
-    def _read(self) -> dict[str, Any]:
+    def _read(self) -> dict[str, bytes]:
+        """ident -> the entry's JSON, unparsed; empty when the file is not this user's, this context's."""
         assert self._key is not None
         try:
             fd = os.open(self.root / self._file, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
@@ -216,16 +228,58 @@ class DefinitionCache:
             return {}
         finally:
             os.close(fd)
-        seal, _, body = data.partition(b'\n')
-        if not hmac.compare_digest(seal, hmac.new(self._key, body, hashlib.sha256).hexdigest().encode()):
+        newline = data.find(b'\n')
+        seal = data[:newline]
+        body = memoryview(data)[newline + 1:]  # sealed as written, not copied
+        if newline < 0 or not hmac.compare_digest(seal, hmac.new(self._key, body, hashlib.sha256).hexdigest().encode()):
             return {}  # not written by this user's jobsync (committed, edited, truncated): not believed
+        lines = data.split(b'\n')
+        del data, body
+        if len(lines) < 2 or lines[1] != self._header():
+            return {}  # another format or context: its entries could never be used
+        entries: dict[str, bytes] = {}
+        for line in lines[2:]:
+            ident, _, raw = line.partition(b' ')
+            if raw:
+                entries[ident.decode('ascii', 'replace')] = raw
+        return entries
+
+    def _entry(self, raw: bytes) -> Entry | None:
+        """A cached entry back as (key, spec, renamed, refs); None when it is not one."""
         try:
-            doc = orjson.loads(body)  # twice as fast as json.loads on a file of 20,000 definitions
-        except ValueError:
-            return {}
-        ours = isinstance(doc, dict) and doc.get('format') == FORMAT and doc.get('context') == self._context.hex()
-        entries = doc.get('entries') if ours else None  # another context's entries could never be used
-        return entries if isinstance(entries, dict) else {}
+            value = orjson.loads(raw)
+            kind, name, cluster = value['key']
+            renamed = tuple(Renamed(*(str(x) for x in r)) for r in value['renamed'])
+            spec = value['spec']
+            if not isinstance(spec, dict):
+                return None
+            _share_strings(spec, self._strings)
+            return ObjectKey(kind, name, cluster), spec, renamed, value.get('refs') is not False
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+def _append(body: bytearray, ident: str, raw: bytes) -> None:
+    body += b'\n'
+    body += ident.encode()
+    body += b' '
+    body += raw
+
+
+SHARED_STRING_CHARS = 64  # as yamlio's plain-scalar cache: names, types, flags; not SQL
+
+
+def _share_strings(value: dict[str, Any] | list[Any], seen: dict[str, str]) -> None:
+    """Replace each short string in `value` with the first equal one `seen` (in place): the
+    parsers make a new string per occurrence, and a repo repeats its connection names, types
+    and flags in every file (a seventh of the memory of 20,000 cached definitions)."""
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for at, item in items:
+        if type(item) is str:
+            if len(item) <= SHARED_STRING_CHARS:
+                value[at] = seen.setdefault(item, item)  # type: ignore[index]
+        elif type(item) is dict or type(item) is list:
+            _share_strings(item, seen)
 
 
 def _is_folder(path: Path) -> bool:
@@ -234,24 +288,3 @@ def _is_folder(path: Path) -> bool:
         return stat.S_ISDIR(os.lstat(path).st_mode)
     except OSError:
         return False
-
-
-def _writable(value: Any) -> bool:
-    try:
-        orjson.dumps(value)
-    except TypeError:
-        return False
-    return True
-
-
-def _entry(raw: Any) -> Entry | None:
-    """A cached value back as (key, spec, renamed); None when it is not one."""
-    try:
-        kind, name, cluster = raw['key']
-        renamed = tuple(Renamed(*(str(x) for x in r)) for r in raw['renamed'])
-        spec = raw['spec']
-        if not isinstance(spec, dict):
-            return None
-        return ObjectKey(kind, name, cluster), spec, renamed, raw.get('refs') is not False
-    except (KeyError, TypeError, ValueError):
-        return None

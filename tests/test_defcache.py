@@ -66,6 +66,18 @@ def test_an_unchanged_repo_is_parsed_once_and_loads_the_same(repo: Path, parsed:
     assert [d.source for d in warm.desired.values()] == [d.source for d in cold.desired.values()]
 
 
+def test_a_warm_load_shares_short_strings_and_leaves_an_unchanged_file_alone(repo: Path) -> None:
+    _load(repo)
+    cache = repo / defcache.cache_file('bench')
+    written = cache.stat().st_mtime_ns, cache.read_bytes()
+    warm = _load(repo)
+    scripts = [d.spec for k, d in warm.desired.items() if k.kind == 'script']
+    # Each file's parse made its own 'dws_main'; from the cache they are one string.
+    assert scripts[0]['connectionName'] == scripts[1]['connectionName'] == 'dws_main'
+    assert scripts[0]['connectionName'] is scripts[1]['connectionName']
+    assert (cache.stat().st_mtime_ns, cache.read_bytes()) == written  # nothing new: not written again
+
+
 def test_an_edit_reparses_only_that_file_and_is_seen(repo: Path, parsed: Counter[str]) -> None:
     _load(repo)
     parsed.clear()
@@ -172,16 +184,16 @@ def test_a_secret_reference_comes_back_from_the_cache_as_a_reference(repo: Path,
     assert isinstance(password, SecretText) and str(password) == '${secret:env:ETL_HOST_PASSWORD}'
     assert warm.desired == cold.desired
     # Only entries that may hold a reference are walked for one when they are read back.
-    body = (repo / defcache.cache_file('bench')).read_bytes().partition(b'\n')[2]
-    refs = {tuple(e['key']): e['refs'] for e in json.loads(body)['entries'].values()}
+    refs = {tuple(e['key']): e['refs'] for e in _entries(repo).values()}
     assert refs[('connection', 'ecs_host', '')] is True
     assert sum(refs.values()) == 1
 
 
 def _entries(repo: Path, target: str = 'bench') -> dict[str, Any]:
-    body = (repo / defcache.cache_file(target)).read_bytes().partition(b'\n')[2]
-    entries: dict[str, Any] = json.loads(body)['entries']
-    return entries
+    """The cache file's entries: a seal line, a header line, then `<ident> <JSON>` a line each."""
+    _seal, header, *lines = (repo / defcache.cache_file(target)).read_text(encoding='utf-8').splitlines()
+    assert json.loads(header)['format'] == defcache.FORMAT
+    return {ident: json.loads(raw) for ident, _, raw in (line.partition(' ') for line in lines)}
 
 
 def test_the_cache_holds_one_context_and_does_not_grow_with_history(repo: Path) -> None:

@@ -387,8 +387,10 @@ def test_the_emulator_command_serves_until_stopped(tmp_path):
         assert answer.json()['clusters'][0]['id'] == '6ec9a0a4-76be-4262-8697-e7af1fac7920'
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        _, stderr = proc.communicate(timeout=10)
     assert (tmp_path / 'e.db').exists()
+    # SIGTERM is how a server is stopped: a normal end, said as one (not "Interrupted.").
+    assert proc.returncode == 0 and stderr.strip() == 'jobsync emulator stopped.', (proc.returncode, stderr)
 
 
 def test_the_emulator_command_refuses_unpaired_keys(tmp_path):

@@ -132,5 +132,7 @@ def emulator(
         output.out('Press Ctrl-C to stop.\n')
         try:
             server.run_forever()
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM from whoever started it: how a server ends
+            output.err('jobsync emulator stopped.\n')
         finally:
             em.close()
