@@ -194,17 +194,27 @@ def keys_to_read(
     managed = state.managed if state is not None else frozenset()
     out = {k for k in listed if k not in desired and not is_reserved(k)
            and scope_verdict(k, options.scope, None, dirs.get(k)) is None}
-    present = [k for k in desired if k in listed]
+    present = {k for k in desired if k in listed}
     if state is None:
-        return out | set(present)
-    digests = hashes if hashes is not None else definition_hashes(desired)
-    for key in present:
-        entry = state.objects.get(key)
-        if entry is None or entry.fingerprint != listed[key] or entry.content_hash != digests[key]:
-            out.add(key)
+        return out | present
+    out |= present - settled_since_apply(desired, listed, state, hashes)
     if options.prune:
         out |= {k for k in managed if k not in desired and k in listed}
     return out
+
+
+def settled_since_apply(
+    desired: Mapping[ObjectKey, Definition],
+    listed: Mapping[ObjectKey, int],
+    state: State,
+    hashes: Mapping[ObjectKey, str] | None = None,
+) -> set[ObjectKey]:
+    """The defined objects neither git nor the workspace changed since the last apply: the list
+    fingerprint is the one the state recorded, and so is the definition's content hash. What the
+    workspace holds of them is what git defines; nothing need be read to know it."""
+    digests = hashes if hashes is not None else definition_hashes(desired)
+    return {key for key in desired if key in listed and (entry := state.objects.get(key)) is not None
+            and entry.fingerprint == listed[key] and entry.content_hash == digests[key]}
 
 
 def make_plan(

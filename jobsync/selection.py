@@ -26,7 +26,7 @@ a workspace, and gets it as an argument.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from jobsync.errors import UsageError
@@ -129,6 +129,7 @@ def read_scope(
     *,
     entries: Mapping[ObjectKey, ListEntry] | None = None,
     within: TargetScope | None = None,
+    unread: Collection[ObjectKey] = (),
 ) -> dict[ObjectKey, LiveObject]:
     """The live objects `scope` selects (and, with `with_deps`, what they reference), read in batches.
 
@@ -136,6 +137,8 @@ def read_scope(
     `within` the target's scope (`scope.py`): objects outside it are neither read, when their
     name says so, nor returned. Raises UsageError when a name matches nothing in the workspace.
     References to objects the workspace does not have are left out (the caller reports them).
+    `unread` are objects whose content the caller knows already (export: what is unchanged since
+    the last apply): neither read nor returned, nor are their references followed.
     """
     if entries is None:
         entries = workspace.list_objects()
@@ -160,13 +163,14 @@ def read_scope(
                 if selects(scope, key, obj.spec):
                     chosen.add(key)
                     live[key] = obj
-    rest = chosen - set(live)
+    rest = chosen - set(live) - set(unread)
     if rest:
         live.update(workspace.read(_entries(entries, rest)))
     _check_groups(scope, live)
     frontier = dict(live)
     while scope.with_deps and frontier:
-        wanted = {k for k in dependencies({k: o.spec for k, o in frontier.items()}) if k in entries} - set(live)
+        wanted = {k for k in dependencies({k: o.spec for k, o in frontier.items()}) if k in entries} \
+            - set(live) - set(unread)
         frontier = workspace.read(_entries(entries, wanted)) if wanted else {}
         live.update(frontier)
     if within is not None:

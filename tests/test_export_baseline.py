@@ -8,6 +8,7 @@ local workspace's import.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -115,3 +116,31 @@ def test_the_command_keeps_git_and_says_so(example_repo: Path, ws: LocalWorkspac
     assert '1 changed in git only (git kept; apply carries it)' in outcome.output
     assert 'Nothing to write: git already matches.' in outcome.output
     assert (example_repo / KPI_SQL).read_text() == merged
+
+
+def _export_json(repo: Path) -> dict[str, Any]:
+    outcome = CliRunner().invoke(app, ['export', '--all', '--repo', str(repo), '--format', 'json'])
+    assert outcome.exit_code == 0, outcome.output
+    doc: dict[str, Any] = json.loads(outcome.stdout)
+    return doc
+
+
+def test_export_all_reads_only_what_moved_since_the_last_apply(example_repo: Path, ws: LocalWorkspace) -> None:
+    ws.close()  # the commands open the workspace themselves
+    planned = CliRunner().invoke(app, ['plan', '--repo', str(example_repo), '--format', 'json'])
+    assert planned.exit_code == 0, planned.output
+    in_sync = _export_json(example_repo)
+    # In sync: the calls of a no-op plan (the listing round and the state), no content read.
+    assert in_sync['api_calls'] == json.loads(planned.stdout)['api_calls']
+    assert in_sync['written'] == [] and in_sync['summary']['unchanged'] == len(in_sync['objects'])
+    assert {o['key'] for o in in_sync['objects']} >= {str(DAILY), str(KPI)}
+
+    again = LocalWorkspace(example_repo / '.jobsync' / 'workspace.db')
+    _console(again, DAILY, lambda s: s['schedule']['cron'].update(expression='0 30 1 * * ?'))
+    again.close()
+    moved = _export_json(example_repo)
+    extra = {route: n - in_sync['api_calls'].get(route, 0) for route, n in moved['api_calls'].items()
+             if n != in_sync['api_calls'].get(route, 0)}
+    assert extra == {'POST /v1/{pid}/jobs/batch-export': 1}, extra  # the one job that moved, read
+    assert moved['written'] == [DAILY_FILE]
+    assert 'expression: "0 30 1 * * ?"' in (example_repo / DAILY_FILE).read_text()

@@ -17,10 +17,12 @@ from jobsync.commands import load_online
 from jobsync.errors import ConfigError, Diagnostic, UsageError
 from jobsync.events import Event, EventKind, OnEvent, ignore
 from jobsync.load import load_config
-from jobsync.model import LiveObject, ObjectKey
+from jobsync.model import Definition, LiveObject, ObjectKey
+from jobsync.plan import settled_since_apply
 from jobsync.render.export import Written, commit_message
 from jobsync.scope import in_scope, may_be_in_scope
-from jobsync.state import is_reserved, state_key
+from jobsync.state import State, is_reserved, state_key
+from jobsync.workspace.base import ListEntry
 from jobsync.workspace.connect import open_workspace
 
 
@@ -102,6 +104,17 @@ def _without(scope: selection.Scope, skipped: tuple[unfit.Skipped, ...],
     return dataclasses.replace(scope, names=names)
 
 
+def _settled(scope: selection.Scope, desired: Mapping[ObjectKey, Definition] | None,
+             entries: Mapping[ObjectKey, ListEntry], state: State | None) -> frozenset[ObjectKey]:
+    """What `export --all` need not read: the objects neither git nor the workspace changed since
+    the last apply (their list fingerprints and definitions are the state's), as a no-op plan reads
+    none. Only for --all: a narrower scope follows references from the content it reads."""
+    if not scope.all or desired is None or state is None:
+        return frozenset()
+    fingerprints = {key: entry.updated for key, entry in entries.items()}
+    return frozenset(key for key in settled_since_apply(desired, fingerprints, state) if selection.selects(scope, key))
+
+
 def export_workspace(
     repo: Path, target: str | None, env: Mapping[str, str], scope: selection.Scope, how: Writing,
     on_event: OnEvent = ignore,
@@ -125,18 +138,20 @@ def export_workspace(
             if scope.groups else {}
         skipped = tuple(s for s in skipped if may_be_in_scope(s.key, the_target.scope) and selection.selects(
             scope, s.key, grouped[s.key].spec if s.key in grouped else None))
+        # What jobsync last applied: export then writes only what the workspace changed since (issue 16),
+        # and reads nothing that neither side changed since.
+        state = workspace.read_state(state_key(the_target.name, the_target.scope))
+        desired, notes = export.load_for_target(snapshot, the_target.name, present=entries.keys())
+        settled = _settled(scope, desired, fit, state)
         _step(on_event, f'reading what {scope.describe()} selects of {len(fit)} object(s)')
         live = selection.read_scope(workspace, _without(scope, skipped, fit), entries=fit,
-                                    within=the_target.scope)
-        # What jobsync last applied: export then writes only what the workspace changed since (issue 16).
-        state = workspace.read_state(state_key(the_target.name, the_target.scope))
+                                    within=the_target.scope, unread=settled)
     finally:
         workspace.close()
-    desired, notes = export.load_for_target(snapshot, the_target.name, present=entries.keys())
     result = export.export_objects(
         live, export.index_repo(snapshot.files), desired=desired, remap=the_target.remap,
         in_scope=lambda key, spec: selection.selects(scope, key, spec), secret_fields=config.secret_fields,
-        baseline=state.objects if state is not None else None)
+        baseline=state.objects if state is not None else None, settled=settled)
     result = dataclasses.replace(result, refused=unfit.diagnostics(skipped) + result.refused)
     _step(on_event, f'writing the files of {len(live)} object(s)')
     written = write_result(snapshot.root, result, source=workspace.url, scope_text=scope.describe(), how=how)

@@ -96,7 +96,8 @@ def fingerprint(entry: Mapping[str, Any], drop: Iterable[str] = ()) -> int:
         text = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
     except TypeError:
         text = b''
-    if not text.isascii() or not text:  # json escapes what is not ASCII: its own text, as before
+    # json escapes what is not printable ASCII (DEL too, which orjson writes as it is): its own text, as before.
+    if not text.isascii() or b'\x7f' in text or not text:
         text = json.dumps(doc, sort_keys=True, default=str, separators=(',', ':')).encode()
     return int(hashlib.sha256(text).hexdigest()[:15], 16)
 
