@@ -229,9 +229,9 @@ class DefinitionCache:
         finally:
             os.close(fd)
         newline = data.find(b'\n')
-        seal = data[:newline]
         body = memoryview(data)[newline + 1:]  # sealed as written, not copied
-        if newline < 0 or not hmac.compare_digest(seal, hmac.new(self._key, body, hashlib.sha256).hexdigest().encode()):
+        sealed = hmac.new(self._key, body, hashlib.sha256).hexdigest().encode()
+        if newline < 0 or not hmac.compare_digest(data[:newline], sealed):
             return {}  # not written by this user's jobsync (committed, edited, truncated): not believed
         lines = data.split(b'\n')
         del data, body

@@ -227,7 +227,7 @@ def _worktree_rev(repo: Path) -> str:
     prefix = _relative_prefix(Path(top), repo)
     # Untracked files count only where definitions are read (a stray plan.json is not a change).
     roots = tuple(f'{prefix}/{name}' if prefix else name for name in TRACKED_ROOTS)
-    return f'{sha}+dirty' if _is_dirty(repo, prefix, roots) else sha
+    return f'{sha}+dirty' if _is_dirty(repo, roots) else sha
 
 
 def _run_git(repo: Path, *args: str) -> tuple[int, str, str]:
@@ -245,9 +245,10 @@ def _first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), 'no message')
 
 
-def _is_dirty(repo: Path, prefix: str, roots: tuple[str, ...]) -> bool:
-    """A staged or unstaged change under `prefix`, or an untracked file under one of `roots`: one
-    `git status` (gitpython's is_dirty and untracked_files run three commands over the tree)."""
+def _is_dirty(repo: Path, roots: tuple[str, ...]) -> bool:
+    """A staged or unstaged change under `repo`, or an untracked file under one of `roots` (paths
+    from the top of the work tree): one `git status` (gitpython's is_dirty and untracked_files run
+    three commands over the tree)."""
     code, out, err = _run_git(repo, 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--', '.')
     if code != 0:
         raise UsageError(f'`git status` failed in {repo}: {_first_line(err)}', hint='run `git status` there to see why')

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from cli_runner import run_jobsync
 
 from jobsync.gitrepo import read_snapshot
 
@@ -70,3 +71,10 @@ def test_a_repo_in_a_subfolder_looks_at_its_own_folder(tmp_path: Path) -> None:
     assert not _rev(top / 'defs').endswith('+dirty')
     (top / 'defs' / 'jobs' / 'a.yaml').write_text('processType: REAL_TIME\n', encoding='utf-8')
     assert _rev(top / 'defs').endswith('+dirty')
+
+
+def test_a_repository_git_cannot_read_is_a_clear_error(repo: Path) -> None:
+    (repo / '.git' / 'index').write_bytes(b'garbage')  # a corrupt index: `git status` fails
+    result = run_jobsync('validate', '--repo', str(repo))
+    assert result.code == 1 and 'Traceback' not in result.stderr
+    assert f'`git status` failed in {repo.resolve()}' in result.stderr and 'index file' in result.stderr, result.stderr
